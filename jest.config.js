@@ -1,0 +1,10 @@
+/** One real stack for every test file (test/helpers/globalSetup.ts); files run one at a time on 2 cores. */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }] },
+  testTimeout: 180000,
+};

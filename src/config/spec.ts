@@ -1,0 +1,240 @@
+/**
+ * The migration spec: one zod schema for everything an operator configures. Parsed by the CLI, passed
+ * (with defaults applied) as the migration workflow's input. It never holds a secret: SASL passwords are
+ * only *references* (an environment variable or a file), resolved on the worker at connection time.
+ * Documented by examples/demo.yaml, which the demo runs.
+ */
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/, { message: 'expected host:port, e.g. "broker-1:9092"' });
+
+/** A secret is named, never given: `{ env: VAR }` or `{ file: PATH }`. */
+export const secretRefSchema = z
+  .union([
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }),
+    z.strictObject({ file: z.string().min(1, 'expected a file path') }),
+  ])
+  .describe('a secret reference');
+
+const saslSchema = z.strictObject({
+  mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).default('PLAIN'),
+  username: z.string().min(1, 'expected the SASL username'),
+  password: z.unknown().transform((value, ctx) => {
+    if (typeof value === 'string') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected a reference { env: VAR } or { file: PATH }, not an inline password (secrets must never be part of the spec)',
+      });
+      return z.NEVER;
+    }
+    const parsed = secretRefSchema.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: 'expected a reference { env: VAR } or { file: PATH }' });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
+});
+
+export const securityProtocols = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'] as const;
+
+const connectionShape = {
+  bootstrapServers: z.array(hostPort).min(1, 'expected at least one bootstrap server'),
+  securityProtocol: z.enum(securityProtocols).default('PLAINTEXT'),
+  sasl: saslSchema.optional(),
+  clientId: z.string().min(1).default('kafka-migrate'),
+  /** Connect / request timeouts for this cluster, in ms. */
+  connectionTimeoutMs: z.number().int().positive().default(5000),
+  requestTimeoutMs: z.number().int().positive().default(30000),
+};
+
+/** SASL settings are required exactly when the protocol is a SASL one. */
+function checkSaslMatchesProtocol(c: { securityProtocol: string; sasl?: unknown }, ctx: z.RefinementCtx): void {
+  const needsSasl = c.securityProtocol === 'SASL_PLAINTEXT' || c.securityProtocol === 'SASL_SSL';
+  if (needsSasl && !c.sasl) {
+    ctx.addIssue({ code: 'custom', path: ['sasl'], message: `expected SASL settings (mechanism, username, password) for ${c.securityProtocol}` });
+  }
+  if (!needsSasl && c.sasl) {
+    ctx.addIssue({ code: 'custom', path: ['sasl'], message: `expected no SASL settings with securityProtocol ${c.securityProtocol} (use SASL_PLAINTEXT)` });
+  }
+}
+
+const connectionSchema = z.strictObject(connectionShape).superRefine(checkSaslMatchesProtocol);
+
+const versionString = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'expected a Kafka version such as "3.4" or "0.9.0"');
+
+/** Target constraints; a profile gives defaults, the spec may override each field. */
+export const profileOverridesSchema = z.strictObject({
+  supportedVersions: z.strictObject({ min: versionString, max: versionString }).optional(),
+  securityProtocols: z.array(z.enum(securityProtocols)).min(1).optional(),
+  supportsAcls: z.boolean().optional(),
+  managedConnect: z.boolean().optional(),
+  managedSchemaRegistry: z.boolean().optional(),
+  /** Topic config keys the target does not accept; dropped when topics are created. */
+  unsupportedTopicConfigs: z.array(z.string()).optional(),
+});
+
+const nameRules = z.strictObject({
+  prefix: z.array(z.string().min(1)).default([]),
+  regex: z.array(z.string().min(1)).default([]),
+  names: z.array(z.string().min(1)).default([]),
+});
+
+const businessSystemSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
+  priority: z.enum(['core', 'non-core']).default('non-core'),
+  topics: nameRules.default({ prefix: [], regex: [], names: [] }),
+  groups: nameRules.default({ prefix: [], regex: [], names: [] }),
+});
+
+export const migrationSpecSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected 1-63 lower-case letters, digits or dashes (it names the workflows)'),
+    source: connectionSchema,
+    target: z
+      .strictObject({
+        ...connectionShape,
+        profile: z.enum(['automq', 'kafka']).default('automq'),
+        profileOverrides: profileOverridesSchema.default({}),
+        /** Rated capacity of the target, checked against the source's measured peak. */
+        capacity: z
+          .strictObject({
+            writeMBps: z.number().positive().default(100),
+            readMBps: z.number().positive().default(200),
+            maxPartitions: z.number().int().positive().default(10000),
+          })
+          .default({ writeMBps: 100, readMBps: 200, maxPartitions: 10000 }),
+        replicationFactor: z.number().int().positive().optional(),
+        existingTopicPolicy: z.enum(['fail', 'adopt-if-empty']).default('fail'),
+      })
+      .superRefine(checkSaslMatchesProtocol),
+    scope: z
+      .strictObject({
+        /** Regexes of topic names to migrate; empty means every non-internal topic. */
+        topics: z.array(z.string()).default([]),
+        excludeTopics: z.array(z.string()).default([]),
+        groups: z.array(z.string()).default([]),
+        excludeGroups: z.array(z.string()).default([]),
+        /** Inactive topics and unclaimed groups are left out unless named here. */
+        includeInactive: z.array(z.string()).default([]),
+      })
+      .default({ topics: [], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [] }),
+    businessSystems: z.array(businessSystemSchema).default([]),
+    thresholds: z
+      .strictObject({
+        inactiveDays: z.number().positive().default(7),
+        capacitySampleSeconds: z.number().positive().max(3600).default(10),
+        capacityWarnRatio: z.number().gt(0).lt(1).default(0.7),
+        /** A batch is ready for cutover when every partition's lag is under these. */
+        readyMaxLagRecords: z.number().int().nonnegative().default(1000),
+        readyMaxLagSeconds: z.number().nonnegative().default(30),
+        /** Source end offsets must stand still this long after producersStopped. */
+        quietPeriodSeconds: z.number().nonnegative().default(5),
+      })
+      .default({
+        inactiveDays: 7,
+        capacitySampleSeconds: 10,
+        capacityWarnRatio: 0.7,
+        readyMaxLagRecords: 1000,
+        readyMaxLagSeconds: 30,
+        quietPeriodSeconds: 5,
+      }),
+    batching: z
+      .strictObject({
+        maxTopics: z.number().int().positive().default(100),
+        maxPartitions: z.number().int().positive().default(1000),
+        maxBytes: z.number().positive().default(1e12),
+      })
+      .default({ maxTopics: 100, maxPartitions: 1000, maxBytes: 1e12 }),
+    copy: z
+      .strictObject({
+        /** Bytes/s for the whole migration, to protect the source; 0 = unthrottled. */
+        throttleBytesPerSecond: z.number().nonnegative().default(0),
+        /** Partitions handled by one copy activity; several activities share a batch across workers. */
+        partitionsPerActivity: z.number().int().positive().default(8),
+        maxBatchBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      })
+      .default({ throttleBytesPerSecond: 0, partitionsPerActivity: 8, maxBatchBytes: 4 * 1024 * 1024 }),
+    cutover: z
+      .strictObject({
+        strategy: z.enum(['producers-first', 'consumers-first']).default('producers-first'),
+        fenceWithAcl: z.boolean().default(false),
+        deleteTargetTopicsOnAbort: z.boolean().default(false),
+      })
+      .default({ strategy: 'producers-first', fenceWithAcl: false, deleteTargetTopicsOnAbort: false }),
+    reports: z.strictObject({ dir: z.string().default('reports') }).default({ dir: 'reports' }),
+  })
+  .superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.businessSystems.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['businessSystems', i, 'name'], message: `expected a unique name, "${s.name}" is used twice` });
+      seen.add(s.name);
+      for (const kind of ['topics', 'groups'] as const) {
+        s[kind].regex.forEach((r, j) => checkRegex(r, ['businessSystems', i, kind, 'regex', j], ctx));
+      }
+    });
+    for (const key of ['topics', 'excludeTopics', 'groups', 'excludeGroups'] as const) {
+      spec.scope[key].forEach((r, j) => checkRegex(r, ['scope', key, j], ctx));
+    }
+  });
+
+function checkRegex(pattern: string, path: (string | number)[], ctx: z.RefinementCtx): void {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path, message: `expected a valid regular expression (${(e as Error).message})` });
+  }
+}
+
+export type MigrationSpec = z.output<typeof migrationSpecSchema>;
+export type MigrationSpecInput = z.input<typeof migrationSpecSchema>;
+export type ClusterConnection = z.output<typeof connectionSchema>;
+export type TargetConnection = MigrationSpec['target'];
+export type SecretRef = z.output<typeof secretRefSchema>;
+export type BusinessSystemRule = z.output<typeof businessSystemSchema>;
+export type ProfileOverrides = z.output<typeof profileOverridesSchema>;
+
+/** Thrown for a spec that does not validate; its message lists every field with what was expected. */
+export class SpecError extends Error {
+  constructor(
+    readonly issues: string[],
+    source = 'spec',
+  ) {
+    super(`invalid ${source}:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'SpecError';
+  }
+}
+
+/** One line per issue: `field.path: expected ..., got ...` (a value under a password field is never echoed). */
+export function formatSpecIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
+    const secret = /password/i.test(path);
+    const input = (issue as { input?: unknown }).input;
+    let got = '';
+    if (issue.code === 'unrecognized_keys') {
+      return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    if (!secret && input !== undefined) got = `, got ${describeValue(input)}`;
+    else if (input === undefined && issue.code === 'invalid_type') got = ', got nothing';
+    return `${path}: ${issue.message.replace(/^Invalid (input|option): /, '')}${got}`;
+  });
+}
+
+function describeValue(v: unknown): string {
+  const json = JSON.stringify(v);
+  if (json === undefined) return String(v);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/** Validates a spec object (from YAML/JSON); throws SpecError naming every bad field. */
+export function parseSpec(raw: unknown, source = 'spec'): MigrationSpec {
+  const result = migrationSpecSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new SpecError(formatSpecIssues(result.error), source);
+  return result.data;
+}

@@ -1,0 +1,82 @@
+/**
+ * Builds kafkajs clients from spec connections. The SASL password is resolved here, on the worker, and
+ * handed only to kafkajs; kafkajs' own log lines go through a logger that never prints credentials.
+ */
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { resolveSecret } from '../config/secrets';
+import type { ClusterConnection } from '../config/spec';
+
+export type ClusterRole = 'source' | 'target';
+
+export interface ClientOptions {
+  /** Distinguishes the client in broker logs and quotas. */
+  clientIdSuffix?: string;
+  /** kafkajs retries; 0 for probes that must fail fast. */
+  retries?: number;
+}
+
+const KAFKAJS_LOG_LEVEL = (() => {
+  switch ((process.env.KM_KAFKAJS_LOG ?? 'error').toLowerCase()) {
+    case 'nothing':
+      return logLevel.NOTHING;
+    case 'warn':
+      return logLevel.WARN;
+    case 'info':
+      return logLevel.INFO;
+    case 'debug':
+      return logLevel.DEBUG;
+    default:
+      return logLevel.ERROR;
+  }
+})();
+
+/** kafkajs log lines, without any field that could carry a credential. */
+function redactingLogCreator() {
+  return ({ namespace, level, label, log }: LogEntry) => {
+    const { message, broker, error } = log as { message?: string; broker?: string; error?: string };
+    const line = `[kafkajs ${label}] ${namespace}: ${message ?? ''}${broker ? ` broker=${broker}` : ''}${error ? ` error=${error}` : ''}`;
+    if (level <= logLevel.ERROR) console.error(line);
+    else console.log(line);
+  };
+}
+
+export function saslOptions(conn: ClusterConnection, role: ClusterRole): SASLOptions | undefined {
+  if (!conn.sasl) return undefined;
+  const password = resolveSecret(conn.sasl.password, `${role}.sasl.password`);
+  const mechanism = conn.sasl.mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  return { mechanism, username: conn.sasl.username, password } as SASLOptions;
+}
+
+export function kafkaConfig(conn: ClusterConnection, role: ClusterRole, options: ClientOptions = {}): KafkaConfig {
+  return {
+    clientId: options.clientIdSuffix ? `${conn.clientId}-${options.clientIdSuffix}` : conn.clientId,
+    brokers: conn.bootstrapServers,
+    ssl: conn.securityProtocol === 'SSL' || conn.securityProtocol === 'SASL_SSL',
+    sasl: saslOptions(conn, role),
+    connectionTimeout: conn.connectionTimeoutMs,
+    requestTimeout: conn.requestTimeoutMs,
+    logLevel: KAFKAJS_LOG_LEVEL,
+    logCreator: redactingLogCreator,
+    retry: { retries: options.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5000 },
+  };
+}
+
+export function createKafka(conn: ClusterConnection, role: ClusterRole, options: ClientOptions = {}): Kafka {
+  return new Kafka(kafkaConfig(conn, role, options));
+}
+
+/** Runs fn with a connected admin client and always disconnects it. */
+export async function withAdmin<T>(
+  conn: ClusterConnection,
+  role: ClusterRole,
+  fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>,
+  options: ClientOptions = {},
+): Promise<T> {
+  const admin = createKafka(conn, role, options).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Turns Kafka client errors into Temporal failures: configuration faults (bad credentials, missing secret,
+ * missing permission) are non-retryable and say what to fix; anything else stays retryable.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { SecretResolutionError } from '../config/secrets';
+import type { ClusterConnection } from '../config/spec';
+import type { ClusterRole } from './clients';
+
+export const NON_RETRYABLE_TYPES = {
+  authentication: 'KafkaAuthenticationFailed',
+  authorization: 'KafkaAuthorizationFailed',
+  secret: 'SecretUnavailable',
+  config: 'InvalidConfiguration',
+} as const;
+
+export function isAuthenticationError(e: unknown): boolean {
+  const err = e as { name?: string; type?: string; message?: string };
+  return err?.name === 'KafkaJSSASLAuthenticationError' || err?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL .*authentication failed/i.test(err?.message ?? '');
+}
+
+export function isAuthorizationError(e: unknown): boolean {
+  const err = e as { type?: string };
+  return typeof err?.type === 'string' && /AUTHORIZATION_FAILED$/.test(err.type);
+}
+
+/** Describes a cluster for error messages: role, bootstrap and user, never the password. */
+export function describeCluster(conn: ClusterConnection, role: ClusterRole): string {
+  const user = conn.sasl ? ` as user "${conn.sasl.username}" (${conn.sasl.mechanism})` : '';
+  return `${role} cluster ${conn.bootstrapServers.join(',')} over ${conn.securityProtocol}${user}`;
+}
+
+/** Rethrows e as the right Temporal failure for an operation on the given cluster. */
+export function toKafkaFailure(e: unknown, conn: ClusterConnection, role: ClusterRole, action: string): Error {
+  const where = describeCluster(conn, role);
+  if (e instanceof ApplicationFailure) return e;
+  if (e instanceof SecretResolutionError) {
+    return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, NON_RETRYABLE_TYPES.secret);
+  }
+  if (isAuthenticationError(e)) {
+    return ApplicationFailure.nonRetryable(
+      `${action}: authentication failed on the ${where}: check the username and the password reference in ${role}.sasl`,
+      NON_RETRYABLE_TYPES.authentication,
+    );
+  }
+  if (isAuthorizationError(e)) {
+    return ApplicationFailure.nonRetryable(`${action}: not authorized on the ${where}: ${(e as Error).message}`, NON_RETRYABLE_TYPES.authorization);
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return ApplicationFailure.retryable(`${action}: ${where}: ${msg}`, 'KafkaUnavailable');
+}

@@ -1,0 +1,28 @@
+/** Builds a worker that runs kafka-migrate's workflows and activities on one task queue. */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import * as activities from '../activities';
+import type { TemporalSettings } from './settings';
+
+export interface CreateWorkerOptions {
+  settings: TemporalSettings;
+  /** A pre-built bundle (tests bundle once); otherwise the workflows are bundled from source. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  connection?: NativeConnection;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+  const ownsConnection = !options.connection;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: options.settings.address }));
+  const worker = await Worker.create({
+    connection,
+    namespace: options.settings.namespace,
+    taskQueue: options.settings.taskQueue,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
+    // Copy activities are long-running and heartbeat; give them time to stop cleanly on shutdown.
+    shutdownGraceTime: '10s',
+  });
+  return { worker, connection, ownsConnection };
+}

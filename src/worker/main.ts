@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * The kafka-migrate worker process. Connects to Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * KM_TASK_QUEUE or the flags), runs until SIGINT/SIGTERM, then drains and exits.
+ */
+import { Command } from 'commander';
+import { createWorker } from './createWorker';
+import { temporalSettings } from './settings';
+
+async function main(): Promise<void> {
+  const program = new Command('kafka-migrate-worker')
+    .description('Runs kafka-migrate workflows and activities')
+    .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS)')
+    .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
+    .option('--task-queue <name>', 'task queue (env KM_TASK_QUEUE)')
+    .parse();
+  const settings = temporalSettings(program.opts());
+  const { worker, connection } = await createWorker({ settings });
+  console.log(`[worker] polling ${settings.taskQueue} on ${settings.address} (namespace ${settings.namespace}); pid ${process.pid}`);
+  // The Temporal runtime turns SIGINT/SIGTERM into a graceful worker shutdown: run() resolves once in-flight tasks end.
+  await worker.run();
+  await connection.close();
+  console.log('[worker] stopped');
+}
+
+main().catch((e) => {
+  console.error(`[worker] ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+/** Every workflow the worker registers (this file is the workflow bundle's entry point). */
+export { migrationWorkflow } from './migration';

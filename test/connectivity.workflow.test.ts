@@ -1,0 +1,72 @@
+/** The plumbing end to end: CLI-style start of the migration workflow, a real worker, the real clusters. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { migrationWorkflow } from '../src/workflows/migration';
+import { statusQuery } from '../src/workflows/messages';
+import { migrationWorkflowId } from '../src/workflows/ids';
+import { SOURCE_SASL_BOOTSTRAP, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
+import { startTestWorker, type TestTemporal } from './helpers/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => {
+  t = await startTestWorker();
+});
+afterAll(async () => {
+  await t?.shutdown();
+});
+
+test('checkConnectivity reaches both real clusters (SASL on the source) and is queryable', async () => {
+  const spec = stackSpec({ name: `conn-${uniqueSuffix()}` });
+  const handle = await t.client.workflow.start(migrationWorkflow, {
+    taskQueue: t.settings.taskQueue,
+    workflowId: migrationWorkflowId(spec.name),
+    args: [{ spec }],
+  });
+  const result = await handle.result();
+  const status = await handle.query(statusQuery);
+  expect(status.phase).toBe('completed');
+  expect(result.status.connectivity).toEqual(status.connectivity);
+  const c = status.connectivity!;
+  expect(c.source).toMatchObject({ role: 'source', securityProtocol: 'SASL_PLAINTEXT', user: 'migrator', bootstrapServers: [SOURCE_SASL_BOOTSTRAP] });
+  expect(c.source.brokers).toEqual([expect.objectContaining({ host: '127.0.0.1', port: Number(SOURCE_SASL_BOOTSTRAP.split(':')[1]) })]);
+  expect(c.target).toMatchObject({ role: 'target', securityProtocol: 'PLAINTEXT', bootstrapServers: [TARGET_BOOTSTRAP] });
+  expect(c.source.clusterId).not.toEqual(c.target.clusterId);
+});
+
+test('a wrong SASL password fails fast, non-retryable, naming the cluster and the user but not the password', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'km-'));
+  const badFile = join(dir, 'wrong.password');
+  writeFileSync(badFile, 'not-the-password-xyz');
+  const spec = stackSpec({ name: `badpw-${uniqueSuffix()}` });
+  spec.source.sasl!.password = { file: badFile };
+  const handle = await t.client.workflow.start(migrationWorkflow, {
+    taskQueue: t.settings.taskQueue,
+    workflowId: migrationWorkflowId(spec.name),
+    args: [{ spec }],
+  });
+  const started = Date.now();
+  const err: unknown = await handle.result().catch((e) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const message = String((err as WorkflowFailedError).cause?.message);
+  expect(message).toMatch(/failed in phase connectivity: checkConnectivity: authentication failed on the source cluster 127\.0\.0\.1:\d+ over SASL_PLAINTEXT as user "migrator" \(PLAIN\)/);
+  expect(message).not.toContain('not-the-password-xyz');
+  expect(Date.now() - started).toBeLessThan(20000); // not retried for minutes
+  const status = await handle.query(statusQuery);
+  expect(status.phase).toBe('failed');
+  // exactly one attempt: the failure is non-retryable
+  const history = await handle.fetchHistory();
+  const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
+  expect(failed).toHaveLength(1);
+  expect(failed[0].activityTaskFailedEventAttributes!.failure!.applicationFailureInfo!.nonRetryable).toBe(true);
+  expect(JSON.stringify(history)).not.toContain('not-the-password-xyz');
+});
+
+test('a missing password reference is a clear non-retryable error', async () => {
+  const spec = stackSpec({ name: `nopw-${uniqueSuffix()}` });
+  spec.source.sasl!.password = { env: 'KM_TEST_UNSET_PASSWORD_VAR' };
+  const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+  const err = (await handle.result().catch((e) => e)) as WorkflowFailedError;
+  expect(String(err.cause?.message)).toMatch(/source\.sasl\.password: environment variable KM_TEST_UNSET_PASSWORD_VAR is not set on the worker/);
+});

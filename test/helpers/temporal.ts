@@ -1,0 +1,43 @@
+/** An in-process worker on a private task queue, connected to the real Temporal dev server. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { createWorker } from '../../src/worker/createWorker';
+import { temporalSettings, type TemporalSettings } from '../../src/worker/settings';
+import { BUNDLE_PATH } from './globalSetup';
+import { uniqueSuffix } from './stack';
+
+let runtimeInstalled = false;
+
+export interface TestTemporal {
+  settings: TemporalSettings;
+  client: Client;
+  worker: Worker;
+  /** Resolves when the worker has stopped. */
+  running: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startTestWorker(): Promise<TestTemporal> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    runtimeInstalled = true;
+  }
+  const settings = temporalSettings({ taskQueue: `km-test-${uniqueSuffix()}` });
+  const nativeConnection = await NativeConnection.connect({ address: settings.address });
+  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: BUNDLE_PATH } });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: settings.address });
+  const client = new Client({ connection, namespace: settings.namespace });
+  return {
+    settings,
+    client,
+    worker,
+    running,
+    async shutdown() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
