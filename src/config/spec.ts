@@ -158,8 +158,12 @@ export const migrationSpecSchema = z
         /** Partitions handled by one copy activity; several activities share a batch across workers. */
         partitionsPerActivity: z.number().int().positive().default(8),
         maxBatchBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** A copy activity runs in rounds of this length, then reports progress to its workflow. */
+        roundSeconds: z.number().positive().max(3600).default(30),
+        /** A worker that stops heartbeating this long is presumed dead and its partitions move on. */
+        heartbeatTimeoutSeconds: z.number().positive().max(600).default(20),
       })
-      .default({ throttleBytesPerSecond: 0, partitionsPerActivity: 8, maxBatchBytes: 4 * 1024 * 1024 }),
+      .default({ throttleBytesPerSecond: 0, partitionsPerActivity: 8, maxBatchBytes: 4 * 1024 * 1024, roundSeconds: 30, heartbeatTimeoutSeconds: 20 }),
     cutover: z
       .strictObject({
         strategy: z.enum(['producers-first', 'consumers-first']).default('producers-first'),
