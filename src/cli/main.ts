@@ -1,84 +1,64 @@
 #!/usr/bin/env node
-/** kafka-migrate: start, watch and steer migrations (each one a Temporal workflow). */
-import { Command } from 'commander';
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { loadSpecFile } from '../config/loadSpec';
+/** kafka-migrate: start, watch, steer and report migrations (each one a Temporal workflow). */
+import { Command, CommanderError } from 'commander';
 import { SpecError } from '../config/spec';
-import { migrationWorkflowId } from '../workflows/ids';
-import { statusQuery } from '../workflows/messages';
-import { CliError, connectClient, EXIT } from './temporalClient';
+import { registerActionCommands } from './actionCommands';
+import { processIo, type Io } from './io';
+import { registerReadOnlyCommands } from './readOnlyCommands';
+import { registerReportCommand } from './reportCommand';
+import { registerStartCommand } from './startCommand';
+import { registerStatusCommands } from './statusCommands';
+import { CliError, EXIT } from './temporalClient';
 
-const program = new Command('kafka-migrate')
-  .description('Move Kafka workloads to AutoMQ (or any Kafka-compatible cluster) as a durable Temporal workflow')
-  .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
-  .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
-  .option('--task-queue <name>', 'task queue of the workers (env KM_TASK_QUEUE, default "kafka-migrate")');
-
-program
-  .command('start')
-  .description('validate a spec and start its migration workflow')
-  .requiredOption('-f, --file <spec>', 'the migration spec (YAML or JSON)')
-  .option('--id <workflowId>', 'workflow id (default migration-<name>)')
-  .action(async (opts: { file: string; id?: string }) => {
-    const spec = loadSpecFile(opts.file);
-    const { client, settings, close } = await connectClient(program.opts());
-    try {
-      const workflowId = opts.id ?? migrationWorkflowId(spec.name);
-      const handle = await client.workflow.start('migrationWorkflow', { taskQueue: settings.taskQueue, workflowId, args: [{ spec }] });
-      console.log(`started ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${settings.taskQueue}`);
-    } catch (e) {
-      if (e instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`a migration with id ${e.workflowId} is already running; use --id or "kafka-migrate status ${e.workflowId}"`, EXIT.badInput);
-      throw e;
-    } finally {
-      await close();
-    }
-  });
-
-program
-  .command('status')
-  .description('show the phase and progress of a migration')
-  .argument('<id>', 'workflow id (migration-<name>) or migration name')
-  .option('--json', 'print the raw status as JSON')
-  .action(async (id: string, opts: { json?: boolean }) => {
-    const { client, close } = await connectClient(program.opts());
-    try {
-      const workflowId = await resolveMigrationId(client, id);
-      const status = await client.workflow.getHandle(workflowId).query(statusQuery);
-      if (opts.json) console.log(JSON.stringify(status, null, 2));
-      else {
-        console.log(`${workflowId}: phase ${status.phase}${status.waitingFor ? `, waiting for ${status.waitingFor.signal} (${status.waitingFor.reason})` : ''}`);
-        if (status.error) console.log(`error: ${status.error}`);
-      }
-    } catch (e) {
-      if (e instanceof WorkflowNotFoundError) throw new CliError(`no migration ${id}; "kafka-migrate list" shows them`, EXIT.notFound);
-      throw e;
-    } finally {
-      await close();
-    }
-  });
-
-/** Accepts a workflow id or a migration name (`demo` for `migration-demo`). */
-async function resolveMigrationId(client: Client, id: string): Promise<string> {
-  for (const candidate of id.startsWith('migration-') ? [id] : [id, migrationWorkflowId(id)]) {
-    try {
-      await client.workflow.getHandle(candidate).describe();
-      return candidate;
-    } catch (e) {
-      if (!(e instanceof WorkflowNotFoundError)) throw e;
-    }
-  }
-  throw new CliError(`no migration ${id}; "kafka-migrate list" shows them`, EXIT.notFound);
+export function buildProgram(io: Io = processIo): Command {
+  const program = new Command('kafka-migrate')
+    .description('Move Kafka workloads to AutoMQ (or any Kafka-compatible cluster) as a durable Temporal workflow')
+    .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
+    .option('--task-queue <name>', 'task queue of the workers (env KM_TASK_QUEUE, default "kafka-migrate")')
+    .option('--timeout <seconds>', 'how long to wait for a worker to answer a query or an action', '30')
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 failure (or a failed preflight), 2 bad input (spec, flags), 3 refused by the workflow,
+4 unknown migration, 5 Temporal unreachable or no worker answering.`)
+    // Subcommands inherit these (commander copies them when .command() creates one).
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) })
+    .showHelpAfterError('(add --help for usage)');
+  registerStartCommand(program, io);
+  registerStatusCommands(program, io);
+  registerActionCommands(program, io);
+  registerReportCommand(program, io);
+  registerReadOnlyCommands(program, io);
+  return program;
 }
 
-program.parseAsync().catch((e: unknown) => {
+/** Runs one command line (argv without node and script); resolves to the exit code, never exits. */
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    // Help and version are "errors" to commander; usage errors were already printed by it.
+    return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
   if (e instanceof SpecError) {
-    console.error(e.message);
-    process.exit(EXIT.badInput);
+    io.err(`${e.message}\n(fix the spec and run again; examples/demo.yaml documents every field)`);
+    return EXIT.badInput;
   }
   if (e instanceof CliError) {
-    console.error(`error: ${e.message}`);
-    process.exit(e.exitCode);
+    io.err(e.exitCode === EXIT.refused ? e.message : `error: ${e.message}`);
+    return e.exitCode;
   }
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(EXIT.failure);
-});
+  io.err(`error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  return EXIT.failure;
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2)).then((code) => process.exit(code));
+}

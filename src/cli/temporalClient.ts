@@ -1,17 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { migrationWorkflowId } from '../workflows/ids';
 import { temporalSettings, type TemporalSettings } from '../worker/settings';
 
-/** Connects to Temporal for one CLI command; the caller closes it. */
-export async function connectClient(overrides: Partial<TemporalSettings> = {}): Promise<{ client: Client; settings: TemporalSettings; close: () => Promise<void> }> {
-  const settings = temporalSettings(overrides);
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address: settings.address, connectTimeout: '5s' });
-  } catch (e) {
-    throw new CliError(`cannot reach Temporal at ${settings.address} (${(e as Error).message}); start it with "npm run stack:up" or set TEMPORAL_ADDRESS`, EXIT.unavailable);
-  }
-  return { client: new Client({ connection, namespace: settings.namespace }), settings, close: () => connection.close() };
-}
+/** gRPC status codes we map (numeric: @grpc/grpc-js is not a direct dependency). */
+const grpcStatus = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
 /** Exit codes: 0 ok, 1 failure, 2 bad input, 3 refused by the workflow, 4 not found, 5 Temporal unreachable. */
 export const EXIT = { ok: 0, failure: 1, badInput: 2, refused: 3, notFound: 4, unavailable: 5 } as const;
@@ -24,4 +16,109 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** The global options every command accepts (flags win over the environment). */
+export interface GlobalOptions extends Partial<TemporalSettings> {
+  /** Seconds to wait for a query or an update to be answered by a worker. */
+  timeout?: string;
+}
+
+export interface TemporalSession {
+  client: Client;
+  settings: TemporalSettings;
+  /** Milliseconds a query/update may take before we say that no worker answers. */
+  rpcTimeoutMs: number;
+  close: () => Promise<void>;
+}
+
+/** Connects to Temporal for one CLI command; the caller closes it. */
+export async function connectClient(overrides: GlobalOptions = {}): Promise<TemporalSession> {
+  const settings = temporalSettings({ address: overrides.address, namespace: overrides.namespace, taskQueue: overrides.taskQueue });
+  const rpcTimeoutMs = parseTimeout(overrides.timeout);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: settings.address, connectTimeout: '5s' });
+  } catch (e) {
+    throw new CliError(`cannot reach Temporal at ${settings.address} (${(e as Error).message}); start it with "npm run stack:up" or set TEMPORAL_ADDRESS / --address`, EXIT.unavailable);
+  }
+  return { client: new Client({ connection, namespace: settings.namespace }), settings, rpcTimeoutMs, close: () => connection.close() };
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return 30_000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`--timeout: expected a number of seconds, got "${value}"`, EXIT.badInput);
+  return seconds * 1000;
+}
+
+/** Runs fn with a connected client, always closing it, and turns Temporal errors into one-line CliErrors. */
+export async function withTemporal<T>(opts: GlobalOptions, fn: (session: TemporalSession) => Promise<T>): Promise<T> {
+  const session = await connectClient(opts);
+  try {
+    return await fn(session);
+  } catch (e) {
+    throw toCliError(e, session);
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
+
+/** Bounds a query/update: without a worker polling, Temporal would hold the call until its own deadline. */
+export async function answeredByWorker<T>(session: TemporalSession, what: string, fn: () => Promise<T>, taskQueue?: string): Promise<T> {
+  try {
+    return await session.client.withDeadline(Date.now() + session.rpcTimeoutMs, fn);
+  } catch (e) {
+    if (isNoPoller(e)) {
+      const queue = taskQueue ? `task queue ${taskQueue}` : "the workflow's task queue";
+      throw new CliError(`${what}: no worker polls ${queue}; start one there ("KM_TASK_QUEUE=${taskQueue ?? '<queue>'} npm run worker")`, EXIT.unavailable);
+    }
+    if (isDeadline(e)) {
+      throw new CliError(
+        `${what}: no worker answered within ${session.rpcTimeoutMs / 1000} s; is a worker polling the workflow's task queue? Start one with "npm run worker" (KM_TASK_QUEUE), or raise --timeout`,
+        EXIT.unavailable,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Temporal answers a query at once with FAILED_PRECONDITION when nobody polls the task queue. */
+function isNoPoller(e: unknown): boolean {
+  for (let cur = e as { code?: number; message?: string; cause?: unknown } | undefined, depth = 0; cur && depth < 5; cur = cur.cause as typeof cur, depth++) {
+    if (cur.code === grpcStatus.FAILED_PRECONDITION && /no poller/i.test(cur.message ?? '')) return true;
+  }
+  return false;
+}
+
+function isDeadline(e: unknown): boolean {
+  if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  if (isGrpcServiceError(e) && e.code === grpcStatus.DEADLINE_EXCEEDED) return true;
+  const cause = (e as { cause?: unknown })?.cause;
+  return !!cause && cause !== e && isDeadline(cause);
+}
+
+function toCliError(e: unknown, session: TemporalSession): unknown {
+  if (e instanceof CliError) return e;
+  if (e instanceof WorkflowNotFoundError) {
+    return new CliError(`no workflow ${e.workflowId ?? ''} in namespace ${session.settings.namespace}; "kafka-migrate list" shows the migrations`, EXIT.notFound);
+  }
+  if (isGrpcServiceError(e) && e.code === grpcStatus.UNAVAILABLE) {
+    return new CliError(`lost Temporal at ${session.settings.address} (${e.details}); check "npm run stack:status"`, EXIT.unavailable);
+  }
+  if (isDeadline(e)) return new CliError(`Temporal at ${session.settings.address} did not answer in time; retry, or raise --timeout`, EXIT.unavailable);
+  return e;
+}
+
+/** Accepts a workflow id or a migration name (`demo` for `migration-demo`). */
+export async function resolveMigrationId(client: Client, id: string): Promise<string> {
+  for (const candidate of id.startsWith('migration-') ? [id] : [migrationWorkflowId(id), id]) {
+    try {
+      await client.workflow.getHandle(candidate).describe();
+      return candidate;
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  }
+  throw new CliError(`no migration "${id}" (tried ${id.startsWith('migration-') ? id : `${migrationWorkflowId(id)} and ${id}`}); "kafka-migrate list" shows the migrations`, EXIT.notFound);
 }

@@ -3,6 +3,7 @@
  * memory of the Kafka client: it is never returned from an activity, logged, or written to a report.
  */
 import { readFileSync } from 'node:fs';
+import { passwordFromPropertiesFile, PropertiesFileError } from './kafkaProperties';
 import type { SecretRef } from './spec';
 
 export class SecretResolutionError extends Error {
@@ -13,7 +14,8 @@ export class SecretResolutionError extends Error {
 }
 
 export function describeSecretRef(ref: SecretRef): string {
-  return 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
+  if ('env' in ref) return `environment variable ${ref.env}`;
+  return 'file' in ref ? `file ${ref.file}` : `sasl.jaas.config of properties file ${ref.propertiesFile}`;
 }
 
 export function resolveSecret(ref: SecretRef, field: string): string {
@@ -23,6 +25,15 @@ export function resolveSecret(ref: SecretRef, field: string): string {
       throw new SecretResolutionError(`${field}: environment variable ${ref.env} is not set on the worker`);
     }
     return value;
+  }
+  if ('propertiesFile' in ref) {
+    // Re-read on the worker at every connection: the password never travels through Temporal.
+    try {
+      return passwordFromPropertiesFile(ref.propertiesFile);
+    } catch (e) {
+      if (e instanceof PropertiesFileError) throw new SecretResolutionError(`${field}: ${e.message} (on the worker)`);
+      throw e;
+    }
   }
   try {
     return readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');

@@ -10,11 +10,15 @@ const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/, { message: 'expected host:port, e.g. "broker-1:9092"' });
 
-/** A secret is named, never given: `{ env: VAR }` or `{ file: PATH }`. */
+/**
+ * A secret is named, never given: `{ env: VAR }`, `{ file: PATH }`, or `{ propertiesFile: PATH }` (the
+ * password of the `sasl.jaas.config` in a Kafka client properties file, see src/config/kafkaProperties.ts).
+ */
 export const secretRefSchema = z
   .union([
     z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }),
     z.strictObject({ file: z.string().min(1, 'expected a file path') }),
+    z.strictObject({ propertiesFile: z.string().min(1, 'expected a properties file path') }),
   ])
   .describe('a secret reference');
 
@@ -49,6 +53,8 @@ const connectionShape = {
   /** Connect / request timeouts for this cluster, in ms. */
   connectionTimeoutMs: z.number().int().positive().default(5000),
   requestTimeoutMs: z.number().int().positive().default(30000),
+  /** The Kafka client properties file these settings were read from (merged by loadSpecFile; explicit fields win). */
+  propertiesFile: z.string().min(1).optional(),
 };
 
 /** SASL settings are required exactly when the protocol is a SASL one. */

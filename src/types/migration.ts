@@ -1,4 +1,6 @@
 import type { ConnectivityReport } from './connectivity';
+import type { PreflightReport } from './preflight';
+import type { MigrationPlan } from './plan';
 
 export type MigrationPhase =
   | 'starting'
@@ -18,7 +20,8 @@ export interface Decision {
   by: string;
   at: string;
   comment?: string;
-  phase: MigrationPhase;
+  /** The migration phase, or the batch step, the action was taken in. */
+  phase: string;
   accepted: boolean;
   /** Why: the operator's reason, or for a refused action why it was refused. */
   reason?: string;
@@ -32,8 +35,27 @@ export interface MigrationStatus {
   /** What the workflow waits for, if anything (a signal name and why). */
   waitingFor?: { signal: string; reason: string };
   connectivity?: ConnectivityReport;
+  preflight?: PreflightReport;
+  /** Counts of the inventory (the full one is in the inventory report). */
+  inventory?: { topics: number; partitions: number; groups: number; bytes: number; inactiveTopics: number; unclaimedGroups: number };
+  plan?: MigrationPlan;
+  /** The plan as first proposed, when the operator approved an edited one. */
+  proposedPlan?: MigrationPlan;
+  batches: BatchSummary[];
+  reports: Record<string, string>;
   decisions: Decision[];
   error?: string;
   startedAt: string;
   updatedAt: string;
+}
+
+export interface BatchSummary {
+  number: number;
+  name: string;
+  workflowId: string;
+  state: 'pending' | 'running' | 'completed' | 'aborted' | 'accepted-with-mismatches' | 'failed' | 'skipped';
+  writePauseMs?: number;
+  recordsCopied?: number;
+  bytesCopied?: number;
+  report?: string;
 }

@@ -9,6 +9,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Replaces the real activities (workflow signal-path tests script the Kafka side). */
+  activities?: object;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -18,11 +20,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     connection,
     namespace: options.settings.namespace,
     taskQueue: options.settings.taskQueue,
-    activities,
+    activities: options.activities ?? activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
     // Copy activities are long-running and heartbeat; give them time to stop cleanly on shutdown.
     shutdownGraceTime: '10s',
+    // Heartbeats carry progress and deliver cancellation (a copy round is cancelled as soon as an operator
+    // signal arrives): send them often, not the SDK's default of every 30-60 s.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   });
   return { worker, connection, ownsConnection };
 }

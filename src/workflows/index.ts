@@ -1,2 +1,3 @@
 /** Every workflow the worker registers (this file is the workflow bundle's entry point). */
 export { migrationWorkflow } from './migration';
+export { batchWorkflow } from './batch';

@@ -5,7 +5,7 @@
  * Either way the action is validated by the same code and every outcome is recorded as a Decision.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { MigrationStatus } from '../types';
+import type { BatchStatus, MigrationStatus } from '../types';
 
 export const OPERATOR_ACTIONS = [
   'overridePreflight',
@@ -15,6 +15,8 @@ export const OPERATOR_ACTIONS = [
   'producersStopped',
   'consumersStopped',
   'approveBatch',
+  'retryVerification',
+  'acceptMismatches',
   'abort',
 ] as const;
 export type OperatorActionName = (typeof OPERATOR_ACTIONS)[number];
@@ -49,3 +51,5 @@ export const actionSignals = Object.fromEntries(
 export const operatorActionUpdate = defineUpdate<OperatorActionResult, [OperatorAction]>('operatorAction');
 
 export const statusQuery = defineQuery<MigrationStatus>('status');
+
+export const batchStatusQuery = defineQuery<BatchStatus>('batchStatus');

@@ -4,7 +4,7 @@
  * Workflow-safe: deterministic, no I/O.
  */
 import { condition, setHandler } from '@temporalio/workflow';
-import type { Decision, MigrationPhase } from '../types';
+import type { Decision } from '../types';
 import {
   actionSignals,
   OPERATOR_ACTIONS,
@@ -15,7 +15,7 @@ import {
   type OperatorActionResult,
 } from './messages';
 
-const REASON_REQUIRED: OperatorActionName[] = ['overridePreflight', 'rejectPlan', 'abort'];
+const REASON_REQUIRED: OperatorActionName[] = ['overridePreflight', 'rejectPlan', 'abort', 'acceptMismatches'];
 const MAX_REFUSED_KEPT = 200;
 
 /** Extra, phase-specific validation (e.g. of an edited plan); returns an error message or undefined. */
@@ -28,6 +28,12 @@ export interface Wait {
   validate?: ActionValidator;
 }
 
+export interface InboxSnapshot {
+  decisions: Decision[];
+  abortAction?: OperatorAction;
+  refusedCount: number;
+}
+
 export class OperatorInbox {
   readonly decisions: Decision[] = [];
   private waiting: Wait | undefined;
@@ -35,8 +41,11 @@ export class OperatorInbox {
   private abortAction: OperatorAction | undefined;
   private refusedCount = 0;
 
+  /** Set when abort may no longer roll back (e.g. clients may already write to the target). */
+  abortBlockedReason: () => string | undefined = () => undefined;
+
   constructor(
-    private readonly phase: () => MigrationPhase,
+    private readonly phase: () => string,
     private readonly now: () => string,
     private readonly terminal: () => boolean,
   ) {}
@@ -85,7 +94,11 @@ export class OperatorInbox {
       return `${action.action}: "reason" is required`;
     }
     if (this.terminal()) return `${action.action}: the migration has already ended (phase ${this.phase()})`;
-    if (action.action === 'abort') return this.abortAction ? 'abort: the migration is already being aborted' : undefined;
+    if (action.action === 'abort') {
+      if (this.abortAction) return 'abort: already being aborted';
+      const blocked = this.abortBlockedReason();
+      return blocked ? `abort: refused: ${blocked}` : undefined;
+    }
     const wait = this.waiting;
     if (!wait || !wait.actions.includes(action.action)) {
       const expecting = wait ? `it waits for ${wait.actions.join(' or ')} (${wait.reason})` : 'it is not waiting for an operator action';
@@ -97,15 +110,44 @@ export class OperatorInbox {
     return wait.validate?.(action);
   }
 
-  /** Waits for one of the listed actions (or abort); returns the accepted action. */
-  async waitFor(wait: Wait): Promise<OperatorAction> {
+  /** Starts accepting the listed actions without blocking (work goes on meanwhile); see take(). */
+  expect(wait: Wait): void {
     this.waiting = wait;
     this.received = undefined;
-    await condition(() => this.received !== undefined || this.abortAction !== undefined);
-    this.waiting = undefined;
-    const got = this.abortAction ?? this.received!;
-    this.received = undefined;
+  }
+
+  /** True when an expected action (or abort) has arrived. */
+  get hasAction(): boolean {
+    return this.received !== undefined || this.abortAction !== undefined;
+  }
+
+  /** The arrived action (abort first), ending the wait; undefined when none arrived yet. */
+  take(): OperatorAction | undefined {
+    const got = this.abortAction ?? this.received;
+    if (got) {
+      this.waiting = undefined;
+      this.received = undefined;
+    }
     return got;
+  }
+
+  /** Waits for one of the listed actions (or abort); returns the accepted action. */
+  async waitFor(wait: Wait): Promise<OperatorAction> {
+    this.expect(wait);
+    await condition(() => this.hasAction);
+    return this.take()!;
+  }
+
+  /** State to carry across continueAsNew. */
+  snapshot(): InboxSnapshot {
+    return { decisions: this.decisions, abortAction: this.abortAction, refusedCount: this.refusedCount };
+  }
+
+  restore(s: InboxSnapshot | undefined): void {
+    if (!s) return;
+    this.decisions.push(...s.decisions);
+    this.abortAction = s.abortAction;
+    this.refusedCount = s.refusedCount;
   }
 
   /** Records a decision that the workflow took on its own (e.g. an automatic check outcome). */

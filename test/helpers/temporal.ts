@@ -17,14 +17,14 @@ export interface TestTemporal {
   shutdown(): Promise<void>;
 }
 
-export async function startTestWorker(): Promise<TestTemporal> {
+export async function startTestWorker(options: { activities?: object } = {}): Promise<TestTemporal> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const settings = temporalSettings({ taskQueue: `km-test-${uniqueSuffix()}` });
   const nativeConnection = await NativeConnection.connect({ address: settings.address });
-  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: BUNDLE_PATH } });
+  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: BUNDLE_PATH }, activities: options.activities });
   const running = worker.run();
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });

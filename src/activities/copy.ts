@@ -1,0 +1,80 @@
+/**
+ * Copy activities: thin wrappers around src/copy that heartbeat, honour cancellation and turn engine
+ * failures into Temporal failures (configuration and integrity faults are non-retryable).
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { MigrationSpec } from '../config/spec';
+import { toKafkaFailure } from '../kafka/errors';
+import { copyPartitionsUntil } from '../copy/copyPartitions';
+import { NonRetryableCopyError } from '../copy/copyErrors';
+import { createTopicsOnTarget, syncPartitionCountsOnTarget } from '../copy/targetTopics';
+import { sharedThrottle } from '../copy/throttle';
+import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCreationReport } from '../types/copy';
+
+function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
+  if (e instanceof NonRetryableCopyError) return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, e.type);
+  if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
+  // Connection faults are tagged with their cluster by openClusterClients; others name it in the message.
+  const tagged = (e as { clusterRole?: 'source' | 'target' } | undefined)?.clusterRole;
+  const role = tagged ?? (/\btarget\b/i.test(String((e as Error)?.message)) ? 'target' : 'source');
+  return toKafkaFailure(e, role === 'target' ? spec.target : spec.source, role, action);
+}
+
+/** Creates the batch's topics on the target (see TopicCreationReport); safe to retry. */
+export async function createTargetTopics(input: { spec: MigrationSpec; topics: string[] }): Promise<TopicCreationReport> {
+  try {
+    return await createTopicsOnTarget(input.spec, input.spec.name, input.topics);
+  } catch (e) {
+    throw toFailure(e, input.spec, 'createTargetTopics');
+  }
+}
+
+/** Adds on the target the partitions the source gained since the topics were created. */
+export async function syncPartitionCounts(input: { spec: MigrationSpec; topics: string[] }): Promise<PartitionCountChange[]> {
+  try {
+    return await syncPartitionCountsOnTarget(input.spec, input.topics);
+  } catch (e) {
+    throw toFailure(e, input.spec, 'syncPartitionCounts');
+  }
+}
+
+/**
+ * One copy round over a group of partitions: 'follow' returns after spec.copy.roundSeconds, 'drain' once
+ * every partition reached stopAt. Resumes from the durable checkpoint; heartbeats its progress.
+ */
+export async function copyRound(input: CopyRoundInput): Promise<PartitionProgress[]> {
+  const ctx = Context.current();
+  const { spec } = input;
+  const topics = [...new Set(input.partitions.map((p) => p.topic))];
+  let last: PartitionProgress[] = ctx.info.heartbeatDetails ?? [];
+  const heartbeat = () => ctx.heartbeat(last);
+  const ticker = setInterval(heartbeat, Math.max(1000, Math.min(5000, (spec.copy.heartbeatTimeoutSeconds * 1000) / 4)));
+  try {
+    heartbeat();
+    await syncPartitionCountsOnTarget(spec, topics);
+    const progress = await copyPartitionsUntil({
+      source: spec.source,
+      target: spec.target,
+      migration: input.migration,
+      partitions: input.partitions,
+      deadline: input.mode === 'follow' ? Date.now() + spec.copy.roundSeconds * 1000 : undefined,
+      stopAt: input.mode === 'drain' ? (input.stopAt ?? {}) : undefined,
+      maxBatchBytes: spec.copy.maxBatchBytes,
+      throttle: sharedThrottle(input.migration, spec.copy.throttleBytesPerSecond),
+      storeReplicationFactor: spec.target.replicationFactor,
+      signal: ctx.cancellationSignal,
+      progressIntervalMs: 1000,
+      onProgress: (p) => {
+        last = p;
+      },
+    });
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
+    return progress;
+  } catch (e) {
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
+    throw toFailure(e, spec, 'copyRound');
+  } finally {
+    clearInterval(ticker);
+  }
+}

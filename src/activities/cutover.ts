@@ -1,0 +1,109 @@
+/**
+ * Cutover activities: end offsets, the quiet check, group states, the optional write fence on the source and
+ * the translation of committed group offsets to the target. The source is always read as the spec's user
+ * (the migrator); errors name the cluster and what to fix (src/kafka/errors.ts).
+ */
+import type { MigrationSpec } from '../config/spec';
+import { createKafka, withAdmin } from '../kafka/clients';
+import { toKafkaFailure } from '../kafka/errors';
+import { fetchEndOffsets } from '../cutover/endOffsets';
+import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
+import { describeGroupStates } from '../cutover/groupStates';
+import { offsetMapLoader } from '../cutover/offsetMaps';
+import { watchUntilQuiet } from '../cutover/quietCheck';
+import { translateGroupOffsets } from '../cutover/translateGroupOffsets';
+import { fenceTopics, unfenceTopics } from '../cutover/writeFence';
+import type { FenceReport, GroupState, OffsetTranslationReport, PartitionOffsets, QuietCheckResult } from '../types/cutover';
+
+/** What the read-only activities need of the spec: the cluster connections. */
+type Clusters = Pick<MigrationSpec, 'source' | 'target'>;
+
+/** Activity: the source's read_committed end offset of every partition of the topics ("topic:partition"). */
+export async function sampleEndOffsets(input: { spec: Clusters; topics: string[] }): Promise<PartitionOffsets> {
+  try {
+    return await withAdmin(input.spec.source, 'source', (admin) => fetchEndOffsets(admin, input.topics), { clientIdSuffix: 'cutover' });
+  } catch (e) {
+    throw toKafkaFailure(e, input.spec.source, 'source', 'sampleEndOffsets');
+  }
+}
+
+/**
+ * Activity: are the source topics quiet? End offsets must stand still for quietSeconds (polled every 500 ms);
+ * when writes go on it answers quiet=false with the partitions that moved, after at most 2 × quietSeconds.
+ */
+export async function waitForQuietSource(input: { spec: Clusters; topics: string[]; quietSeconds: number }): Promise<QuietCheckResult> {
+  try {
+    return await withAdmin(input.spec.source, 'source', (admin) => watchUntilQuiet(() => fetchEndOffsets(admin, input.topics), { quietSeconds: input.quietSeconds }), {
+      clientIdSuffix: 'quiet-check',
+    });
+  } catch (e) {
+    throw toKafkaFailure(e, input.spec.source, 'source', 'waitForQuietSource');
+  }
+}
+
+/** Activity: state, protocol and members (client id, host) of each group on one cluster. */
+export async function describeGroups(input: { spec: Clusters; cluster: 'source' | 'target'; groups: string[] }): Promise<GroupState[]> {
+  const conn = input.cluster === 'source' ? input.spec.source : input.spec.target;
+  try {
+    return await withAdmin(conn, input.cluster, (admin) => describeGroupStates(admin, input.cluster, input.groups), { clientIdSuffix: 'cutover' });
+  } catch (e) {
+    throw toKafkaFailure(e, conn, input.cluster, 'describeGroups');
+  }
+}
+
+/**
+ * Activity: DENY WRITE for everyone on each topic of the source (idempotent). Without ALTER on the cluster the
+ * report says applied=false and which grant is missing: the workflow then relies on the quiet check.
+ */
+export async function fenceSourceWrites(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<FenceReport> {
+  const { spec } = input;
+  try {
+    return await withAdmin(spec.source, 'source', (source) => fenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })), {
+      clientIdSuffix: 'fence',
+    });
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'fenceSourceWrites');
+  }
+}
+
+/** Activity: removes exactly the fences this migration added on these topics; a no-op when there are none. */
+export async function unfenceSourceWrites(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<FenceReport> {
+  const { spec } = input;
+  try {
+    return await withAdmin(spec.source, 'source', (source) => unfenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })), {
+      clientIdSuffix: 'fence',
+    });
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'unfenceSourceWrites');
+  }
+}
+
+/**
+ * Activity: commits on the target, for each group, its committed source offsets translated exactly through
+ * the offset map. Refuses (non-retryable GroupActive) while a group has members on the target or is not
+ * Empty on the source. Partitions without a committed offset stay without one (auto.offset.reset applies).
+ */
+export async function translateAndCommitOffsets(input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[] }): Promise<OffsetTranslationReport> {
+  const { spec } = input;
+  try {
+    return await onCluster('source', () =>
+      withAdmin(spec.source, 'source', (source) =>
+        onCluster('target', () =>
+          withAdmin(spec.target, 'target', (target) =>
+            translateGroupOffsets({
+              migration: input.migration,
+              groups: input.groups,
+              topics: input.topics,
+              source,
+              target,
+              targetKafka: createKafka(spec.target, 'target', { clientIdSuffix: 'offsets' }),
+              loadMap: offsetMapLoader(spec.target, input.migration),
+            }),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'translateAndCommitOffsets');
+  }
+}

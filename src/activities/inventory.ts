@@ -1,0 +1,64 @@
+/**
+ * Activity: the inventory of the source cluster, read as the migration user. Writes the full inventory to
+ * `<reports.dir>/<name>/inventory.{json,md}` and returns the compact summary the plan is built from.
+ * Read-only (it never commits an offset or changes a config), so it also runs standalone
+ * (`kafka-migrate inventory -f spec.yaml`), outside any workflow.
+ */
+import type { MigrationSpec } from '../config/spec';
+import { toKafkaFailure } from '../kafka/errors';
+import { assembleInventory } from '../inventory/assemble';
+import { collectGroups } from '../inventory/groups';
+import { sampleLastRecords } from '../inventory/lastRecords';
+import { activityProgress } from '../inventory/progress';
+import { summarizeInventory } from '../inventory/summary';
+import { collectTopics } from '../inventory/topics';
+import { renderInventoryMarkdown } from '../reports/inventoryReport';
+import { writeReport } from '../reports/writeReport';
+import type { InventorySummary } from '../types/inventory';
+
+/** Records read at the end of each partition: the last one's timestamp, all of them for the size estimate. */
+const SAMPLE_RECORDS_PER_PARTITION = 5;
+/** Past this, partitions whose tail has not arrived are reported instead of waited for. */
+const SAMPLE_DEADLINE_MS = 20_000;
+
+/** The private group of the inventory's tail reader; such groups are the tool's own and never inventoried. */
+export function inventoryGroupPrefix(spec: Pick<MigrationSpec, 'source'>): string {
+  return `${spec.source.clientId}-inventory-`;
+}
+
+export async function collectInventory(input: { spec: MigrationSpec }): Promise<InventorySummary> {
+  const { spec } = input;
+  const p0 = activityProgress();
+  const t0 = Date.now();
+  const progress: typeof p0 = (stage, d) => { console.log('STAGE', stage, Date.now() - t0, JSON.stringify(d)); p0(stage, d); };
+  const started = Date.now();
+  try {
+    const ownGroups = inventoryGroupPrefix(spec);
+    const [found, groups] = await Promise.all([
+      collectTopics(spec.source, progress).then((x) => (progress('topics-done', {}), x)),
+      collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress).then((x) => (progress('groups-done', {}), x)),
+    ]);
+    const targets = found.topics
+      .filter((t) => !t.name.startsWith('__'))
+      .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, earliestOffset: p.earliestOffset, latestOffset: p.latestOffset })));
+    const { samples, unfinished } = await sampleLastRecords(spec.source, targets, {
+      groupId: `${ownGroups}${spec.name}`,
+      samplePerPartition: SAMPLE_RECORDS_PER_PARTITION,
+      deadlineMs: SAMPLE_DEADLINE_MS,
+      progress,
+    });
+    progress('sampled', {});
+    const warnings = [...found.warnings];
+    if (unfinished.length) {
+      warnings.push(
+        `${unfinished.length} partition(s) did not return their last record within ${SAMPLE_DEADLINE_MS / 1000}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
+      );
+    }
+    const inventory = assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
+    progress('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
+    const files = writeReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
+    return summarizeInventory(inventory, files);
+  } catch (e) {
+    throw toKafkaFailure(e, spec.source, 'source', 'collectInventory');
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Reads a few records from given partitions with a throwaway consumer: the "real read" of the permission
+ * check and the record sizes of the capacity check. Nothing is committed; the group is empty and without
+ * offsets once the consumer leaves, so the broker forgets it.
+ * A topic the user may not Read fails the whole fetch without naming the topic: the topic set is then
+ * halved until each denied topic stands alone.
+ */
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { ClusterConnection } from '../../config/spec';
+import { createKafka, type ClusterRole } from '../../kafka/clients';
+import { errorText, heartbeat } from './common';
+
+export interface SamplePartition {
+  topic: string;
+  partition: number;
+  /** First offset to read. */
+  from: number;
+  /** End offset when planned (exclusive): nothing at or beyond it is counted. */
+  to: number;
+}
+
+export interface PartitionSample {
+  records: number;
+  /** Payload bytes: key + value + header keys and values (uncompressed). */
+  bytes: number;
+}
+
+export interface SampleOutcome {
+  /** "topic:partition" -> what was read. */
+  read: Record<string, PartitionSample>;
+  /** Topics whose fetch was refused (TOPIC_AUTHORIZATION_FAILED). */
+  deniedTopics: string[];
+  /** The throwaway group id, when the user may not use it (GROUP_AUTHORIZATION_FAILED). */
+  deniedGroup?: string;
+  /** "topic:partition" with records to read that returned nothing in time. */
+  unread: string[];
+  /** Other errors (not an authorization problem). */
+  errors: string[];
+}
+
+export interface SampleOptions {
+  groupId: string;
+  maxPerPartition: number;
+  /** Per consumer run (one run, more while isolating denied topics). */
+  timeoutMs: number;
+}
+
+export function messageBytes(m: KafkaMessage): number {
+  let n = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    n += Buffer.byteLength(k);
+    for (const x of Array.isArray(v) ? v : [v]) n += x === undefined ? 0 : typeof x === 'string' ? Buffer.byteLength(x) : x.length;
+  }
+  return n;
+}
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+interface RunOutcome {
+  read: Record<string, PartitionSample>;
+  crash?: { type?: string; message: string };
+  timedOut: boolean;
+}
+
+/** One consumer over the given partitions' topics until every partition has its records, a crash, or the timeout. */
+async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: SamplePartition[], groupId: string, options: SampleOptions): Promise<RunOutcome> {
+  const wanted = new Map(parts.filter((p) => p.to > p.from).map((p) => [key(p.topic, p.partition), Math.min(options.maxPerPartition, p.to - p.from)]));
+  const plan = new Map(parts.map((p) => [key(p.topic, p.partition), p]));
+  const read: Record<string, PartitionSample> = {};
+  const topics = [...new Set(parts.map((p) => p.topic))];
+  const kafka = createKafka(conn, role, { clientIdSuffix: 'preflight-read', retries: 0 });
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10000,
+    rebalanceTimeout: 10000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 250,
+    maxBytesPerPartition: 256 * 1024,
+    allowAutoTopicCreation: false,
+    retry: { retries: 0, restartOnFailure: async () => false },
+  });
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((r) => (finish = r));
+  let crash: RunOutcome['crash'];
+  let timedOut = false;
+  const complete = () => [...wanted].every(([k, n]) => (read[k]?.records ?? 0) >= n);
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const err = payload.error as Error & { type?: string };
+    crash = { type: err.type, message: errorText(err) };
+    finish();
+  });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    finish();
+  }, options.timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat: hb }) => {
+        const k = key(batch.topic, batch.partition);
+        const p = plan.get(k);
+        const n = wanted.get(k) ?? 0;
+        if (!p) return;
+        const s = (read[k] ??= { records: 0, bytes: 0 });
+        for (const m of batch.messages) {
+          if (s.records >= n || Number(m.offset) >= p.to) break;
+          s.records++;
+          s.bytes += messageBytes(m);
+        }
+        if (s.records >= n || Number(batch.lastOffset()) >= p.to - 1) consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        heartbeat({ sampled: Object.keys(read).length });
+        await hb();
+        if (complete()) finish();
+      },
+    });
+    for (const p of parts) if (p.to > p.from) consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.from) });
+    if (wanted.size === 0) finish();
+    await done;
+  } catch (e) {
+    const err = e as Error & { type?: string };
+    crash = { type: err.type, message: errorText(err) };
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+  // Only a clean run proves the partitions it did not read had nothing to give.
+  return { read, crash, timedOut: timedOut && !complete() };
+}
+
+/** Reads up to maxPerPartition records from each partition; isolates topics the user may not read. */
+export async function sampleRecords(conn: ClusterConnection, role: ClusterRole, parts: SamplePartition[], options: SampleOptions): Promise<SampleOutcome> {
+  const outcome: SampleOutcome = { read: {}, deniedTopics: [], unread: [], errors: [] };
+  let runs = 0;
+  const visit = async (subset: SamplePartition[]): Promise<void> => {
+    if (subset.length === 0 || outcome.deniedGroup) return;
+    const run = await runOnce(conn, role, subset, `${options.groupId}-${runs++}`, options);
+    Object.assign(outcome.read, run.read);
+    const type = run.crash?.type ?? '';
+    if (type === 'GROUP_AUTHORIZATION_FAILED') {
+      outcome.deniedGroup = options.groupId;
+      return;
+    }
+    if (type === 'TOPIC_AUTHORIZATION_FAILED') {
+      const topics = [...new Set(subset.map((p) => p.topic))].sort();
+      if (topics.length === 1) {
+        outcome.deniedTopics.push(topics[0]);
+        return;
+      }
+      const half = new Set(topics.slice(0, Math.ceil(topics.length / 2)));
+      const unreadFirst = (ps: SamplePartition[]) => ps.filter((p) => !run.read[key(p.topic, p.partition)]?.records);
+      await visit(unreadFirst(subset.filter((p) => half.has(p.topic))));
+      await visit(unreadFirst(subset.filter((p) => !half.has(p.topic))));
+      return;
+    }
+    if (run.crash) outcome.errors.push(run.crash.message);
+    for (const p of subset) {
+      const k = key(p.topic, p.partition);
+      if (p.to > p.from && !(run.read[k]?.records > 0) && (run.timedOut || run.crash)) outcome.unread.push(k);
+    }
+  };
+  await visit(parts);
+  outcome.deniedTopics.sort();
+  return outcome;
+}

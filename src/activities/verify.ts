@@ -1,0 +1,36 @@
+/**
+ * Verification activity: after the drain, proves that the target holds exactly what the source held (see
+ * src/verify/verifyTopics.ts). Long-running on big topics: it streams and heartbeats.
+ */
+import type { MigrationSpec } from '../config/spec';
+import { effectiveProfile } from '../config/profiles';
+import { createKafka, withAdmin } from '../kafka/clients';
+import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
+import { offsetMapLoader } from '../cutover/offsetMaps';
+import type { VerificationReport, VerifyBatchRef } from '../types/verify';
+import { verifyTopics } from '../verify/verifyTopics';
+
+export async function verifyBatch(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef }): Promise<VerificationReport> {
+  const { spec } = input;
+  const sourceKafka = createKafka(spec.source, 'source', { clientIdSuffix: 'verify' });
+  const targetKafka = createKafka(spec.target, 'target', { clientIdSuffix: 'verify' });
+  const loadMap = offsetMapLoader(spec.target, input.migration);
+  try {
+    return await onCluster('source', () =>
+      withAdmin(spec.source, 'source', (sourceAdmin) =>
+        onCluster('target', () =>
+          withAdmin(spec.target, 'target', (targetAdmin) =>
+            verifyTopics({
+              migration: input.migration,
+              batch: input.batch,
+              unsupportedTopicConfigs: effectiveProfile(spec.target).unsupportedTopicConfigs,
+              clients: { sourceKafka, targetKafka, sourceAdmin, targetAdmin, loadMap },
+            }),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'verifyBatch');
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `preflight -f spec.yaml` and `inventory -f spec.yaml`: read-only looks at the clusters WITHOUT a
+ * migration workflow. The activity functions run in-process (they work outside an activity context) and
+ * write their reports under `<reports.dir>/<name>/`, as they do inside a migration. They are loaded lazily:
+ * other commands need no Kafka client code.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadSpecFile } from '../config/loadSpec';
+import type { MigrationSpec } from '../config/spec';
+import type { CheckResult } from '../types/preflight';
+import type { Io } from './io';
+import { CliError, EXIT } from './temporalClient';
+
+/** The checks a migration's preflight phase runs, in its order. */
+const CHECKS = ['checkVersions', 'checkSecurity', 'checkPermissions', 'checkAcls', 'checkEcosystem', 'checkReachability', 'checkCapacity', 'checkTargetState', 'checkClients'] as const;
+
+export function registerReadOnlyCommands(program: Command, io: Io): void {
+  program
+    .command('preflight')
+    .description('run every preflight check now, read-only, without starting a migration (exit 1 when a check fails)')
+    .requiredOption('-f, --file <spec>', 'the migration spec (YAML or JSON)')
+    .option('--quiet', 'print only the verdict and the report paths, not the report')
+    .action(async (opts: { file: string; quiet?: boolean }) => {
+      const spec = loadSpecFile(opts.file);
+      const preflight = await import('../activities/preflight');
+      const { renderPreflightMarkdown, writePreflightReport } = await import('../reports/preflightReport');
+      const checks = await Promise.all(CHECKS.map((name) => runCheck(preflight[name], name, spec)));
+      const report = preflight.summarizePreflight(spec.name, checks);
+      const files = await writePreflightReport({ spec, report });
+      if (!opts.quiet) io.out(renderPreflightMarkdown(report));
+      io.out(`preflight ${report.verdict}; reports: ${files.markdownPath} ${files.jsonPath}`);
+      if (report.verdict === 'fail') {
+        const failed = report.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+        throw new CliError(`preflight failed (${failed.join(', ')}): fix what the report says and run again, or override with a reason once the migration runs`, EXIT.failure);
+      }
+    });
+
+  program
+    .command('inventory')
+    .description('inventory the source cluster now (topics, groups, activity, business systems), read-only, without starting a migration')
+    .requiredOption('-f, --file <spec>', 'the migration spec (YAML or JSON)')
+    .option('--quiet', 'print only the totals and the report paths, not the report')
+    .action(async (opts: { file: string; quiet?: boolean }) => {
+      const spec = loadSpecFile(opts.file);
+      const { collectInventory } = await import('../activities/inventory');
+      const summary = await collectInventory({ spec }).catch((e: unknown) => {
+        throw new CliError(`inventory of ${spec.source.bootstrapServers.join(',')} failed: ${rootMessage(e)}`, EXIT.failure);
+      });
+      if (!opts.quiet) io.out(readFileSync(summary.reportFiles.markdownPath, 'utf8'));
+      const t = summary.totals;
+      io.out(`inventory: ${t.topics} topics, ${t.partitions} partitions, ${t.groups} groups (${t.inactiveTopics} inactive topics, ${t.unclaimedGroups} unclaimed groups); reports: ${summary.reportFiles.markdownPath} ${summary.reportFiles.jsonPath}`);
+    });
+}
+
+async function runCheck(check: (input: { spec: MigrationSpec }) => Promise<CheckResult>, name: string, spec: MigrationSpec): Promise<CheckResult> {
+  try {
+    return await check({ spec });
+  } catch (e) {
+    throw new CliError(`preflight ${name} could not run: ${rootMessage(e)}`, EXIT.failure);
+  }
+}
+
+function rootMessage(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}

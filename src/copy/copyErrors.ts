@@ -1,0 +1,29 @@
+/**
+ * Failures of the copy engine that retrying cannot fix (the activity wrapper turns them into
+ * non-retryable ApplicationFailures). Everything else thrown by the engine is retryable.
+ */
+export type CopyFailureType =
+  /** Records on the target that the migration did not write: someone else writes to the target topic. */
+  | 'TargetWrittenByOthers'
+  /** The target partition is shorter than the durable checkpoint: truncated or recreated. */
+  | 'TargetTruncated'
+  /** Source records were deleted (retention) before they were copied. */
+  | 'SourceRecordsLost'
+  /** The target topic is missing or has fewer partitions than the source. */
+  | 'TargetTopicMissing'
+  /** A target topic exists and the existingTopicPolicy forbids using it. */
+  | 'TargetTopicExists'
+  /** A record or batch the target refuses (too large, invalid). */
+  | 'RecordRejected'
+  /** The offset-map store is inconsistent. */
+  | 'OffsetStoreCorrupt';
+
+export class NonRetryableCopyError extends Error {
+  constructor(
+    readonly type: CopyFailureType,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NonRetryableCopyError';
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The durable source -> target offset map: the compacted topic `__kafka_migrate_offsets` on the target.
+ * Keys (compaction keeps the latest value of each):
+ *   v1|<migration>|<topic>|<partition>|checkpoint   -> OffsetCheckpoint + runCount
+ *   v1|<migration>|<topic>|<partition>|runs|<chunk> -> runs [chunk*RUNS_PER_CHUNK, +RUNS_PER_CHUNK)
+ *   v1|<migration>|<topic>|owner                    -> the migration created/adopted this target topic
+ * A checkpoint and the run chunks it needs travel in the same record batch, after the copied records are
+ * acknowledged; on load, runs are clipped to the checkpoint so the checkpoint is always the truth.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { OffsetCheckpoint, OffsetRun, PartitionOffsetMap } from '../types/copy';
+import { partitionKey } from '../types/copy';
+import { clipRunsToCheckpoint } from './offsetRuns';
+import { NO_HEADERS, type KafkaRecord } from './kafkaRecord';
+import { PartitionReader } from './partitionReader';
+import { READ_UNCOMMITTED } from './fetchProtocol';
+import type { InternalCluster } from './kafkaInternals';
+import { NonRetryableCopyError } from './copyErrors';
+
+export const OFFSET_STORE_TOPIC = '__kafka_migrate_offsets';
+export const RUNS_PER_CHUNK = 256;
+
+export interface TopicOwnership {
+  action: 'created' | 'adopted';
+  partitions: number;
+  at: string;
+}
+
+type StoredCheckpoint = OffsetCheckpoint & { runCount: number };
+
+/** Creates the store topic (compacted, one partition) unless it exists. */
+export async function ensureOffsetStoreTopic(admin: Admin, replicationFactor: number | undefined): Promise<void> {
+  const existing = await admin.listTopics();
+  if (existing.includes(OFFSET_STORE_TOPIC)) return;
+  const topic: ITopicConfig = {
+    topic: OFFSET_STORE_TOPIC,
+    numPartitions: 1,
+    replicationFactor: replicationFactor ?? -1,
+    configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+  };
+  try {
+    await admin.createTopics({ topics: [topic], waitForLeaders: true });
+  } catch (e) {
+    if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test((e as Error).message)) throw e;
+  }
+}
+
+function keyPrefix(migration: string, topic: string, partition: number): string {
+  return `v1|${migration}|${topic}|${partition}|`;
+}
+
+function storeRecord(key: string, value: unknown): KafkaRecord {
+  const k = Buffer.from(key, 'utf8');
+  const v = Buffer.from(JSON.stringify(value), 'utf8');
+  return { offset: -1, timestamp: Date.now(), key: k, value: v, headers: NO_HEADERS, size: k.length + v.length };
+}
+
+/**
+ * Store records for a partition's new state: the run chunks from the one holding `firstChangedRun` on, then
+ * the checkpoint (last, so a reader never sees a checkpoint without its runs).
+ */
+export function offsetMapRecords(map: PartitionOffsetMap, firstChangedRun: number): KafkaRecord[] {
+  const cp = map.checkpoint;
+  if (!cp) return [];
+  const prefix = keyPrefix(map.migration, map.topic, map.partition);
+  const out: KafkaRecord[] = [];
+  for (let chunk = Math.floor(Math.max(firstChangedRun, 0) / RUNS_PER_CHUNK); chunk * RUNS_PER_CHUNK < map.runs.length; chunk++) {
+    const runs = map.runs.slice(chunk * RUNS_PER_CHUNK, (chunk + 1) * RUNS_PER_CHUNK).map((r) => [r.sourceStart, r.targetStart, r.count]);
+    out.push(storeRecord(`${prefix}runs|${chunk}`, { runs }));
+  }
+  const stored: StoredCheckpoint = { ...cp, runCount: map.runs.length };
+  out.push(storeRecord(`${prefix}checkpoint`, stored));
+  return out;
+}
+
+export function ownershipRecord(migration: string, topic: string, ownership: TopicOwnership): KafkaRecord {
+  return storeRecord(`v1|${migration}|${topic}|owner`, ownership);
+}
+
+/** Everything the store holds for one migration, read to the end of the store topic. */
+export class OffsetStoreSnapshot {
+  constructor(
+    readonly migration: string,
+    private readonly maps: Map<string, PartitionOffsetMap>,
+    private readonly owners: Map<string, TopicOwnership>,
+  ) {}
+
+  /** The map of a partition; empty (no checkpoint) when nothing was copied yet. */
+  get(topic: string, partition: number): PartitionOffsetMap {
+    const m = this.maps.get(partitionKey(topic, partition));
+    return m ? { ...m, runs: m.runs.map((r) => ({ ...r })) } : { migration: this.migration, topic, partition, runs: [], checkpoint: null };
+  }
+
+  owner(topic: string): TopicOwnership | undefined {
+    return this.owners.get(topic);
+  }
+
+  partitions(): PartitionOffsetMap[] {
+    return [...this.maps.values()];
+  }
+}
+
+/** Reads the store topic from its start to its current end and keeps what belongs to `migration`. */
+export async function readOffsetStore(cluster: InternalCluster, admin: Admin, migration: string): Promise<OffsetStoreSnapshot> {
+  const topics = await admin.listTopics();
+  if (!topics.includes(OFFSET_STORE_TOPIC)) return new OffsetStoreSnapshot(migration, new Map(), new Map());
+  const offsets = await admin.fetchTopicOffsets(OFFSET_STORE_TOPIC);
+  const prefix = `v1|${migration}|`;
+  const checkpoints = new Map<string, StoredCheckpoint>();
+  const chunks = new Map<string, Map<number, OffsetRun[]>>();
+  const owners = new Map<string, TopicOwnership>();
+  for (const o of offsets) {
+    const low = Number(o.low);
+    const high = Number(o.high);
+    if (high <= low) continue;
+    const reader = new PartitionReader(cluster, [{ topic: OFFSET_STORE_TOPIC, partition: o.partition, position: low, stopAt: high }], {
+      isolationLevel: READ_UNCOMMITTED,
+      partitionFetchBytes: 8 * 1024 * 1024,
+      maxBufferedBytes: 32 * 1024 * 1024,
+      maxWaitMs: 100,
+      cluster: 'target',
+    });
+    reader.start();
+    try {
+      let position = low;
+      while (position < high) {
+        await reader.waitForData(1000);
+        const taken = reader.take(OFFSET_STORE_TOPIC, o.partition, Number.MAX_SAFE_INTEGER, (r) => r.size);
+        if (!taken) continue;
+        position = taken.nextOffset;
+        for (const rec of taken.records) {
+          const key = rec.key?.toString('utf8');
+          if (!key?.startsWith(prefix) || !rec.value) continue;
+          const parts = key.split('|'); // v1, migration, topic, (partition, kind[, chunk] | owner)
+          const value = JSON.parse(rec.value.toString('utf8'));
+          if (parts[3] === 'owner') {
+            owners.set(parts[2], value as TopicOwnership);
+          } else if (parts[4] === 'checkpoint') {
+            checkpoints.set(partitionKey(parts[2], Number(parts[3])), value as StoredCheckpoint);
+          } else if (parts[4] === 'runs') {
+            const k = partitionKey(parts[2], Number(parts[3]));
+            if (!chunks.has(k)) chunks.set(k, new Map());
+            chunks.get(k)!.set(Number(parts[5]), (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })));
+          }
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+  const maps = new Map<string, PartitionOffsetMap>();
+  for (const [k, cp] of checkpoints) {
+    const sep = k.lastIndexOf(':');
+    const topic = k.slice(0, sep);
+    const partition = Number(k.slice(sep + 1));
+    const byChunk = chunks.get(k) ?? new Map<number, OffsetRun[]>();
+    const runs: OffsetRun[] = [];
+    for (let c = 0; c * RUNS_PER_CHUNK < cp.runCount; c++) {
+      const chunk = byChunk.get(c);
+      if (!chunk) {
+        throw new NonRetryableCopyError(
+          'OffsetStoreCorrupt',
+          `offset map of ${topic}:${partition} (migration ${migration}) in ${OFFSET_STORE_TOPIC} misses run chunk ${c} of ${Math.ceil(cp.runCount / RUNS_PER_CHUNK)}: the store topic was altered`,
+        );
+      }
+      runs.push(...chunk);
+    }
+    const { runCount, ...checkpoint } = cp;
+    maps.set(k, { migration, topic, partition, runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext), checkpoint });
+  }
+  return new OffsetStoreSnapshot(migration, maps, owners);
+}

@@ -1,0 +1,318 @@
+/**
+ * A fetch loop over an explicit set of partitions, each at an exact position: no consumer group, no
+ * rebalances, nothing committed anywhere. Fetches go to each partition's leader in parallel; decoded
+ * records wait in per-partition queues bounded by bytes (backpressure), and the position always moves to
+ * the end of the last whole batch seen, so control batches, aborted transactions and compacted-away
+ * batches are stepped over exactly.
+ */
+import { decodeRecordSet, type DecodedBatch } from './recordBatchCodec';
+import { sendFetch, READ_COMMITTED, type FetchPartitionResponse } from './fetchProtocol';
+import { errorFromCode, type InternalCluster } from './kafkaInternals';
+import type { KafkaRecord } from './kafkaRecord';
+import type { TokenBucket } from './throttle';
+import { partitionKey, type TopicPartitionRef } from '../types/copy';
+
+const OFFSET_OUT_OF_RANGE = 1;
+const MAX_PARTITION_FETCH_BYTES = 64 * 1024 * 1024;
+const MAX_CONSECUTIVE_FAILURES = 10;
+
+export interface ReaderPartition extends TopicPartitionRef {
+  position: number;
+  /** Stop fetching once the position reaches this offset. */
+  stopAt?: number;
+}
+
+export interface ReaderOptions {
+  isolationLevel: number;
+  /** Target size of one partition's fetch; also what one partition may hold buffered. */
+  partitionFetchBytes: number;
+  /** Total buffered bytes over all partitions. */
+  maxBufferedBytes: number;
+  maxWaitMs: number;
+  throttle?: TokenBucket;
+  /** For error messages: "source" or "target". */
+  cluster: string;
+}
+
+/** Records taken from a partition's queue; `nextOffset` is the position after them. */
+export interface TakenRecords {
+  records: KafkaRecord[];
+  nextOffset: number;
+  bytes: number;
+}
+
+export class PositionOutOfRangeError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly position: number,
+    cluster: string,
+  ) {
+    super(`${cluster} partition ${topic}:${partition}: offset ${position} is out of range (deleted by retention or beyond the end)`);
+    this.name = 'PositionOutOfRangeError';
+  }
+}
+
+interface Chunk {
+  records: KafkaRecord[];
+  /** Index of the first record not taken yet. */
+  next: number;
+  nextOffset: number;
+  bytes: number;
+}
+
+class PartitionState {
+  chunks: Chunk[] = [];
+  buffered = 0;
+  fetchBytes: number;
+  highWatermark = -1;
+  lastStableOffset = -1;
+  logStartOffset = -1;
+  logAppendTime = false;
+  constructor(
+    readonly ref: ReaderPartition,
+    fetchBytes: number,
+  ) {
+    this.fetchBytes = fetchBytes;
+  }
+}
+
+export class PartitionReader {
+  private readonly states = new Map<string, PartitionState>();
+  private buffered = 0;
+  private closed = false;
+  private failure: Error | undefined;
+  private dataWaiters: (() => void)[] = [];
+  private spaceWaiters: (() => void)[] = [];
+  private loop: Promise<void> | undefined;
+  private rotation = 0;
+
+  constructor(
+    private readonly kafka: InternalCluster,
+    partitions: ReaderPartition[],
+    private readonly options: ReaderOptions,
+  ) {
+    for (const p of partitions) this.states.set(partitionKey(p.topic, p.partition), new PartitionState({ ...p }, options.partitionFetchBytes));
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((e) => this.fail(e));
+  }
+
+  /** Fetch metadata of the partition (end offsets, log start) as of the last fetch response. */
+  info(topic: string, partition: number): { position: number; highWatermark: number; lastStableOffset: number; logStartOffset: number; logAppendTime: boolean; headTimestamp: number | undefined } {
+    const s = this.state(topic, partition);
+    const head = s.chunks.find((c) => c.next < c.records.length);
+    return {
+      position: s.ref.position,
+      highWatermark: s.highWatermark,
+      lastStableOffset: s.lastStableOffset,
+      logStartOffset: s.logStartOffset,
+      logAppendTime: s.logAppendTime,
+      headTimestamp: head ? head.records[head.next].timestamp : undefined,
+    };
+  }
+
+  hasData(topic: string, partition: number): boolean {
+    return this.state(topic, partition).chunks.length > 0;
+  }
+
+  /** Takes buffered records in order up to about maxBytes (at least one record) or maxRecords. */
+  take(topic: string, partition: number, maxBytes: number, sizeOf: (r: KafkaRecord) => number): TakenRecords | undefined {
+    const s = this.state(topic, partition);
+    if (s.chunks.length === 0) return undefined;
+    const out: KafkaRecord[] = [];
+    let bytes = 0;
+    let released = 0;
+    let nextOffset = -1;
+    while (s.chunks.length) {
+      const chunk = s.chunks[0];
+      while (chunk.next < chunk.records.length) {
+        const rec = chunk.records[chunk.next];
+        const size = sizeOf(rec);
+        if (out.length > 0 && bytes + size > maxBytes) break;
+        out.push(rec);
+        bytes += size;
+        chunk.next++;
+        nextOffset = rec.offset + 1;
+      }
+      if (chunk.next < chunk.records.length) break;
+      s.chunks.shift();
+      released += chunk.bytes;
+      nextOffset = chunk.nextOffset;
+    }
+    if (released) this.release(s, released);
+    return { records: out, nextOffset, bytes };
+  }
+
+  /** Resolves when some partition has data, after timeoutMs, or rejects when the fetch loop failed. */
+  async waitForData(timeoutMs: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    for (const s of this.states.values()) if (s.chunks.length) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.dataWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake(this.spaceWaiters);
+    await this.loop;
+  }
+
+  private state(topic: string, partition: number): PartitionState {
+    const s = this.states.get(partitionKey(topic, partition));
+    if (!s) throw new Error(`partition ${topic}:${partition} is not read by this reader`);
+    return s;
+  }
+
+  private release(s: PartitionState, bytes: number): void {
+    s.buffered -= bytes;
+    this.buffered -= bytes;
+    this.wake(this.spaceWaiters);
+  }
+
+  private wake(waiters: (() => void)[]): void {
+    const all = waiters.splice(0);
+    for (const w of all) w();
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e instanceof Error ? e : new Error(String(e));
+    this.closed = true;
+    this.wake(this.dataWaiters);
+  }
+
+  private async run(): Promise<void> {
+    await this.kafka.addMultipleTargetTopics([...new Set([...this.states.values()].map((s) => s.ref.topic))]);
+    let failures = 0;
+    while (!this.closed) {
+      const eligible = [...this.states.values()].filter(
+        (s) => (s.ref.stopAt === undefined || s.ref.position < s.ref.stopAt) && s.buffered < s.fetchBytes,
+      );
+      if (eligible.length === 0 || this.buffered >= this.options.maxBufferedBytes) {
+        await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+        continue;
+      }
+      try {
+        await this.fetchOnce(eligible);
+        failures = 0;
+      } catch (e) {
+        const err = e as { retriable?: boolean; name?: string };
+        const transient = err.retriable === true || /Connection|Timeout|NotLeader|Metadata|BrokerNotFound/i.test(err.name ?? '');
+        if (!transient || ++failures > MAX_CONSECUTIVE_FAILURES) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
+        await this.kafka.refreshMetadata().catch(() => undefined);
+      }
+    }
+  }
+
+  /** One fetch per leader, in parallel, for the eligible partitions. */
+  private async fetchOnce(eligible: PartitionState[]): Promise<void> {
+    // Rotate the order so that no partition is always last in a size-limited response.
+    const rotated = eligible.map((_, i) => eligible[(i + this.rotation) % eligible.length]);
+    this.rotation++;
+    const perLeader = new Map<number, PartitionState[]>();
+    let staleMetadata = false;
+    for (const s of rotated) {
+      const meta = this.kafka.findTopicPartitionMetadata(s.ref.topic).find((m) => m.partitionId === s.ref.partition);
+      if (!meta || meta.leader === null || meta.leader === undefined || meta.leader < 0) {
+        staleMetadata = true;
+        continue;
+      }
+      perLeader.set(meta.leader, [...(perLeader.get(meta.leader) ?? []), s]);
+    }
+    const room = Math.max(this.options.maxBufferedBytes - this.buffered, 1024 * 1024);
+    const results = await Promise.all(
+      [...perLeader].map(async ([nodeId, states]) => {
+        const broker = await this.kafka.findBroker({ nodeId });
+        const byTopic = new Map<string, PartitionState[]>();
+        for (const s of states) byTopic.set(s.ref.topic, [...(byTopic.get(s.ref.topic) ?? []), s]);
+        const response = await sendFetch(broker, {
+          isolationLevel: this.options.isolationLevel,
+          maxWaitTime: this.options.maxWaitMs,
+          maxBytes: Math.min(room, 256 * 1024 * 1024),
+          topics: [...byTopic].map(([topic, ss]) => ({
+            topic,
+            partitions: ss.map((s) => ({ partition: s.ref.partition, fetchOffset: s.ref.position, maxBytes: Math.max(s.fetchBytes - s.buffered, 64 * 1024) })),
+          })),
+        });
+        let stale = false;
+        for (const t of response.topics) {
+          for (const p of t.partitions) {
+            const s = this.states.get(partitionKey(t.topic, p.partition));
+            if (s && (await this.accept(s, p))) stale = true;
+          }
+        }
+        return stale;
+      }),
+    );
+    if (staleMetadata || results.some(Boolean)) {
+      await this.kafka.refreshMetadata();
+      if (staleMetadata && perLeader.size === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Applies one partition's fetch result; true when metadata looks stale (leader moved). */
+  private async accept(s: PartitionState, p: FetchPartitionResponse): Promise<boolean> {
+    const { topic, partition } = s.ref;
+    if (p.errorCode === OFFSET_OUT_OF_RANGE) throw new PositionOutOfRangeError(topic, partition, s.ref.position, this.options.cluster);
+    if (p.errorCode !== 0) {
+      const err = errorFromCode(p.errorCode, `fetch from ${this.options.cluster} partition ${topic}:${partition}`);
+      if (err.retriable) return true;
+      throw err;
+    }
+    s.highWatermark = p.highWatermark;
+    s.lastStableOffset = p.lastStableOffset >= 0 ? p.lastStableOffset : p.highWatermark;
+    if (p.logStartOffset >= 0) s.logStartOffset = p.logStartOffset;
+    if (p.records.length === 0) return false;
+
+    const { batches, partialBytes } = await decodeRecordSet(p.records);
+    if (batches.length === 0) {
+      // A batch larger than what we asked for: ask for more next time (KIP-74 only covers the first partition).
+      if (partialBytes > 0) s.fetchBytes = Math.min(s.fetchBytes * 2, MAX_PARTITION_FETCH_BYTES);
+      return false;
+    }
+    const records = this.committedRecords(s, batches, p.abortedTransactions);
+    const nextOffset = batches[batches.length - 1].lastOffset + 1;
+    if (nextOffset <= s.ref.position) return false;
+    const bytes = p.records.length - partialBytes;
+    await this.options.throttle?.take(bytes);
+    s.ref.position = nextOffset;
+    s.chunks.push({ records, next: 0, nextOffset, bytes });
+    s.buffered += bytes;
+    this.buffered += bytes;
+    this.wake(this.dataWaiters);
+    return false;
+  }
+
+  /**
+   * Records at or after the position, without control records and, when reading committed data, without
+   * records of aborted transactions (the Java consumer's algorithm: an aborted transaction's records are
+   * dropped from its first offset until its producer's abort marker).
+   */
+  private committedRecords(s: PartitionState, batches: DecodedBatch[], abortedTransactions: { producerId: number; firstOffset: number }[]): KafkaRecord[] {
+    const position = s.ref.position;
+    const aborted = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
+    const abortedProducers = new Set<number>();
+    const filterAborted = this.options.isolationLevel === READ_COMMITTED;
+    const out: KafkaRecord[] = [];
+    for (const batch of batches) {
+      while (aborted.length && aborted[0].firstOffset <= batch.lastOffset) abortedProducers.add(aborted.shift()!.producerId);
+      if (batch.lastOffset < position) continue;
+      if (batch.isControl) {
+        if (batch.isAbortMarker) abortedProducers.delete(batch.producerId);
+        continue;
+      }
+      if (filterAborted && batch.isTransactional && abortedProducers.has(batch.producerId)) continue;
+      if (batch.logAppendTime) s.logAppendTime = true;
+      for (const rec of batch.records) if (rec.offset >= position) out.push(rec);
+    }
+    return out;
+  }
+}

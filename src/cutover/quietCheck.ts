@@ -1,0 +1,47 @@
+/**
+ * The quiet check after producersStopped: the source's end offsets must stand still for a whole quiet
+ * period. It watches at most about twice the period, so writes that go on make it answer "not quiet"
+ * (naming the partitions that moved) instead of waiting for ever.
+ */
+import type { PartitionOffsets, QuietCheckResult } from '../types/cutover';
+import { heartbeatProgress, sleepUnlessCancelled } from './activityContext';
+import { changedPartitions, comparePartitionKeys } from './endOffsets';
+
+export interface QuietCheckOptions {
+  quietSeconds: number;
+  pollMs?: number;
+  /** Upper bound on the watch, in seconds; default 2 × quietSeconds (at least one poll). */
+  maxSeconds?: number;
+}
+
+export async function watchUntilQuiet(sample: () => Promise<PartitionOffsets>, options: QuietCheckOptions): Promise<QuietCheckResult> {
+  const pollMs = options.pollMs ?? 500;
+  const quietMs = Math.max(0, options.quietSeconds * 1000);
+  const maxMs = Math.max(options.maxSeconds !== undefined ? options.maxSeconds * 1000 : 2 * quietMs, quietMs, pollMs);
+  const started = Date.now();
+  let previous = await sample();
+  let lastChange = started;
+  /** Every partition whose end offset moved while watching. */
+  const moved = new Set<string>();
+  for (;;) {
+    await sleepUnlessCancelled(pollMs);
+    const current = await sample();
+    const changed = changedPartitions(previous, current);
+    const now = Date.now();
+    if (changed.length) {
+      lastChange = now;
+      for (const k of changed) moved.add(k);
+    }
+    previous = current;
+    heartbeatProgress({ phase: 'quiet-check', stillFor: Math.round((now - lastChange) / 1000), moved: moved.size });
+    const quiet = now - lastChange >= quietMs;
+    if (quiet || now - started >= maxMs) {
+      return {
+        quiet,
+        endOffsets: current,
+        changed: [...moved].sort(comparePartitionKeys),
+        observedSeconds: Math.round((now - started) / 100) / 10,
+      };
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/** Bounded concurrency helpers: the inventory talks to many topics and groups without flooding the brokers. */
+
+export function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Maps items with at most `limit` calls in flight; results keep the input order. Fails on the first error. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Retries an operation that failed with a retriable Kafka error (leader moving, metadata not yet
+ * propagated after a topic creation): some kafkajs admin calls give up on these at once.
+ */
+export async function retryRetriable<T>(fn: () => Promise<T>, attempts = 6, delayMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const retriable = (e as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, delayMs * attempt));
+    }
+  }
+}

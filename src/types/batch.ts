@@ -1,0 +1,71 @@
+import type { Decision } from './migration';
+
+/** The steps of one batch, in the order producers-first walks them (consumers-first swaps the middle). */
+export type BatchStep =
+  | 'creating-topics'
+  | 'copying'
+  | 'awaiting-cutover-approval'
+  | 'awaiting-producers-stopped'
+  | 'checking-quiet'
+  | 'draining'
+  | 'awaiting-consumers-stopped'
+  | 'translating-offsets'
+  | 'verifying'
+  | 'verification-failed'
+  | 'completed'
+  | 'rolling-back'
+  | 'aborted';
+
+export interface PartitionProgressView {
+  topic: string;
+  partition: number;
+  sourceEnd: number;
+  sourceNext: number;
+  targetNext: number;
+  lagRecords: number;
+  lagSeconds: number;
+  bytesCopied: number;
+  recordsCopied: number;
+  identicalOffsets: boolean;
+}
+
+export interface BatchTotals {
+  partitions: number;
+  lagRecords: number;
+  maxLagSeconds: number;
+  recordsCopied: number;
+  bytesCopied: number;
+  /** Records/s over the last round, for an ETA. */
+  recordsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+/** What the batch workflow's `batchStatus` query returns. */
+export interface BatchStatus {
+  migration: string;
+  number: number;
+  name: string;
+  workflowId: string;
+  strategy: 'producers-first' | 'consumers-first';
+  step: BatchStep;
+  ready: boolean;
+  waitingFor?: { signal: string; reason: string };
+  rounds: number;
+  totals: BatchTotals;
+  partitions: PartitionProgressView[];
+  /** Milestones of the cutover with their workflow times (ISO). */
+  milestones: Record<string, string>;
+  /** Producers stopped → clients may move on the target, in ms (the write pause). */
+  writePauseMs?: number;
+  notes: string[];
+  decisions: Decision[];
+  reports: Record<string, string>;
+  error?: string;
+}
+
+export interface BatchResult {
+  number: number;
+  name: string;
+  outcome: 'completed' | 'aborted' | 'accepted-with-mismatches';
+  status: BatchStatus;
+}

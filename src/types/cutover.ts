@@ -1,0 +1,90 @@
+/** Types of the cutover activities (src/activities/cutover.ts). Offsets are JS numbers; keys are "topic:partition". */
+
+/** "topic:partition" -> offset. */
+export type PartitionOffsets = Record<string, number>;
+
+export interface QuietCheckResult {
+  /** True when no partition's end offset moved during the last `quietSeconds`. */
+  quiet: boolean;
+  /** The end offsets (read_committed) at the end of the check: what a drain must reach. */
+  endOffsets: PartitionOffsets;
+  /** Partitions whose end offset moved while the check was watching ("topic:partition"), sorted. */
+  changed: string[];
+  /** How long the check watched, in seconds. */
+  observedSeconds: number;
+}
+
+export type GroupStateName = 'Empty' | 'Stable' | 'PreparingRebalance' | 'CompletingRebalance' | 'Dead' | 'Unknown' | string;
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+}
+
+export interface GroupState {
+  group: string;
+  cluster: 'source' | 'target';
+  /** 'Dead' for a group the coordinator does not know (never used, or expired). */
+  state: GroupStateName;
+  protocolType: string;
+  protocol: string;
+  members: GroupMember[];
+}
+
+/** One DENY WRITE binding on a source topic: principal User:*, host *, pattern LITERAL. */
+export interface FenceAcl {
+  topic: string;
+  principal: 'User:*';
+  host: '*';
+  operation: 'WRITE';
+  permission: 'DENY';
+  patternType: 'LITERAL';
+}
+
+export interface FenceReport {
+  migration: string;
+  action: 'fence' | 'unfence';
+  /** False when the ACLs could not be changed (see reason); the workflow then relies on the quiet check. */
+  applied: boolean;
+  reason?: string;
+  topics: string[];
+  /** Bindings this call created (fence) or removed (unfence). */
+  changed: FenceAcl[];
+  /** Bindings this migration owns after the call, recorded durably on the target (__kafka_migrate_fences). */
+  owned: FenceAcl[];
+  /** Identical bindings someone else had already put in place: never removed by unfence. */
+  foreign: FenceAcl[];
+  at: string;
+}
+
+export interface PartitionOffsetTranslation {
+  topic: string;
+  partition: number;
+  /** The group's committed offset on the source; null when it has none. */
+  sourceOffset: number | null;
+  /** What was committed on the target; null when nothing was (no source offset). */
+  targetOffset: number | null;
+  /** Source and target offsets are equal (no translation was needed for this partition). */
+  identical: boolean;
+  note?: string;
+}
+
+export interface GroupOffsetTranslation {
+  group: string;
+  sourceState: string;
+  targetState: string;
+  committed: number;
+  /** Partitions without a committed source offset: the consumer's auto.offset.reset applies on the target. */
+  withoutOffset: string[];
+  partitions: PartitionOffsetTranslation[];
+}
+
+export interface OffsetTranslationReport {
+  kind: 'offset-translation';
+  migration: string;
+  translatedAt: string;
+  topics: string[];
+  groups: GroupOffsetTranslation[];
+  notes: string[];
+}

@@ -1,0 +1,82 @@
+/** Types of the verification activity (src/activities/verify.ts) and its report. */
+
+/** The part of a plan batch verification needs (PlanBatch satisfies it). */
+export interface VerifyBatchRef {
+  number?: number;
+  name?: string;
+  topics: { name: string }[];
+  groups: string[];
+}
+
+export interface SideRange {
+  /** Log-start and read_committed end offsets captured when verification started. */
+  start: number;
+  end: number;
+  /** Records read in [start, end) (aborted and control records excluded). */
+  records: number;
+  /** Order-sensitive sha256 (hex) over key, value, headers and timestamp of every record read. */
+  digest: string;
+}
+
+export interface PartitionVerification {
+  topic: string;
+  partition: number;
+  source: SideRange;
+  target: SideRange;
+  /** Counts and digests equal. */
+  contentEqual: boolean;
+  /** Every source record sits on the target at the offset the offset map gives, and nothing else is there. */
+  mapConsistent: boolean;
+  /** Timestamps left out of the digest (LogAppendTime topic: the target stamps its own). */
+  timestampsIgnored: boolean;
+  mismatches: string[];
+  /** What was deliberately left out of the comparison, and why. */
+  notes: string[];
+}
+
+export interface GroupPartitionVerification {
+  topic: string;
+  partition: number;
+  sourceOffset: number | null;
+  targetOffset: number | null;
+  /** What the offset map translates sourceOffset to. */
+  expectedTargetOffset: number | null;
+  ok: boolean;
+  detail: string;
+}
+
+export interface GroupVerification {
+  group: string;
+  ok: boolean;
+  partitions: GroupPartitionVerification[];
+}
+
+export interface ConfigDifference {
+  key: string;
+  source: string | null;
+  target: string | null;
+}
+
+export interface TopicConfigVerification {
+  topic: string;
+  ok: boolean;
+  /** Topic-level overrides compared (present on either side, minus the profile's unsupported keys). */
+  compared: string[];
+  /** Source overrides the target profile does not accept: expected to be absent on the target. */
+  filtered: string[];
+  differences: ConfigDifference[];
+}
+
+export interface VerificationReport {
+  kind: 'verification';
+  migration: string;
+  batch: { number?: number; name?: string; topics: string[]; groups: string[] };
+  verifiedAt: string;
+  durationMs: number;
+  ok: boolean;
+  partitions: PartitionVerification[];
+  groups: GroupVerification[];
+  configs: TopicConfigVerification[];
+  /** Every mismatch in one line each, naming the topic/partition/offset or group. */
+  mismatches: string[];
+}

@@ -1,0 +1,174 @@
+/**
+ * Scripted activities for the workflow signal-path tests: the workflows run for real on the real Temporal
+ * server, only the Kafka side is replaced so that each path (approve, reject, override, abort, wrong phase, a
+ * source that keeps moving...) can be driven exactly. The real activities are proven in their own suites and
+ * in the end-to-end migration test.
+ */
+import type * as real from '../../src/activities';
+import type { CheckResult, InventorySummary, PartitionProgress, QuietCheckResult, TopicCreationReport, VerificationReport } from '../../src/types';
+
+export interface Scenario {
+  preflightVerdicts: Record<string, 'pass' | 'warn' | 'fail'>;
+  /** Lag each copy round reports, consumed one per round (the last value repeats). */
+  lagPerRound: number[];
+  /** Results of successive quiet checks (the last value repeats). */
+  quiet: boolean[];
+  groupStates: string[];
+  verifyOk: boolean[];
+  calls: string[];
+}
+
+export const scenario: Scenario = newScenario();
+
+export function newScenario(): Scenario {
+  return { preflightVerdicts: {}, lagPerRound: [0], quiet: [true], groupStates: ['Empty'], verifyOk: [true], calls: [] };
+}
+
+export function resetScenario(s: Partial<Scenario> = {}): void {
+  Object.assign(scenario, newScenario(), s);
+}
+
+const take = <T>(list: T[]): T => (list.length > 1 ? list.shift()! : list[0]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const TOPICS = [
+  { name: 'shop.orders', partitions: 2, system: 'shop' },
+  { name: 'shop.payments', partitions: 1, system: 'shop' },
+  { name: 'ads.clicks', partitions: 3, system: 'ads' },
+];
+
+export function fakeInventory(migration: string): InventorySummary {
+  const topics = TOPICS.map((t) => ({
+    name: t.name,
+    internal: false,
+    partitions: t.partitions,
+    replicationFactor: 1,
+    records: 1000,
+    bytes: 100000,
+    lastRecordAt: new Date().toISOString(),
+    system: t.system,
+    flags: [],
+    flagReasons: {},
+  }));
+  const groups = [
+    { groupId: 'shop-service', state: 'Empty', protocolType: 'consumer', members: 0, topics: ['shop.orders', 'shop.payments'], missingTopics: [], totalLag: 10, systems: ['shop'], flags: [], flagReasons: {} },
+    { groupId: 'ads-aggregator', state: 'Empty', protocolType: 'consumer', members: 0, topics: ['ads.clicks'], missingTopics: [], totalLag: 0, systems: ['ads'], flags: [], flagReasons: {} },
+  ];
+  return {
+    migration,
+    collectedAt: new Date().toISOString(),
+    durationMs: 1,
+    clusterId: 'fake',
+    totals: { topics: 3, partitions: 6, records: 3000, bytes: 300000, groups: 2, inactiveTopics: 0, unclaimedGroups: 0 },
+    topics,
+    groups,
+    systems: [
+      { name: 'ads', priority: 'non-core', topics: ['ads.clicks'], groups: ['ads-aggregator'], partitions: 3, records: 1000, bytes: 100000 },
+      { name: 'shop', priority: 'core', topics: ['shop.orders', 'shop.payments'], groups: ['shop-service'], partitions: 3, records: 2000, bytes: 200000 },
+    ],
+    unassigned: { topics: [], groups: [] },
+    warnings: [],
+    reportFiles: { json: '/dev/null', markdown: '/dev/null' },
+  } as InventorySummary;
+}
+
+function check(id: string): CheckResult {
+  const verdict = scenario.preflightVerdicts[id] ?? 'pass';
+  return { id, title: id, verdict, summary: `${id}: ${verdict}`, evidence: {} };
+}
+
+type Acts = typeof real;
+const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>> = {
+  checkConnectivity: async () => {
+    scenario.calls.push('checkConnectivity');
+    const side = (role: 'source' | 'target') => ({ role, bootstrapServers: ['fake:9092'], securityProtocol: 'PLAINTEXT', clusterId: role, controllerId: 1, brokers: [], visibleTopics: 3, latencyMs: 1 });
+    return { checkedAt: new Date().toISOString(), source: side('source'), target: side('target') };
+  },
+  checkVersions: async () => check('versions'),
+  checkSecurity: async () => check('security'),
+  checkPermissions: async () => check('permissions'),
+  checkAcls: async () => check('acls'),
+  checkEcosystem: async () => check('ecosystem'),
+  checkReachability: async () => check('reachability'),
+  checkCapacity: async () => check('capacity'),
+  checkTargetState: async () => check('target-state'),
+  checkClients: async () => check('clients'),
+  collectInventory: async (input: { spec: { name: string } }) => {
+    scenario.calls.push('collectInventory');
+    return fakeInventory(input.spec.name);
+  },
+  writeReportFiles: async (input: { fileStem: string }) => {
+    scenario.calls.push(`writeReportFiles:${input.fileStem}`);
+    return { jsonPath: `/fake/${input.fileStem}.json`, markdownPath: `/fake/${input.fileStem}.md` };
+  },
+  createTargetTopics: async (input: { topics: string[] }): Promise<TopicCreationReport> => {
+    scenario.calls.push(`createTargetTopics:${input.topics.join(',')}`);
+    return {
+      migration: 'fake',
+      checkedAt: new Date().toISOString(),
+      topics: input.topics.map((t) => ({
+        topic: t,
+        action: 'created' as const,
+        partitions: TOPICS.find((x) => x.name === t)!.partitions,
+        partitionsAdded: 0,
+        replicationFactor: null,
+        configs: {},
+        droppedConfigs: [],
+        timestampType: 'CreateTime' as const,
+        warnings: [],
+      })),
+    };
+  },
+  copyRound: async (input: { partitions: { topic: string; partition: number }[]; mode: string }): Promise<PartitionProgress[]> => {
+    scenario.calls.push(`copyRound:${input.mode}`);
+    const lag = input.mode === 'drain' ? 0 : take(scenario.lagPerRound);
+    await sleep(150);
+    return input.partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      sourceStart: 0,
+      sourceEnd: 100 + lag,
+      sourceNext: 100,
+      targetNext: 100,
+      lagRecords: lag,
+      lagSeconds: lag > 0 ? 1 : 0,
+      bytesCopied: 1000,
+      recordsCopied: 100,
+      identicalOffsets: true,
+    }));
+  },
+  waitForQuietSource: async (): Promise<QuietCheckResult> => {
+    const quiet = take(scenario.quiet);
+    scenario.calls.push(`waitForQuietSource:${quiet}`);
+    return { quiet, endOffsets: {}, changed: quiet ? [] : ['shop.orders:0'], observedSeconds: 1 };
+  },
+  sampleEndOffsets: async () => ({}),
+  describeGroups: async (input: { groups: string[]; cluster: string }) => {
+    const state = take(scenario.groupStates);
+    scenario.calls.push(`describeGroups:${input.cluster}:${state}`);
+    return input.groups.map((g) => ({ group: g, cluster: input.cluster, state, protocolType: 'consumer', protocol: 'range', members: state === 'Empty' ? [] : [{ memberId: 'm', clientId: 'c', host: 'h' }] }));
+  },
+  fenceSourceWrites: async (input: { topics: string[]; migration: string }) => {
+    scenario.calls.push('fenceSourceWrites');
+    return { migration: input.migration, action: 'fence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
+  },
+  unfenceSourceWrites: async (input: { topics: string[]; migration: string }) => {
+    scenario.calls.push('unfenceSourceWrites');
+    return { migration: input.migration, action: 'unfence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
+  },
+  translateAndCommitOffsets: async (input: { groups: string[]; migration: string; topics: string[] }) => {
+    scenario.calls.push(`translateAndCommitOffsets:${input.groups.join(',')}`);
+    return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics: input.topics, groups: [], notes: [] };
+  },
+  verifyBatch: async (input: { migration: string }): Promise<VerificationReport> => {
+    const ok = take(scenario.verifyOk);
+    scenario.calls.push(`verifyBatch:${ok}`);
+    return { migration: input.migration, ok, mismatches: ok ? [] : ['shop.orders:0: digest differs'] } as unknown as VerificationReport;
+  },
+  deleteTargetTopics: async (input: { topics: string[] }) => {
+    scenario.calls.push(`deleteTargetTopics:${input.topics.join(',')}`);
+    return { deleted: input.topics, missing: [] };
+  },
+};
+
+export const fakeActivities = fakes as unknown as Acts;
