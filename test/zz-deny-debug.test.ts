@@ -6,7 +6,7 @@ test('x', async () => {
   const admin = sourceAdminKafka().admin(); await admin.connect();
   const producer = sourceAdminKafka().producer(); await producer.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: t, numPartitions: 1 }] });
-  await producer.send({ topic: t, messages: [{ value: 'x' }] });
+  await new Promise((r) => setTimeout(r, 1000)); await producer.send({ topic: t, messages: [{ value: 'x' }] });
   const deny: AclEntry = { resourceType: AclResourceTypes.TOPIC, resourceName: t, resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:migrator', host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.DENY };
   await admin.createAcls({ acl: [deny] });
   await new Promise((r) => setTimeout(r, 500));
