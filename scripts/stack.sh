@@ -221,6 +221,8 @@ start_kafka() {
       >"$LOGS/$name-format.log" 2>&1 || die "formatting $name storage failed; see $LOGS/$name-format.log"
   fi
   log "starting $name Kafka $version on 127.0.0.1:$port"
+  # Every partition keeps files open: raise the soft limit to the hard one (10,000 partitions need ~12,000).
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$STACK/conf/broker-log4j.properties" \

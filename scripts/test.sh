@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.test.json
+bash scripts/ensure-chromium.sh
 bash scripts/stack.sh up >/dev/null
 mkdir -p .stack
 rc=0

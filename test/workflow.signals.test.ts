@@ -230,6 +230,7 @@ test('abort is refused once clients may already write to the target', async () =
   const b = t.client.workflow.getHandle(batchWorkflowId(spec.name, 1, 'ads'));
   await batchWaitingFor(b, 'retryVerification|acceptMismatches');
   await expect(act(b, { action: 'abort', by: 'ivy', reason: 'oops' })).rejects.toThrow(/abort: refused: clients may already use the target/);
+  await expect(act(h, { action: 'abort', by: 'ivy', reason: 'oops' })).rejects.toThrow(/abort: refused: clients of batch 1 \(ads\) may already use the target/);
   await act(b, { action: 'acceptMismatches', by: 'ivy', batch: 1, reason: 'known test data difference' });
   const r = await h.result();
   expect(r.status.batches[0].state).toBe('accepted-with-mismatches');

@@ -12,8 +12,11 @@ test('x', async () => {
   await new Promise((r) => setTimeout(r, 500));
   const spec = stackSpec({ name: 'x' });
   const started = Date.now();
+  try {
   const out = await sampleRecords(spec.source, 'source', [{ topic: t, partition: 0, from: 0, to: 1 }], { groupId: 'kafka-migrate-dbg', maxPerPartition: 1, timeoutMs: 8000 });
   console.log(JSON.stringify(out), Date.now() - started);
+  } finally {
   await admin.deleteAcls({ filters: [deny] }); await admin.deleteTopics({ topics: [t] });
   await admin.disconnect(); await producer.disconnect();
+  }
 });

@@ -13,6 +13,11 @@ import type { Io } from './io';
 import { CliError, EXIT } from './temporalClient';
 
 /** The checks a migration's preflight phase runs, in its order. */
+/** kafkajs' own error lines repeat what the one-line CLI error says; keep them unless asked for. */
+function quietKafkaLogs(): void {
+  process.env.KM_KAFKAJS_LOG ??= 'nothing';
+}
+
 const CHECKS = ['checkVersions', 'checkSecurity', 'checkPermissions', 'checkAcls', 'checkEcosystem', 'checkReachability', 'checkCapacity', 'checkTargetState', 'checkClients'] as const;
 
 export function registerReadOnlyCommands(program: Command, io: Io): void {
@@ -23,6 +28,7 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
     .option('--quiet', 'print only the verdict and the report paths, not the report')
     .action(async (opts: { file: string; quiet?: boolean }) => {
       const spec = loadSpecFile(opts.file);
+      quietKafkaLogs();
       const preflight = await import('../activities/preflight');
       const { renderPreflightMarkdown, writePreflightReport } = await import('../reports/preflightReport');
       const checks = await Promise.all(CHECKS.map((name) => runCheck(preflight[name], name, spec)));
@@ -43,6 +49,7 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
     .option('--quiet', 'print only the totals and the report paths, not the report')
     .action(async (opts: { file: string; quiet?: boolean }) => {
       const spec = loadSpecFile(opts.file);
+      quietKafkaLogs();
       const { collectInventory } = await import('../activities/inventory');
       const summary = await collectInventory({ spec }).catch((e: unknown) => {
         throw new CliError(`inventory of ${spec.source.bootstrapServers.join(',')} failed: ${rootMessage(e)}`, EXIT.failure);

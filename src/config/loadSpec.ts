@@ -51,7 +51,7 @@ export function applyPropertiesFiles(raw: unknown, baseDir: string, specPath = '
   return out;
 }
 
-/** File references are relative to the spec's folder; the worker may run elsewhere. */
+/** File references and the reports folder are relative to the spec's folder; the worker may run elsewhere. */
 export function absolutizeSecretFiles(spec: MigrationSpec, baseDir: string): MigrationSpec {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const fixRef = (ref: SecretRef): SecretRef => {
@@ -64,5 +64,5 @@ export function absolutizeSecretFiles(spec: MigrationSpec, baseDir: string): Mig
     ...(c.propertiesFile ? { propertiesFile: abs(c.propertiesFile) } : {}),
     ...(c.sasl ? { sasl: { ...c.sasl, password: fixRef(c.sasl.password) } } : {}),
   });
-  return { ...spec, source: fix(spec.source), target: fix(spec.target) };
+  return { ...spec, source: fix(spec.source), target: fix(spec.target), reports: { ...spec.reports, dir: abs(spec.reports.dir) } };
 }

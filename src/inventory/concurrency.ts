@@ -1,4 +1,4 @@
-/** Bounded concurrency helpers: the inventory talks to many topics and groups without flooding the brokers. */
+/** Bounded concurrency and retry helpers: the inventory talks to many topics and groups without flooding the brokers. */
 
 export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -20,16 +20,27 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, in
   return results;
 }
 
+/** A topic that does not exist (any more): deleted while the inventory ran. */
+export function isUnknownTopic(e: unknown): boolean {
+  // kafkajs wraps the broker's error when its own retries give up
+  for (let cur = e as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; cur && depth < 5; depth++) {
+    if (cur.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    cur = (cur.cause ?? cur.originalError) as typeof cur;
+  }
+  return false;
+}
+
 /**
  * Retries an operation that failed with a retriable Kafka error (leader moving, metadata not yet
- * propagated after a topic creation): some kafkajs admin calls give up on these at once.
+ * propagated after a topic creation): some kafkajs admin calls give up on these at once. A missing topic
+ * is not retried: callers handle it (the topic was deleted).
  */
 export async function retryRetriable<T>(fn: () => Promise<T>, attempts = 6, delayMs = 250): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      const retriable = (e as { retriable?: boolean }).retriable === true;
+      const retriable = (e as { retriable?: boolean }).retriable === true && !isUnknownTopic(e);
       if (!retriable || attempt >= attempts) throw e;
       await new Promise((r) => setTimeout(r, delayMs * attempt));
     }

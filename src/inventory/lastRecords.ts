@@ -5,8 +5,9 @@
  * expires); every partition is sought to `latest - samplePerPartition`, so only the tail is read.
  */
 import type { ClusterConnection } from '../config/spec';
-import { createKafka } from '../kafka/clients';
+import { createKafka, withAdmin } from '../kafka/clients';
 import { partitionKey, type PartitionSample } from './assemble';
+import { isUnknownTopic } from './concurrency';
 import type { ProgressFn } from './progress';
 
 export interface SampleTarget {
@@ -46,7 +47,21 @@ function recordBytes(m: { key: Buffer | null; value: Buffer | null; headers?: Re
   return n;
 }
 
+/** Samples the tails; a topic deleted meanwhile fails the consumer's subscription: drop it and start again. */
 export async function sampleLastRecords(conn: ClusterConnection, targets: SampleTarget[], opts: SampleOptions): Promise<SampleResult> {
+  let remaining = targets;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sampleOnce(conn, remaining, opts);
+    } catch (e) {
+      if (!isUnknownTopic(e) || attempt >= 3) throw e;
+      const listed = new Set(await withAdmin(conn, 'source', (admin) => admin.listTopics(), { clientIdSuffix: 'inventory' }));
+      remaining = remaining.filter((t) => listed.has(t.topic));
+    }
+  }
+}
+
+async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts: SampleOptions): Promise<SampleResult> {
   const withData = targets.filter((t) => t.latestOffset > t.earliestOffset);
   const tails = new Map<string, Tail>(
     withData.map((t) => [partitionKey(t.topic, t.partition), { target: t.latestOffset - 1, lastSeenOffset: -1, finished: false, lastRecordTimestamp: null, records: 0, bytes: 0 }]),

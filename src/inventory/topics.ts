@@ -2,12 +2,12 @@
  * Reads every topic of a cluster: partitions and replicas (one Metadata request), non-default configs
  * (DescribeConfigs for many topics per request) and earliest/latest offsets (ListOffsets).
  */
-import type { Admin } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ConfigEntries, type DescribeConfigResponse } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
 import { withAdmin } from '../kafka/clients';
 import type { ConfigSourceName, InventoryCluster, TopicConfigEntry } from '../types/inventory';
 import type { RawPartition, RawTopic } from './assemble';
-import { chunk, mapLimit, retryRetriable } from './concurrency';
+import { chunk, isUnknownTopic, mapLimit, retryRetriable } from './concurrency';
 import type { ProgressFn } from './progress';
 import { compareNames } from '../plan/compare';
 
@@ -49,19 +49,9 @@ export async function collectTopics(conn: ClusterConnection, progress: ProgressF
     'source',
     async (admin) => {
       const described = await admin.describeCluster();
-      // A topic deleted between the listing and the metadata request fails the request: list again.
-      const layouts = await retryRetriable(async () => {
-        const names = await admin.listTopics();
-        const { topics } = await admin.fetchTopicMetadata({ topics: names });
-        return topics.map(
-          (t): TopicLayout => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
-          }),
-        );
-      });
+      const layouts = await listLayouts(admin);
       progress('topics-listed', { topics: layouts.length });
-      const configs = await describeTopicConfigs(admin, layouts.map((l) => l.name), warnings);
+      const configs = await describeTopicConfigs(admin, layouts.map((l) => l.name));
       progress('configs-described', { topics: layouts.length });
       return {
         cluster: {
@@ -102,60 +92,98 @@ interface TopicConfigs {
   cleanupPolicy: string | null;
 }
 
-async function describeTopicConfigs(admin: Admin, names: string[], warnings: string[]): Promise<Map<string, TopicConfigs>> {
-  const out = new Map<string, TopicConfigs>();
-  await mapLimit(chunk(names, CONFIGS_PER_REQUEST), 4, async (batch) => {
-    const { resources } = await retryRetriable(() =>
-      admin.describeConfigs({ includeSynonyms: false, resources: batch.map((name) => ({ type: 2 /* TOPIC */, name })) }),
-    );
-    for (const r of resources) {
-      if (r.errorCode !== 0) {
-        warnings.push(`configs of topic ${r.resourceName} could not be described (error ${r.errorCode}: ${r.errorMessage ?? ''}): add a DescribeConfigs ACL for the migration user`);
-        continue;
-      }
-      const find = (key: string) => r.configEntries.find((e) => e.configName === key)?.configValue ?? null;
-      const ts = find('message.timestamp.type');
-      out.set(r.resourceName, {
-        nonDefault: r.configEntries
-          .filter((e) => !e.isDefault && Number(e.configSource) !== 5)
-          .map((e) => ({
-            name: e.configName,
-            value: e.isSensitive ? null : e.configValue,
-            source: CONFIG_SOURCES[Number(e.configSource)] ?? 'unknown',
-            readOnly: e.readOnly,
-            sensitive: e.isSensitive,
-          }))
-          .sort((a, b) => compareNames(a.name, b.name)),
-        timestampType: ts === 'CreateTime' || ts === 'LogAppendTime' ? ts : null,
-        cleanupPolicy: find('cleanup.policy'),
+/** Every topic and its partitions. A topic deleted between the listing and the Metadata request fails it: list again. */
+async function listLayouts(admin: Admin): Promise<TopicLayout[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await retryRetriable(async () => {
+        const names = await admin.listTopics();
+        const { topics } = await admin.fetchTopicMetadata({ topics: names });
+        return topics.map(
+          (t): TopicLayout => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+          }),
+        );
       });
+    } catch (e) {
+      if (!isUnknownTopic(e) || attempt >= 5) throw e;
     }
+  }
+}
+
+async function describeTopicConfigs(admin: Admin, names: string[]): Promise<Map<string, TopicConfigs>> {
+  const out = new Map<string, TopicConfigs>();
+  const describe = (topics: string[]) =>
+    retryRetriable(() => admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) }));
+  await mapLimit(chunk(names, CONFIGS_PER_REQUEST), 4, async (batch) => {
+    let resources: DescribeConfigResponse['resources'];
+    try {
+      resources = (await describe(batch)).resources;
+    } catch (e) {
+      if (!isUnknownTopic(e)) throw e;
+      // kafkajs fails the whole request for one deleted topic: describe them one by one, skipping the deleted.
+      const single = await mapLimit(batch, 8, (name) => describe([name]).then((r) => r.resources, (err) => (isUnknownTopic(err) ? [] : Promise.reject(err))));
+      resources = single.flat();
+    }
+    for (const r of resources) out.set(r.resourceName, topicConfigs(r.configEntries));
   });
   return out;
 }
 
+function topicConfigs(entries: ConfigEntries[]): TopicConfigs {
+  const find = (key: string) => entries.find((e) => e.configName === key)?.configValue ?? null;
+  const ts = find('message.timestamp.type');
+  return {
+    nonDefault: entries
+      .filter((e) => !e.isDefault && Number(e.configSource) !== 5 /* DEFAULT_CONFIG */)
+      .map((e) => ({
+        name: e.configName,
+        value: e.isSensitive ? null : e.configValue,
+        source: CONFIG_SOURCES[Number(e.configSource)] ?? 'unknown',
+        readOnly: e.readOnly,
+        sensitive: e.isSensitive,
+      }))
+      .sort((a, b) => compareNames(a.name, b.name)),
+    timestampType: ts === 'CreateTime' || ts === 'LogAppendTime' ? ts : null,
+    cleanupPolicy: find('cleanup.policy'),
+  };
+}
+
 type PartitionOffsets = Map<number, { low: number; high: number }>;
 
-/** Earliest and latest offsets of every topic; a topic deleted meanwhile is missing from the result. */
+/**
+ * Earliest and latest offsets of every topic; a topic deleted meanwhile is missing from the result.
+ * A deleted topic also breaks the kafkajs client that knew it (its metadata refreshes fail from then on), so
+ * the topics that failed are retried on fresh clients, minus those no longer listed.
+ */
 async function fetchOffsets(conn: ClusterConnection, names: string[], progress: ProgressFn): Promise<Map<string, PartitionOffsets>> {
   const out = new Map<string, PartitionOffsets>();
-  let done = 0;
-  await mapLimit(chunk(names, TOPICS_PER_OFFSETS_CLIENT), OFFSETS_CLIENTS_IN_PARALLEL, (batch) =>
-    withAdmin(
-      conn,
-      'source',
-      (admin) =>
-        mapLimit(batch, OFFSETS_REQUESTS_PER_CLIENT, async (topic) => {
-          try {
-            const offsets = await retryRetriable(() => admin.fetchTopicOffsets(topic));
-            out.set(topic, new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }])));
-          } catch (e) {
-            if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
-          }
-          if (++done % 100 === 0) progress('offsets', { topics: done, of: names.length });
-        }),
-      { clientIdSuffix: 'inventory' },
-    ),
-  );
+  let pending = names;
+  for (let pass = 1; pending.length > 0; pass++) {
+    const failed: string[] = [];
+    await mapLimit(chunk(pending, TOPICS_PER_OFFSETS_CLIENT), OFFSETS_CLIENTS_IN_PARALLEL, (batch) =>
+      withAdmin(
+        conn,
+        'source',
+        (admin) =>
+          mapLimit(batch, OFFSETS_REQUESTS_PER_CLIENT, async (topic) => {
+            try {
+              const offsets = await retryRetriable(() => admin.fetchTopicOffsets(topic));
+              out.set(topic, new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }])));
+              if (out.size % 100 === 0) progress('offsets', { topics: out.size, of: names.length });
+            } catch (e) {
+              if (!isUnknownTopic(e)) throw e;
+              failed.push(topic);
+            }
+          }),
+        // our own retries (above): kafkajs would retry a deleted topic for seconds
+        { clientIdSuffix: 'inventory', retries: 0 },
+      ),
+    );
+    if (failed.length === 0 || pass >= 3) break;
+    const listed = new Set(await withAdmin(conn, 'source', (admin) => admin.listTopics(), { clientIdSuffix: 'inventory' }));
+    pending = failed.filter((t) => listed.has(t));
+  }
   return out;
 }

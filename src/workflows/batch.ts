@@ -10,6 +10,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -22,7 +23,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import type { BatchResult, BatchStatus, BatchStep, PartitionProgressView, PlanBatch, TopicCreationReport } from '../types';
-import { batchStatusQuery } from './messages';
+import { batchMilestoneSignal, batchStatusQuery } from './messages';
 import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
@@ -114,6 +115,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   };
   const milestone = (name: string) => {
     status.milestones[name] = now();
+  };
+  /** Tells the migration that clients may now use the target: it must refuse a migration-wide abort from then on. */
+  const clientsMoved = async (name: 'clientsMayMove' | 'consumersMayMove') => {
+    milestone(name);
+    await getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(batchMilestoneSignal, { batch: batch.number, milestone: name })
+      .catch((e) => log.warn('could not tell the migration workflow', { error: String(e) }));
   };
   const note = (text: string) => {
     status.notes.push(`${now()} ${text}`);
@@ -324,7 +332,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           await drain();
           if (status.strategy === 'producers-first') enter('awaiting-consumers-stopped');
           else {
-            milestone('clientsMayMove');
+            await clientsMoved('clientsMayMove');
             status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
             note('producers may now start on the target');
             enter('verifying');
@@ -342,12 +350,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
             drainTo = await admin.sampleEndOffsets({ spec, topics });
             await drain();
             await translateOffsets();
-            milestone('consumersMayMove');
+            await clientsMoved('consumersMayMove');
             note('consumers may now start on the target; copying continues until the producers move');
             enter('awaiting-producers-stopped');
           } else {
             await translateOffsets();
-            milestone('clientsMayMove');
+            await clientsMoved('clientsMayMove');
             status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
             note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
             enter('verifying');

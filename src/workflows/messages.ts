@@ -53,3 +53,6 @@ export const operatorActionUpdate = defineUpdate<OperatorActionResult, [Operator
 export const statusQuery = defineQuery<MigrationStatus>('status');
 
 export const batchStatusQuery = defineQuery<BatchStatus>('batchStatus');
+
+/** Sent by a batch to its migration when clients may use the target (from then on an abort cannot roll back). */
+export const batchMilestoneSignal = defineSignal<[{ batch: number; milestone: string }]>('batchMilestone');

@@ -28,7 +28,7 @@ import { buildPlan } from '../plan/buildPlan';
 import { validateEditedPlan } from '../plan/validateEditedPlan';
 import { batchWorkflow } from './batch';
 import { batchWorkflowId } from './ids';
-import { actionSignals, statusQuery, type OperatorAction } from './messages';
+import { actionSignals, batchMilestoneSignal, statusQuery, type OperatorAction } from './messages';
 import { OperatorInbox } from './operatorInbox';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from './searchAttributes';
 
@@ -85,6 +85,15 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
   }));
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
+  // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
+  const clientsMovedIn = new Set<number>();
+  setHandler(batchMilestoneSignal, ({ batch }) => void clientsMovedIn.add(batch));
+  inbox.abortBlockedReason = () => {
+    const running = status.batches.find((b) => b.state === 'running');
+    return running && clientsMovedIn.has(running.number)
+      ? `clients of batch ${running.number} (${running.name}) may already use the target: it cannot be rolled back; let it finish, then abort before the next batch`
+      : undefined;
+  };
 
   const enter = (phase: MigrationPhase) => {
     status.phase = phase;

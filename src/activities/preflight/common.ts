@@ -61,14 +61,23 @@ export function removeDenyCommand(conn: ClusterConnection, principal: string, op
   return `kafka-acls.sh --bootstrap-server ${conn.bootstrapServers[0]} --command-config admin.properties --remove --deny-principal ${principal} --operation ${operation} --${kind} '${name}'${pattern}`;
 }
 
+/** The Kafka error type of an error, looking through kafkajs' retry wrappers (originalError / cause). */
+export function kafkaErrorType(e: unknown): string | undefined {
+  for (let err = e as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if (typeof err.type === 'string') return err.type;
+    err = (err.originalError ?? err.cause) as typeof err;
+  }
+  return undefined;
+}
+
 export function errorText(e: unknown): string {
-  const err = e as { type?: string; message?: string };
-  return err?.type ? `${err.type}: ${err.message ?? ''}`.trim() : e instanceof Error ? e.message : String(e);
+  const type = kafkaErrorType(e);
+  const message = e instanceof Error ? e.message : String(e);
+  return type && !message.startsWith(type) ? `${type}: ${message}` : message;
 }
 
 export function isAuthorizationFailure(e: unknown): boolean {
-  const type = (e as { type?: string })?.type;
-  return typeof type === 'string' && /AUTHORIZATION_FAILED$/.test(type);
+  return /AUTHORIZATION_FAILED$/.test(kafkaErrorType(e) ?? '');
 }
 
 /** Heartbeats when running as an activity; a no-op when called directly (tests, CLI). */

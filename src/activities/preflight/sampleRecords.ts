@@ -8,7 +8,7 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { ClusterConnection } from '../../config/spec';
 import { createKafka, type ClusterRole } from '../../kafka/clients';
-import { errorText, heartbeat } from './common';
+import { errorText, heartbeat, kafkaErrorType } from './common';
 
 export interface SamplePartition {
   topic: string;
@@ -56,6 +56,7 @@ export function messageBytes(m: KafkaMessage): number {
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
+
 interface RunOutcome {
   read: Record<string, PartitionSample>;
   crash?: { type?: string; message: string };
@@ -85,8 +86,7 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
   let timedOut = false;
   const complete = () => [...wanted].every(([k, n]) => (read[k]?.records ?? 0) >= n);
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    const err = payload.error as Error & { type?: string };
-    crash = { type: err.type, message: errorText(err) };
+    crash = { type: kafkaErrorType(payload.error), message: errorText(payload.error) };
     finish();
   });
   const timer = setTimeout(() => {
@@ -119,8 +119,7 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
     if (wanted.size === 0) finish();
     await done;
   } catch (e) {
-    const err = e as Error & { type?: string };
-    crash = { type: err.type, message: errorText(err) };
+    crash = { type: kafkaErrorType(e), message: errorText(e) };
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
