@@ -1,6 +1,11 @@
 /**
- * Inventory at scale (opt-in: KM_BENCH=1, heavy for a shared machine). Target: 1,000 topics / 10,000
- * partitions / 500 groups in under 30 s. KM_BENCH_TOPICS / KM_BENCH_GROUPS scale it down for a quick look.
+ * Inventory at scale (opt-in: KM_BENCH=1). Target: 1,000 topics / 10,000 partitions / 500 groups in under
+ * 30 s. KM_BENCH_TOPICS / KM_BENCH_GROUPS scale it down.
+ *
+ * DANGER on the shared local stack: each partition holds open files on the broker, and deleted partitions
+ * keep them for file.delete.delay.ms (60 s). At full scale run it only against a dedicated source whose
+ * `ulimit -n` is well above 3 x the partition count, and never twice within a minute: the local source
+ * (ulimit 20000) dies with "Too many open files" otherwise.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

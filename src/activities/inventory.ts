@@ -28,30 +28,29 @@ export function inventoryGroupPrefix(spec: Pick<MigrationSpec, 'source'>): strin
 
 export async function collectInventory(input: { spec: MigrationSpec }): Promise<InventorySummary> {
   const { spec } = input;
-  const p0 = activityProgress();
-  const t0 = Date.now();
-  const progress: typeof p0 = (stage, d) => { console.log('STAGE', stage, Date.now() - t0, JSON.stringify(d)); p0(stage, d); };
+  const progress = activityProgress();
   const started = Date.now();
   try {
     const ownGroups = inventoryGroupPrefix(spec);
     const [found, groups] = await Promise.all([
-      collectTopics(spec.source, progress).then((x) => (progress('topics-done', {}), x)),
-      collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress).then((x) => (progress('groups-done', {}), x)),
+      collectTopics(spec.source, progress),
+      collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress),
     ]);
     const targets = found.topics
       .filter((t) => !t.name.startsWith('__'))
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, earliestOffset: p.earliestOffset, latestOffset: p.latestOffset })));
+    const deadlineMs = SAMPLE_DEADLINE_MS + targets.length;
     const { samples, unfinished } = await sampleLastRecords(spec.source, targets, {
-      groupId: `${ownGroups}${spec.name}`,
+      // unique per run: a retried attempt never waits for the session of a crashed one to expire
+      groupId: `${ownGroups}${spec.name}-${Date.now().toString(36)}`,
       samplePerPartition: SAMPLE_RECORDS_PER_PARTITION,
-      deadlineMs: SAMPLE_DEADLINE_MS,
+      deadlineMs,
       progress,
     });
-    progress('sampled', {});
     const warnings = [...found.warnings];
     if (unfinished.length) {
       warnings.push(
-        `${unfinished.length} partition(s) did not return their last record within ${SAMPLE_DEADLINE_MS / 1000}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
+        `${unfinished.length} partition(s) did not return their last record within ${Math.round(deadlineMs / 1000)}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
       );
     }
     const inventory = assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, cluster: found.cluster, topics: found.topics, samples, groups, warnings });

@@ -68,7 +68,7 @@ export function fakeInventory(migration: string): InventorySummary {
     ],
     unassigned: { topics: [], groups: [] },
     warnings: [],
-    reportFiles: { json: '/dev/null', markdown: '/dev/null' },
+    reportFiles: { jsonPath: '/dev/null', markdownPath: '/dev/null' },
   } as InventorySummary;
 }
 
