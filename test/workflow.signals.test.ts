@@ -235,3 +235,25 @@ test('abort is refused once clients may already write to the target', async () =
   const r = await h.result();
   expect(r.status.batches[0].state).toBe('accepted-with-mismatches');
 });
+
+test('an invalid edited plan is refused with its reason while the workflow keeps waiting; a valid edit is used', async () => {
+  const spec = specFor('editplan');
+  const h = await start(spec);
+  await waitingFor(h, 'approvePlan|rejectPlan');
+  await expect(
+    act(h, { action: 'approvePlan', by: 'jo', plan: { batches: [{ number: 1, topics: ['ads.clicks', 'no.such.topic'] }] } }),
+  ).rejects.toThrow(/approvePlan: edited plan refused: .*no\.such\.topic/);
+  await expect(
+    act(h, { action: 'approvePlan', by: 'jo', plan: { batches: [{ number: 1, topics: ['shop.orders'] }, { number: 2, topics: ['shop.payments'] }] } }),
+  ).rejects.toThrow(/approvePlan: edited plan refused: .*shop-service/);
+  const still = await h.query(statusQuery);
+  expect(still.waitingFor?.signal).toBe('approvePlan|rejectPlan');
+  // Valid: ads excluded, the shop batch moved to the front.
+  await act(h, { action: 'approvePlan', by: 'jo', comment: 'ads later', plan: { batches: [{ number: 1, topics: ['shop.orders', 'shop.payments'] }] } });
+  const s = await until(() => h.query(statusQuery), (st: MigrationStatus) => st.phase === 'sync', 'sync phase');
+  expect(s.plan!.batches.map((b) => [b.number, b.name, b.topics.map((x) => x.name)])).toEqual([[1, 'shop', ['shop.orders', 'shop.payments']]]);
+  expect(s.proposedPlan!.batches).toHaveLength(2);
+  expect(scenario.calls).toContain('writeReportFiles:plan-approved');
+  await act(h, { action: 'abort', by: 'jo', reason: 'end of test' });
+  expect((await h.result()).outcome).toBe('aborted');
+});

@@ -5,3 +5,4 @@ export { writeReportFiles } from './reports';
 export { sampleEndOffsets, waitForQuietSource, describeGroups, fenceSourceWrites, unfenceSourceWrites, translateAndCommitOffsets } from './cutover'; export { verifyBatch } from './verify';
 export { checkVersions, checkSecurity, checkPermissions, checkAcls, checkEcosystem, checkReachability, checkCapacity, checkTargetState, checkClients, writePreflightReport } from './preflight';
 export { collectInventory } from './inventory';
+export { createTargetTopics, syncPartitionCounts, copyRound } from './copy';
