@@ -228,6 +228,7 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
           }
           await options.afterWrite?.(results);
         });
+        applied.catch(() => undefined); // a failure surfaces where the write is awaited, never as unhandled
         inFlight.push(applied);
       }
       // Keep at most maxInFlight writes outstanding; with nothing new to send, wait for the oldest.

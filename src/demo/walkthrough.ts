@@ -1,0 +1,152 @@
+/**
+ * An operator walking a migration through every phase, as the demo does it and as the end-to-end test does
+ * it: reads each report, approves each step (through the checked `operatorAction` update), stops the world's
+ * producers and consumers of a batch at cutover and restarts them on the target, and checks that every
+ * consumer resumed on the target at exactly the next record of each partition.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { BatchStatus, MigrationStatus } from '../types';
+import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../workflows/messages';
+import { waitFor, type DemoWorld } from './seed';
+import type { ClusterAccess, DemoConsumer, DemoProducer } from './workload';
+
+export interface WalkthroughOptions {
+  client: Client;
+  migration: WorkflowHandle;
+  world: DemoWorld;
+  producers: DemoProducer[];
+  consumers: DemoConsumer[];
+  target: ClusterAccess;
+  by: string;
+  say: (line: string) => void;
+  /** Asks the operator; resolves to continue, throws to stop. Absent: approve everything. */
+  confirm?: (question: string) => Promise<void>;
+  timeoutMs?: number;
+}
+
+export interface ContinuityCheck {
+  group: string;
+  partitions: number;
+  broken: string[];
+}
+
+export interface WalkthroughResult {
+  status: MigrationStatus;
+  continuity: ContinuityCheck[];
+}
+
+export async function walkThroughMigration(o: WalkthroughOptions): Promise<WalkthroughResult> {
+  const confirm = o.confirm ?? (async (q: string) => o.say(`${q} → yes`));
+  const act = async (h: WorkflowHandle, action: OperatorAction) => {
+    const result = await h.executeUpdate(operatorActionUpdate, { args: [action] });
+    o.say(`  ✔ ${result.message}`);
+  };
+  const moved = new Set<number>();
+  const continuity: ContinuityCheck[] = [];
+  const deadline = Date.now() + (o.timeoutMs ?? 15 * 60 * 1000);
+  let lastPhase = '';
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('the migration did not finish in time');
+    const status = await o.migration.query(statusQuery);
+    if (status.phase !== lastPhase) {
+      o.say(`phase: ${status.phase}`);
+      lastPhase = status.phase;
+    }
+    if (['completed', 'aborted', 'failed'].includes(status.phase)) return { status, continuity };
+    const waiting = status.waitingFor?.signal;
+    if (waiting === 'overridePreflight') {
+      printPreflight(status, o.say);
+      await confirm('preflight has failures; override them?');
+      await act(o.migration, { action: 'overridePreflight', by: o.by, reason: 'the local stack stands in for AutoMQ' });
+    } else if (waiting === 'approvePlan|rejectPlan') {
+      printPreflight(status, o.say);
+      printPlan(status, o.say);
+      await confirm('approve this plan?');
+      await act(o.migration, { action: 'approvePlan', by: o.by, comment: 'reviewed the preflight and plan reports' });
+    } else if (waiting === 'approveBatch') {
+      const next = status.batches.find((b) => b.state === 'pending');
+      await confirm(`start batch ${next?.number} (${next?.name})?`);
+      await act(o.migration, { action: 'approveBatch', by: o.by, batch: next?.number });
+    } else if (status.phase === 'sync') {
+      const running = status.batches.find((b) => b.state === 'running');
+      if (running) await driveBatch(o.client.workflow.getHandle(running.workflowId), running.number);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+
+  /** One step of the running batch: cutover approvals and the world's own clients. */
+  async function driveBatch(batch: WorkflowHandle, number: number): Promise<void> {
+    let b: BatchStatus;
+    try {
+      b = await batch.query(batchStatusQuery);
+    } catch {
+      return; // its first task has not run yet
+    }
+    const topics = new Set(b.partitions.map((p) => p.topic));
+    const ourProducers = o.producers.filter((p) => o.world.producers.find((d) => d.name === p.name)!.topics.some((t) => topics.has(t)));
+    const ourConsumers = o.consumers.filter((c) => o.world.consumers.find((d) => d.group === c.group)!.topics.some((t) => topics.has(t)));
+    const waiting = b.waitingFor?.signal;
+    if (waiting === 'approveCutover') {
+      o.say(`batch ${number} (${b.name}) caught up: ${b.totals.recordsCopied} records copied, lag ${b.totals.lagRecords} records`);
+      await confirm(`approve the cutover of batch ${number} (${b.name})?`);
+      await act(batch, { action: 'approveCutover', by: o.by, batch: number, comment: 'lag is under the threshold' });
+    } else if (waiting === 'producersStopped') {
+      for (const p of ourProducers) await p.stop();
+      o.say(`  stopped producers ${ourProducers.map((p) => p.name).join(', ') || '(none in this batch)'} on the source`);
+      await act(batch, { action: 'producersStopped', by: o.by, batch: number });
+    } else if (waiting === 'consumersStopped') {
+      for (const c of ourConsumers) await c.stop();
+      o.say(`  stopped consumers ${ourConsumers.map((c) => c.group).join(', ') || '(none in this batch)'} on the source`);
+      await act(batch, { action: 'consumersStopped', by: o.by, batch: number });
+    } else if (waiting === 'retryVerification|acceptMismatches') {
+      throw new Error(`verification of batch ${number} found mismatches: see ${b.reports.verification}`);
+    } else if (b.milestones.clientsMayMove && !moved.has(number)) {
+      moved.add(number);
+      o.say(`  batch ${number}: source quiet, tail drained, offsets translated: write pause ${b.writePauseMs} ms; moving the clients to the target`);
+      const lastOnSource = new Map(ourConsumers.map((c) => [c.group, new Map(c.last)]));
+      for (const c of ourConsumers) await c.start(o.target, false);
+      for (const p of ourProducers) await p.start(o.target);
+      for (const c of ourConsumers) continuity.push(await checkContinuity(c, lastOnSource.get(c.group)!));
+      for (const check of continuity.filter((x) => ourConsumers.some((c) => c.group === x.group))) {
+        o.say(
+          `  consumer group ${check.group} resumed on the target ${
+            check.broken.length ? `WITH GAPS OR DUPLICATES: ${check.broken.join('; ')}` : `at exactly the next record of each of its ${check.partitions} partitions (no gap, no duplicate)`
+          }`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The first record a consumer reads on the target must carry the sequence number right after the last one it
+ * processed on the source, partition by partition (records written without a sequence are not judged).
+ */
+async function checkContinuity(c: DemoConsumer, lastOnSource: Map<string, { offset: string; seq: string | undefined }>): Promise<ContinuityCheck> {
+  const judged = [...lastOnSource.entries()].filter(([, last]) => last.seq !== undefined);
+  await waitFor(() => judged.every(([k]) => c.first.has(k)), 60000, `${c.group} to read every partition on the target`);
+  const broken = judged
+    .map(([k, last]) => {
+      const first = c.first.get(k)!;
+      return Number(first.seq) === Number(last.seq) + 1 ? undefined : `${k}: last on the source #${last.seq}, first on the target #${first.seq}`;
+    })
+    .filter((x): x is string => x !== undefined);
+  return { group: c.group, partitions: judged.length, broken };
+}
+
+export function printPreflight(status: MigrationStatus, say: (l: string) => void): void {
+  if (!status.preflight) return;
+  say(`preflight: ${status.preflight.verdict}`);
+  for (const c of status.preflight.checks) say(`  ${c.verdict.padEnd(4)} ${c.title}: ${c.summary}`);
+}
+
+export function printPlan(status: MigrationStatus, say: (l: string) => void): void {
+  if (status.inventory) {
+    const i = status.inventory;
+    say(`inventory: ${i.topics} topics, ${i.partitions} partitions, ${i.groups} groups; ${i.inactiveTopics} inactive topics, ${i.unclaimedGroups} unclaimed groups`);
+  }
+  for (const b of status.plan?.batches ?? []) {
+    say(`  batch ${b.number} ${b.name} (${b.priority}): ${b.topics.map((t) => t.name).join(', ')}; groups ${b.groups.join(', ') || '-'}`);
+  }
+  for (const e of status.plan?.excluded ?? []) say(`  excluded ${e.kind} ${e.name}: ${e.reason}`);
+}
