@@ -4,7 +4,8 @@
  *     && node /tmp/km-bench/scripts/copy-benchmark.js [records=200000] [recordBytes=1024] [partitions=8]
  * Writes the data to a fresh source topic (super-user PLAINTEXT listener), creates the target topic, then
  * copies it with copyPartitionsUntil (source read as `migrator` over SASL) and prints records/s, MB/s and
- * peak RSS.
+ * peak RSS. The topics are deleted afterwards unless KM_BENCH_KEEP=1 (the offset-map entries stay in the
+ * compacted store topic under the migration name bench-<id>).
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -92,7 +93,17 @@ async function main(): Promise<void> {
   console.log(
     `copied ${copied} records (${(bytes / 1e6).toFixed(1)} MB payload) in ${seconds.toFixed(1)} s: ${(copied / seconds).toFixed(0)} rec/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s; peak RSS ${(peakRss / 1e6).toFixed(0)} MB`,
   );
-  console.log(`topics left for inspection: source ${topic}, target ${topic}`);
+  if (process.env.KM_BENCH_KEEP === '1') {
+    console.log(`topics kept for inspection: ${topic} on both clusters`);
+    return;
+  }
+  // The benchmark's topics are large: remove them from both clusters.
+  for (const kafka of [setup, new Kafka({ clientId: 'km-bench', brokers: spec.target.bootstrapServers, logLevel: logLevel.NOTHING })]) {
+    const a = kafka.admin();
+    await a.connect();
+    await a.deleteTopics({ topics: [topic] }).catch((e) => console.warn(`could not delete ${topic}: ${(e as Error).message}`));
+    await a.disconnect();
+  }
 }
 
 main().catch((e) => {

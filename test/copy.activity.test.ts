@@ -18,7 +18,7 @@ test('follow round: returns after roundSeconds with progress, heartbeating on th
   env.on('heartbeat', (d: PartitionProgress[]) => beats.push(d));
   const partitions = [0, 1].map((partition) => ({ topic, partition }));
   const started = Date.now();
-  const progress = await env.run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow', readyMaxLagRecords: 0 });
+  const progress = await env.run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow' as const, readyMaxLagRecords: 0 });
   expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
   expect(progress).toEqual([
     expect.objectContaining({ topic, partition: 0, sourceNext: 25, targetNext: 25, recordsCopied: 25, lagRecords: 0, lagSeconds: 0, identicalOffsets: true }),
@@ -29,13 +29,13 @@ test('follow round: returns after roundSeconds with progress, heartbeating on th
 
   // A drain to an offset that never comes: cancelled from outside, it stops and reports cancellation.
   const cancelEnv = new MockActivityEnvironment();
-  const running = cancelEnv.run(copyRound, { spec, migration: spec.name, partitions, mode: 'drain', stopAt: { [`${topic}:0`]: 1000, [`${topic}:1`]: 25 }, readyMaxLagRecords: 0 });
+  const running = cancelEnv.run(copyRound, { spec, migration: spec.name, partitions, mode: 'drain' as const, stopAt: { [`${topic}:0`]: 1000, [`${topic}:1`]: 25 }, readyMaxLagRecords: 0 });
   await new Promise((r) => setTimeout(r, 1500));
   cancelEnv.cancel();
   await expect(running).rejects.toBeInstanceOf(CancelledFailure);
 
   // A missing target topic is a non-retryable failure that says what to do.
-  const err = await new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: [{ topic: `${topic}-missing`, partition: 0 }], mode: 'follow', readyMaxLagRecords: 0 }).catch((e) => e);
+  const err = (await new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: [{ topic: `${topic}-missing`, partition: 0 }], mode: 'follow' as const, readyMaxLagRecords: 0 }).catch((e: unknown) => e)) as ApplicationFailure;
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect(err.nonRetryable).toBe(true);
   expect(err.message).toMatch(/copyRound: .*missing/);

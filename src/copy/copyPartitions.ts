@@ -5,9 +5,11 @@
  *
  * Per run: resume from the durable checkpoint (never from memory), reconcile the target tail left by a
  * crash, then loop: take buffered source records per partition (bounded by bytes, read ahead by the
- * PartitionReader), write one batch per partition in one request with an idempotent producer, check the
- * offsets the target assigned, extend the offset runs, and write checkpoint + runs to the store once the
- * records are acknowledged (the store write overlaps the next data write; at most one is in flight).
+ * PartitionReader), write one batch per partition in one request with an idempotent producer (a few
+ * requests pipelined), check the offsets the target assigned, extend the offset runs in order, and write
+ * checkpoint + runs to the store once the records are acknowledged (one store write in flight at a time,
+ * overlapping the next data writes). After a crash the target holds at most the in-flight writes beyond
+ * the checkpoint, and the next run reconciles them.
  */
 import { ConfigResourceTypes } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
@@ -187,7 +189,7 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
       storeError = e;
     });
   };
-  const progress = () => states.map((s) => toProgress(s, reader));
+  const progress = () => states.map(toProgress);
   const done = () =>
     (options.stopAt !== undefined && states.every((s) => s.map.checkpoint.sourceNext >= (options.stopAt![s.key] ?? s.sourceEnd))) ||
     (options.deadline !== undefined && Date.now() >= options.deadline) ||
@@ -293,8 +295,7 @@ function updateLag(s: PartitionCopy, reader: PartitionReader): void {
   else if (info.headTimestamp !== undefined && info.headTimestamp >= 0) s.lagSeconds = Math.max(0, (Date.now() - info.headTimestamp) / 1000);
 }
 
-function toProgress(s: PartitionCopy, reader: PartitionReader): PartitionProgress {
-  void reader;
+function toProgress(s: PartitionCopy): PartitionProgress {
   const cp = s.map.checkpoint;
   return {
     topic: s.ref.topic,

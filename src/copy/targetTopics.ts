@@ -171,6 +171,11 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
 
 /** Adds partitions on the target where the source has more; returns the topics that changed. */
 async function syncCounts(sourceAdmin: Admin, targetAdmin: Admin, topics: string[]): Promise<PartitionCountChange[]> {
+  const [onSource, onTarget] = await Promise.all([sourceAdmin.listTopics(), targetAdmin.listTopics()]);
+  const missingOnSource = topics.filter((t) => !onSource.includes(t));
+  if (missingOnSource.length) throw new NonRetryableCopyError('TargetTopicMissing', `source topic(s) ${missingOnSource.join(', ')} do not exist (deleted since the plan was made?)`);
+  const missingOnTarget = topics.filter((t) => !onTarget.includes(t));
+  if (missingOnTarget.length) throw new NonRetryableCopyError('TargetTopicMissing', `target topic(s) ${missingOnTarget.join(', ')} do not exist: run createTargetTopics before copying`);
   const [src, tgt] = await Promise.all([sourceAdmin.fetchTopicMetadata({ topics }), targetAdmin.fetchTopicMetadata({ topics })]);
   const targetCounts = new Map(tgt.topics.map((t) => [t.name, t.partitions.length]));
   const changes: PartitionCountChange[] = [];
