@@ -238,7 +238,7 @@ wait_kafka() {
 
 # The ACLs a migration needs, and an application user's. Applied once per data directory.
 setup_source_acls() {
-  local marker="$STACK/source/data/.acls-applied"
+  local marker="$STACK/source/data/.acls-applied-v2"
   [[ -f "$marker" ]] && return
   log "applying source ACLs (migrator: read-only; app: read/write)"
   local bs="127.0.0.1:$SOURCE_PLAINTEXT_PORT" v="$SOURCE_KAFKA_VERSION"
@@ -249,6 +249,7 @@ setup_source_acls() {
     "${acl[@]}" --allow-principal User:migrator --operation Describe --operation DescribeConfigs --cluster
     "${acl[@]}" --allow-principal User:app --operation Read --operation Write --operation Describe --topic '*'
     "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --group '*'
+    "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --transactional-id '*'
   } >"$LOGS/source-acls.log" 2>&1 || die "applying source ACLs failed; see $LOGS/source-acls.log"
   touch "$marker"
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type AclEntry, type Consumer, type Producer } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Admin, type AclEntry, type Consumer, type Producer } from 'kafkajs';
 import {
   checkAcls,
   checkCapacity,
@@ -20,6 +20,7 @@ import {
   summarizePreflight,
   writePreflightReport,
 } from '../src/activities/preflight';
+import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationSpec } from '../src/config/spec';
 import type { CheckResult } from '../src/types/preflight';
 import { SOURCE_ADMIN_BOOTSTRAP, sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
@@ -128,9 +129,9 @@ beforeAll(async () => {
   await admin.setOffsets({ groupId: IDLE_GROUP, topic: T.orders, partitions: [{ partition: 0, offset: '1' }] });
   await admin.createAcls({ acl: [APP_ACL] });
 
-  consumer = sourceAdminKafka().consumer({ groupId: APP_GROUP, sessionTimeout: 10000, heartbeatInterval: 1000 });
-  // The group's members must show the client id we gave it.
-  (consumer as unknown as { clientId?: string }).clientId = CLIENT_ID;
+  // An application with its own client id: the clients check must show it.
+  const app = new Kafka({ clientId: CLIENT_ID, brokers: [SOURCE_ADMIN_BOOTSTRAP], logLevel: logLevel.NOTHING });
+  consumer = app.consumer({ groupId: APP_GROUP, sessionTimeout: 10000, heartbeatInterval: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [T.orders], fromBeginning: true });
   let joined = false;
@@ -210,6 +211,8 @@ test('permissions: migrator can describe and really read every in-scope topic an
   expect(r.evidence).toMatchObject({ principal: 'User:migrator', missing: [] });
   expect(r.evidence.topicsRead).toEqual(expect.arrayContaining([T.orders, T.schemas]));
   expect(r.evidence.topicsInScope).toBe(Object.keys(T).length - 1);
+  // Empty topics too: a clean fetch from their leader proves the right to read.
+  expect(r.evidence.topicsReadVerified).toEqual(Object.values(T).filter((t) => t !== T.denied).sort());
 });
 
 test('permissions: a DENY Read on an in-scope topic fails, naming the topic and the binding to remove', async () => {
@@ -302,7 +305,7 @@ test('capacity: write rate sampled while a topic is written, read = write × rea
 
     const tight = specFor();
     tight.thresholds.capacityWarnRatio = 0.000001;
-    tight.target.capacity = { writeMBps: 1000, readMBps: 1000, maxPartitions: 1e9 };
+    tight.target.capacity = { writeMBps: 1000, readMBps: 1000, maxPartitions: 1e6 };
     const w = await checkCapacity({ spec: tight });
     expect(w.verdict).toBe('warn');
     expect(w.evidence.total).toMatchObject({ verdicts: { write: 'warn', partitions: 'warn' } });
@@ -337,6 +340,25 @@ test('clients: members client ids and hosts per group; a group without members i
   expect(r.evidence.groupsWithoutMembers).toEqual([IDLE_GROUP]);
   expect(groups.map((g) => g.groupId)).not.toContain(CONNECT_GROUP);
   expect(r.summary).toContain(IDLE_GROUP);
+});
+
+test('failures: bad credentials are non-retryable and say what to fix; an unreachable cluster is retryable', async () => {
+  const badFile = join(mkdtempSync(join(tmpdir(), 'km-')), 'wrong.password');
+  writeFileSync(badFile, 'wrong-password-qq7');
+  const bad = specFor();
+  bad.source.sasl!.password = { file: badFile };
+  const auth = (await checkAcls({ spec: bad }).catch((e) => e)) as ApplicationFailure;
+  expect(auth).toBeInstanceOf(ApplicationFailure);
+  expect(auth).toMatchObject({ nonRetryable: true, type: 'KafkaAuthenticationFailed' });
+  expect(auth.message).toMatch(/checkAcls: authentication failed on the source cluster .* as user "migrator" \(PLAIN\): check the username and the password reference in source\.sasl/);
+  expect(auth.message).not.toContain('wrong-password-qq7');
+
+  const down = specFor();
+  down.source.bootstrapServers = ['127.0.0.1:1'];
+  down.source.connectionTimeoutMs = 1000;
+  const net = (await checkClients({ spec: down }).catch((e) => e)) as ApplicationFailure;
+  expect(net).toMatchObject({ nonRetryable: false, type: 'KafkaUnavailable' });
+  expect(net.message).toContain('checkClients: source cluster 127.0.0.1:1');
 });
 
 test('the report: worst verdict wins, written as preflight.json and preflight.md', async () => {

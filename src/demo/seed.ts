@@ -81,6 +81,16 @@ export async function seedDemo(world: DemoWorld, setupAdmin: Admin, app: Cluster
   log(`created ${world.topics.length + 1} topics on the source`);
 
   const producers = world.producers.map((p) => new DemoProducer(p.name, topicPartitions(world, p.topics)));
+  try {
+    await writeHistory(world, producers, app, log, recordsPerTopic, setupAdmin);
+  } catch (e) {
+    for (const p of producers) await p.stop().catch(() => undefined);
+    throw e;
+  }
+  return producers;
+}
+
+async function writeHistory(world: DemoWorld, producers: DemoProducer[], app: ClusterAccess, log: (line: string) => void, recordsPerTopic: number, setupAdmin: Admin): Promise<void> {
   for (const p of producers) {
     await p.connect(app);
     await p.write(recordsPerTopic);
@@ -132,7 +142,6 @@ export async function seedDemo(world: DemoWorld, setupAdmin: Admin, app: Cluster
   await orphan.stop();
   await setupAdmin.deleteTopics({ topics: [world.orphanGroup.topic] });
   log(`group ${world.laggingGroup.group} has lag; the topic of group ${world.orphanGroup.group} is deleted`);
-  return producers;
 }
 
 export async function waitFor(predicate: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {

@@ -128,6 +128,9 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
     for (const t of sample?.deniedTopics ?? []) add(`topic ${t}`, 'Read', 'TOPIC_AUTHORIZATION_FAILED', await readFix(admin, conn, principal, t));
 
     const readTopics = [...new Set(Object.entries(sample?.read ?? {}).filter(([, s]) => s.records > 0).map(([k]) => k.slice(0, k.lastIndexOf(':'))))].sort();
+    // Read proven by a record, or by a clean fetch (empty partitions); denied topics are already listed as missing.
+    const proven = new Set([...readTopics, ...(sample?.verifiedTopics ?? [])]);
+    const unverified = readable.filter((t) => !proven.has(t) && !sample?.deniedTopics.includes(t));
     const unread = sample?.unread ?? [];
     const evidence = {
       principal,
@@ -139,8 +142,9 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
       },
       recordsRead: Object.values(sample?.read ?? {}).reduce((n, s) => n + s.records, 0),
       topicsRead: readTopics,
+      topicsReadVerified: [...proven].sort(),
       missing,
-      ...(unread.length ? { notReadInTime: unread } : {}),
+      ...(unverified.length ? { readNotVerified: unverified, notReadInTime: unread } : {}),
       ...(sample?.errors.length ? { readErrors: sample.errors } : {}),
       note: 'topics and groups the user may not Describe are invisible to it: compare topicsInScope with the cluster as an admin sees it',
     };
@@ -155,12 +159,12 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
         `As a cluster admin, grant what is missing: ${missing.map((m) => `${m.resource} (${m.operation}): ${m.fix}`).join(' ; ')}`,
       );
     }
-    if (unread.length || sample?.errors.length) {
+    if (unverified.length) {
       return result(
         ID,
         TITLE,
         'warn',
-        `${principal} can describe every in-scope topic and group, but ${unread.length} partition(s) returned no record within ${READ_TIMEOUT_MS / 1000} s${sample?.errors.length ? ` (${sample.errors[0]})` : ''}`,
+        `${principal} can describe every in-scope topic and group, but reading ${unverified.length} topic(s) could not be verified within ${READ_TIMEOUT_MS / 1000} s: ${unverified.join(', ')}${sample?.errors.length ? ` (${sample.errors[0]})` : ''}`,
         evidence,
         'Run the preflight again; if partitions still return nothing, check the partition leaders and the broker logs for fetch errors.',
       );

@@ -28,6 +28,8 @@ export interface PartitionSample {
 export interface SampleOutcome {
   /** "topic:partition" -> what was read. */
   read: Record<string, PartitionSample>;
+  /** Topics every leader served a fetch for (read, or empty where nothing was asked). */
+  verifiedTopics: string[];
   /** Topics whose fetch was refused (TOPIC_AUTHORIZATION_FAILED). */
   deniedTopics: string[];
   /** The throwaway group id, when the user may not use it (GROUP_AUTHORIZATION_FAILED). */
@@ -59,6 +61,8 @@ const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 interface RunOutcome {
   read: Record<string, PartitionSample>;
+  /** Every leader answered a fetch for these topics without an error. */
+  verified: boolean;
   crash?: { type?: string; message: string };
   timedOut: boolean;
 }
@@ -84,7 +88,15 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
   const done = new Promise<void>((r) => (finish = r));
   let crash: RunOutcome['crash'];
   let timedOut = false;
-  const complete = () => [...wanted].every(([k, n]) => (read[k]?.records ?? 0) >= n);
+  // Empty partitions return nothing to count: a completed fetch from every leader proves they may be read.
+  const started = new Set<number>();
+  const fetched = new Set<number>();
+  const complete = () => started.size > 0 && [...started].every((n) => fetched.has(n)) && [...wanted].every(([k, n]) => (read[k]?.records ?? 0) >= n);
+  consumer.on(consumer.events.FETCH_START, ({ payload }) => started.add(payload.nodeId));
+  consumer.on(consumer.events.FETCH, ({ payload }) => {
+    fetched.add(payload.nodeId);
+    if (complete()) finish();
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     crash = { type: kafkaErrorType(payload.error), message: errorText(payload.error) };
     finish();
@@ -116,7 +128,6 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
       },
     });
     for (const p of parts) if (p.to > p.from) consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.from) });
-    if (wanted.size === 0) finish();
     await done;
   } catch (e) {
     crash = { type: kafkaErrorType(e), message: errorText(e) };
@@ -125,12 +136,13 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
     await consumer.disconnect().catch(() => undefined);
   }
   // Only a clean run proves the partitions it did not read had nothing to give.
-  return { read, crash, timedOut: timedOut && !complete() };
+  const ok = complete();
+  return { read, crash, timedOut: timedOut && !ok, verified: ok && !crash };
 }
 
 /** Reads up to maxPerPartition records from each partition; isolates topics the user may not read. */
 export async function sampleRecords(conn: ClusterConnection, role: ClusterRole, parts: SamplePartition[], options: SampleOptions): Promise<SampleOutcome> {
-  const outcome: SampleOutcome = { read: {}, deniedTopics: [], unread: [], errors: [] };
+  const outcome: SampleOutcome = { read: {}, verifiedTopics: [], deniedTopics: [], unread: [], errors: [] };
   let runs = 0;
   const visit = async (subset: SamplePartition[]): Promise<void> => {
     if (subset.length === 0 || outcome.deniedGroup) return;
@@ -154,6 +166,7 @@ export async function sampleRecords(conn: ClusterConnection, role: ClusterRole, 
       return;
     }
     if (run.crash) outcome.errors.push(run.crash.message);
+    if (run.verified) outcome.verifiedTopics.push(...new Set(subset.map((p) => p.topic)));
     for (const p of subset) {
       const k = key(p.topic, p.partition);
       if (p.to > p.from && !(run.read[k]?.records > 0) && (run.timedOut || run.crash)) outcome.unread.push(k);
@@ -161,5 +174,6 @@ export async function sampleRecords(conn: ClusterConnection, role: ClusterRole, 
   };
   await visit(parts);
   outcome.deniedTopics.sort();
+  outcome.verifiedTopics.sort();
   return outcome;
 }
