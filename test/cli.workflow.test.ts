@@ -36,7 +36,7 @@ test('start, status, list, refused actions, report and abort through the CLI', a
       'target:',
       `  bootstrapServers: ["${TARGET_BOOTSTRAP}"]`,
       'scope:',
-      `  topics: ["^${name}\\\\."]`,
+      `  topics: ["${name}\\\\..*"]`,
       'thresholds: { capacitySampleSeconds: 1 }',
       `reports: { dir: ${JSON.stringify(join(dir, 'reports'))} }`,
     ].join('\n'),

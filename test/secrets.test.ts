@@ -94,7 +94,7 @@ async function migrateAndSearch(name: string, writeSpec: (dir: string, spec: Rec
   const specFile = writeSpec(dir, {
     name,
     target: { bootstrapServers: [TARGET_BOOTSTRAP], securityProtocol: 'PLAINTEXT' },
-    scope: { topics: [`^${name.replace(/-/g, '\\-')}\\.`] },
+    scope: { topics: [`${name.replace(/-/g, '\\-')}\\..*`] },
     thresholds: { capacitySampleSeconds: 1 },
     reports: { dir: reportsDir },
   });

@@ -40,7 +40,7 @@ test('a waiting migration is listed, filterable by KmMigration and KmPhase, and 
   const name = `ui-${uniqueSuffix()}`;
   const workflowId = migrationWorkflowId(name);
   await createSourceTopic(`${name}.orders`, 3);
-  const spec = stackSpec({ name, scope: { topics: [`^${name}\\.`] }, thresholds: { capacitySampleSeconds: 1 }, reports: { dir: resolve(SCREENSHOTS, '..', 'ui-test') } });
+  const spec = stackSpec({ name, scope: { topics: [`${name}\\..*`] }, thresholds: { capacitySampleSeconds: 1 }, reports: { dir: resolve(SCREENSHOTS, '..', 'ui-test') } });
   await startMigration(t.client, t.settings.taskQueue, spec);
   const status = await waitForOperatorWait(t.client, workflowId);
   expect(status.waitingFor).toBeDefined();

@@ -31,7 +31,7 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
       quietKafkaLogs();
       const preflight = await import('../activities/preflight');
       const { renderPreflightMarkdown, writePreflightReport } = await import('../reports/preflightReport');
-      const checks = await Promise.all(CHECKS.map((name) => runCheck(preflight[name], name, spec)));
+      const checks = await runChecks(CHECKS.map((name) => [name, preflight[name]] as const), spec);
       const report = preflight.summarizePreflight(spec.name, checks);
       const files = await writePreflightReport({ spec, report });
       if (!opts.quiet) io.out(renderPreflightMarkdown(report));
@@ -60,12 +60,17 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
     });
 }
 
-async function runCheck(check: (input: { spec: MigrationSpec }) => Promise<CheckResult>, name: string, spec: MigrationSpec): Promise<CheckResult> {
-  try {
-    return await check({ spec });
-  } catch (e) {
-    throw new CliError(`preflight ${name} could not run: ${rootMessage(e)}`, EXIT.failure);
-  }
+/**
+ * Runs every check; when one cannot run (e.g. a cluster that does not answer over the configured protocol),
+ * the failed verdicts of the others still say why (e.g. a protocol the target profile does not accept).
+ */
+async function runChecks(checks: (readonly [string, (input: { spec: MigrationSpec }) => Promise<CheckResult>])[], spec: MigrationSpec): Promise<CheckResult[]> {
+  const settled = await Promise.allSettled(checks.map(([, check]) => check({ spec })));
+  const broken = settled.findIndex((s) => s.status === 'rejected');
+  if (broken < 0) return settled.map((s) => (s as PromiseFulfilledResult<CheckResult>).value);
+  const failed = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.verdict === 'fail' ? [s.value] : []));
+  const explained = failed.map((c) => `\n  ${c.id}: ${c.summary}${c.remediation ? `\n    fix: ${c.remediation}` : ''}`).join('');
+  throw new CliError(`preflight ${checks[broken][0]} could not run: ${rootMessage((settled[broken] as PromiseRejectedResult).reason)}${failed.length ? `\nfailed checks:${explained}` : ''}`, EXIT.failure);
 }
 
 function rootMessage(e: unknown): string {

@@ -224,13 +224,15 @@ export class SpecError extends Error {
 export function formatSpecIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
-    const secret = /password/i.test(path);
+    // A whole `sasl` block given as text ("user:pass") is as secret as a password field.
+    const secret = /password|sasl$/i.test(path);
     const input = (issue as { input?: unknown }).input;
     let got = '';
     if (issue.code === 'unrecognized_keys') {
       return `${path}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
-    if (!secret && input !== undefined) got = `, got ${describeValue(input)}`;
+    // A custom issue's message names the value itself; its input is the parent object, not the field.
+    if (!secret && input !== undefined && issue.code !== 'custom') got = `, got ${describeValue(input)}`;
     else if (input === undefined && issue.code === 'invalid_type') got = ', got nothing';
     return `${path}: ${issue.message.replace(/^Invalid (input|option): /, '')}${got}`;
   });

@@ -50,6 +50,29 @@ async function isEmpty(admin: Admin, topic: string): Promise<{ empty: boolean; r
   return { empty: records === 0, records };
 }
 
+/** Throws unless an existing, foreign target topic may be adopted under target.existingTopicPolicy. */
+async function refuseUnlessAdoptable(spec: MigrationSpec, admin: Admin, name: string, partitions: number, sourcePartitions: number): Promise<void> {
+  if (spec.target.existingTopicPolicy === 'fail') {
+    throw new NonRetryableCopyError(
+      'TargetTopicExists',
+      `target topic ${name} already exists (${partitions} partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
+    );
+  }
+  if (partitions !== sourcePartitions) {
+    throw new NonRetryableCopyError(
+      'TargetTopicExists',
+      `target topic ${name} already exists with ${partitions} partitions, the source has ${sourcePartitions}: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
+    );
+  }
+  const { empty, records } = await isEmpty(admin, name);
+  if (!empty) {
+    throw new NonRetryableCopyError(
+      'TargetTopicExists',
+      `target topic ${name} already exists and holds ${records} records: adopt-if-empty only adopts empty topics; delete it on the target (or delete its records) first`,
+    );
+  }
+}
+
 async function writeOwnership(kafka: Kafka, migration: string, topic: string, ownership: TopicOwnership): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
   await producer.connect();
@@ -81,6 +104,12 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
     const existingMeta = new Map(
       existing.size ? (await targetAdmin.fetchTopicMetadata({ topics: topics.filter((t) => existing.has(t)) })).topics.map((t) => [t.name, t.partitions.length]) : [],
     );
+    // Refuse before writing anything: a batch with one conflicting topic must not leave others created.
+    for (const name of topics) {
+      if (existing.has(name) && !snapshot.owner(name)) {
+        await refuseUnlessAdoptable(spec, targetAdmin, name, existingMeta.get(name) ?? 0, sourceTopics.get(name)!.partitions);
+      }
+    }
     const results: TopicCreationResult[] = [];
     for (const name of topics) {
       const src = sourceTopics.get(name)!;
@@ -100,25 +129,6 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         action = 'owned';
       } else if (existing.has(name)) {
         const partitions = existingMeta.get(name) ?? 0;
-        if (spec.target.existingTopicPolicy === 'fail') {
-          throw new NonRetryableCopyError(
-            'TargetTopicExists',
-            `target topic ${name} already exists (${partitions} partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
-          );
-        }
-        if (partitions !== src.partitions) {
-          throw new NonRetryableCopyError(
-            'TargetTopicExists',
-            `target topic ${name} already exists with ${partitions} partitions, the source has ${src.partitions}: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
-          );
-        }
-        const { empty, records } = await isEmpty(targetAdmin, name);
-        if (!empty) {
-          throw new NonRetryableCopyError(
-            'TargetTopicExists',
-            `target topic ${name} already exists and holds ${records} records: adopt-if-empty only adopts empty topics; delete it on the target (or delete its records) first`,
-          );
-        }
         await writeOwnership(targetKafka, migration, name, { action: 'adopted', partitions: partitions, at: new Date().toISOString() });
         action = 'adopted';
         warnings.push('adopted an existing empty topic: its configs were left as they are on the target');

@@ -7,6 +7,7 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -15,6 +16,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -131,7 +133,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   async function copyRoundOnce(mode: 'follow' | 'drain'): Promise<void> {
     const startedMs = Date.now();
     const before = status.totals.recordsCopied;
-    const results = await Promise.all(
+    // allSettled: a round is over only when none of its activities can still write, even if one failed.
+    const settled = await Promise.allSettled(
       groupPartitions(partitions, spec.copy.partitionsPerActivity).map((group) =>
         copy.copyRound({
           spec,
@@ -143,8 +146,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         }),
       ),
     );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<PartitionProgressView[]>).value);
     status.rounds++;
-    applyProgress(results.flat() as PartitionProgressView[], (Date.now() - startedMs) / 1000, before);
+    applyProgress(results.flat(), (Date.now() - startedMs) / 1000, before);
   }
 
   function applyProgress(progress: PartitionProgressView[], seconds: number, recordsBefore: number): void {
@@ -175,11 +181,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         },
       );
       await condition(() => done || inbox.hasAction);
-      if (!done) {
+      const cancelled = !done;
+      if (cancelled) {
         scope.cancel();
         await round;
       }
-      if (failure && !isCancellation(failure)) throw failure;
+      // A worker that dies while its round is being cancelled leaves the activity to time out, and Temporal
+      // does not retry a cancel-requested activity: that round is over too (its progress is checkpointed).
+      if (failure && !isCancellation(failure) && !(cancelled && timedOut(failure))) throw failure;
       if (status.rounds % 20 === 0) await refreshPartitions();
     }
   }
@@ -414,6 +423,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 function elapsedMs(fromIso: string | undefined, toIso: string | undefined): number | undefined {
   if (!fromIso || !toIso) return undefined;
   return Date.parse(toIso) - Date.parse(fromIso);
+}
+
+function timedOut(e: unknown): boolean {
+  return e instanceof ActivityFailure && e.cause instanceof TimeoutFailure;
 }
 
 function pick(offsets: Record<string, number>, group: PartitionRef[]): Record<string, number> {

@@ -25,6 +25,7 @@ import type { MigrationSpec } from '../config/spec';
 import type { BatchSummary, CheckResult, InventorySummary, MigrationPhase, MigrationPlan, MigrationStatus, PlanBatch } from '../types';
 import { summarizePreflight } from '../activities/preflight/summary';
 import { buildPlan } from '../plan/buildPlan';
+import { emptyPlanError } from '../plan/emptyPlan';
 import { validateEditedPlan } from '../plan/validateEditedPlan';
 import { batchWorkflow } from './batch';
 import { batchWorkflowId } from './ids';
@@ -148,6 +149,8 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     let plan: MigrationPlan = buildPlan(spec, inventory);
     status.plan = plan;
     await writeReport('plan', 'plan', plan);
+    const empty = emptyPlanError(spec, plan);
+    if (empty) throw ApplicationFailure.nonRetryable(empty, 'EmptyPlan');
     const decision = await inbox.waitFor({
       actions: ['approvePlan', 'rejectPlan'],
       reason: `approve the plan of ${plan.batches.length} batches (see the plan report), optionally with an edited plan`,

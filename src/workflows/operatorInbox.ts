@@ -3,7 +3,7 @@
  * records every outcome (accepted or refused, who, when, why) and hands accepted ones to the phase code.
  * Workflow-safe: deterministic, no I/O.
  */
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
 import type { Decision } from '../types';
 import {
   actionSignals,
@@ -60,6 +60,13 @@ export class OperatorInbox {
         else this.accept(action);
       });
     }
+    // A signal under a name no handler knows (a typo in the UI or a script) is refused and recorded, not
+    // buffered unseen forever.
+    setDefaultSignalHandler((name: string, ...args: unknown[]) => {
+      const payload = args[0] && typeof args[0] === 'object' ? (args[0] as OperatorActionPayload) : ({} as OperatorActionPayload);
+      const action = { ...payload, action: name } as unknown as OperatorAction;
+      this.refuse(action, `unknown action "${name}"; expected one of ${OPERATOR_ACTIONS.join(', ')}`);
+    });
     setHandler(
       operatorActionUpdate,
       (action: OperatorAction): OperatorActionResult => {

@@ -70,6 +70,13 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
         text: `${e.topic} already exists on the target (${e.records} records)`,
         fix: `delete ${e.topic} on the target${e.records === 0 ? ', or set target.existingTopicPolicy: adopt-if-empty to reuse the empty topic' : ''}`,
       });
+    } else if (e.partitions !== e.sourcePartitions) {
+      // createTargetTopics refuses to adopt it: offsets and keys must map partition for partition.
+      problems.push({
+        verdict: 'fail',
+        text: `${e.topic} exists on the target with ${e.partitions} partitions, the source has ${e.sourcePartitions}: it cannot be adopted`,
+        fix: `delete ${e.topic} on the target, or give it ${e.sourcePartitions} partitions`,
+      });
     } else if (e.records > 0) {
       problems.push({ verdict: 'fail', text: `${e.topic} already exists on the target and holds ${e.records} records`, fix: `delete ${e.topic} on the target or empty it: only an empty topic can be adopted` });
     } else {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# npm run test:chaos: the resilience suite (test/chaos/*.chaos.ts). It SIGKILLs the worker process at random
+# points of a migration and RESTARTS the shared source broker, target broker and Temporal server mid-copy
+# (their data is kept), so it disturbs anything else using the local stack: run it on its own.
+# About 10-15 minutes. KM_CRASH_SEED=<n> replays a run; logs in .stack/logs/crash-tests/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/stack.sh up >/dev/null
+npx jest --config scripts/jest.chaos.config.js --runInBand "$@"

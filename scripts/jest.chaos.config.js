@@ -1,0 +1,10 @@
+/** The resilience suite (npm run test:chaos): test/chaos/*.chaos.ts, never part of npm test. See scripts/chaos.sh. */
+module.exports = {
+  rootDir: '..',
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.chaos.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  testTimeout: 40 * 60 * 1000,
+};

@@ -1,0 +1,66 @@
+/**
+ * The copier under test in its own Node process, so that the peak RSS is the copier's alone: runs
+ * copyPartitionsUntil in drain mode the way a worker runs a batch's copyRound activities (the partitions
+ * split into groups of spec.copy.partitionsPerActivity, copied concurrently), samples the RSS every 100 ms,
+ * and reports to its parent over IPC. Started by ourCopy.ts; not a command of its own.
+ */
+import type { MigrationSpec } from '../config/spec';
+import { copyPartitionsUntil } from '../copy/copyPartitions';
+import { groupPartitions } from '../workflows/batchProgress';
+import type { TopicPartitionRef } from '../types/copy';
+
+export interface CopyChildInput {
+  spec: MigrationSpec;
+  partitions: TopicPartitionRef[];
+  stopAt: Record<string, number>;
+}
+
+export interface CopyChildResult {
+  ok: true;
+  seconds: number;
+  records: number;
+  bytes: number;
+  peakRssBytes: number;
+  activities: number;
+}
+
+async function copy(input: CopyChildInput): Promise<CopyChildResult> {
+  const { spec } = input;
+  let peakRssBytes = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
+  const groups = groupPartitions(input.partitions, spec.copy.partitionsPerActivity);
+  const started = Date.now();
+  try {
+    const progress = await Promise.all(
+      groups.map((partitions) =>
+        copyPartitionsUntil({
+          source: spec.source,
+          target: spec.target,
+          migration: spec.name,
+          partitions,
+          stopAt: Object.fromEntries(partitions.map((p) => [`${p.topic}:${p.partition}`, input.stopAt[`${p.topic}:${p.partition}`]])),
+          maxBatchBytes: spec.copy.maxBatchBytes,
+          storeReplicationFactor: spec.target.replicationFactor,
+        }),
+      ),
+    );
+    const all = progress.flat();
+    return {
+      ok: true,
+      seconds: (Date.now() - started) / 1000,
+      records: all.reduce((n, p) => n + p.recordsCopied, 0),
+      bytes: all.reduce((n, p) => n + p.bytesCopied, 0),
+      peakRssBytes: Math.max(peakRssBytes, process.memoryUsage().rss),
+      activities: groups.length,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+process.once('message', (input: CopyChildInput) => {
+  copy(input).then(
+    (result) => process.send!(result, () => process.exit(0)),
+    (e: Error) => process.send!({ ok: false, error: e.stack ?? e.message }, () => process.exit(1)),
+  );
+});

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: in one run on the local stack, the same data set copied by MirrorMaker 2 and by this
+ * tool, next to the raw write limit of the target; then the cutover write pause of a 50-topic batch and the
+ * inventory time of 1,000 topics. Prints the tables, writes bench-results/<time>.{json,md}, and with
+ * --publish also docs/bench-results.json and the table in docs/BENCHMARKS.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { dataSetShape, ROOT, runId, sourceSetupKafka, targetKafka, type BenchSize } from './settings';
+import { fillSource } from './dataSet';
+import { measureRawLimit } from './rawLimit';
+import { measureMirrorMaker } from './mirrorMaker';
+import { measureOurCopy } from './ourCopy';
+import { measureCutoverPause } from './cutoverPause';
+import { measureInventory } from './inventoryTime';
+import { deleteTopics, withAdminOf } from './topics';
+import { checkTargets, compare, renderMarkdown, type BenchResults } from './results';
+import type { ThroughputResult } from './throughput';
+
+const PHASES = ['copy', 'cutover', 'inventory'] as const;
+type Phase = (typeof PHASES)[number];
+const MARK_BEGIN = '<!-- bench:begin -->';
+const MARK_END = '<!-- bench:end -->';
+/** Brokers settle (flush, release deleted files) between two heavy runs. */
+const SETTLE_MS = 5000;
+
+async function main(): Promise<void> {
+  const opts = new Command('bench')
+    .description('Benchmarks the copy against MirrorMaker 2 and the raw limit, the cutover pause and the inventory time on the local stack')
+    .addOption(new Option('--size <size>', 'data set: small (about 200 MB, for development) or full (>= 2 GB of 1 KB values)').choices(['small', 'full']).default('full'))
+    .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
+    .option('--publish', 'also write docs/bench-results.json and the table in docs/BENCHMARKS.md')
+    .parse()
+    .opts<{ size: BenchSize; only: string; publish?: boolean }>();
+  const phases = new Set(opts.only.split(',').map((p) => p.trim()));
+  for (const p of phases) if (!PHASES.includes(p as Phase)) throw new Error(`--only: unknown phase "${p}"; expected some of ${PHASES.join(', ')}`);
+
+  const say = (line: string) => console.log(`[bench] ${line}`);
+  const started = new Date();
+  const id = runId();
+  const shape = dataSetShape(opts.size);
+  // Admin clients are opened per step: kafkajs keeps refreshing the metadata of every topic an admin has
+  // touched, and fails once one of them is deleted.
+  const source = sourceSetupKafka();
+  const target = targetKafka();
+
+  const throughput: ThroughputResult[] = [];
+  const notes: string[] = [];
+  let sourceDataExists = false;
+  let cutover: BenchResults['cutover'] = { skipped: 'not selected (--only)' };
+  let inventory: BenchResults['inventory'] = { ran: false, skipped: 'not selected (--only)' };
+  // By this run's unique prefix, so that a data set that failed half-way is removed too.
+  const cleanUpSource = () => withAdminOf(source, async (a) => deleteTopics(a, (await a.listTopics()).filter((t) => t.startsWith(`kmbench-${id}-v`))));
+  try {
+    if (phases.has('copy')) {
+      say(`run ${id}: ${opts.size} data set`);
+      sourceDataExists = true;
+      const data = await withAdminOf(source, (a) => fillSource(a, id, shape, say));
+      for (const d of data) {
+        say(`${d.variant.label}: raw limit (ProducerPerformance to the target)`);
+        throughput.push(report(await measureRawLimit(target, id, d, shape.partitionsPerTopic), say));
+        await settle();
+        say(`${d.variant.label}: MirrorMaker 2`);
+        throughput.push(report(await measureMirrorMaker(target, d, say), say));
+        await settle();
+        say(`${d.variant.label}: kafka-migrate`);
+        throughput.push(report(await measureOurCopy(source, target, id, d), say));
+        await settle();
+      }
+      await cleanUpSource();
+      sourceDataExists = false;
+    }
+    if (phases.has('cutover')) {
+      say('cutover write pause: batch workflow on the real server with the real activities');
+      const c = await measureCutoverPause(source, target, id, say);
+      say(`  write pause ${c.writePauseMs} ms: ${JSON.stringify(c.steps)}`);
+      cutover = c;
+    }
+    if (phases.has('inventory')) {
+      const inv = opts.size === 'full' ? { topics: 1000, partitionsPerTopic: 10, groups: 500 } : { topics: 100, partitionsPerTopic: 10, groups: 50 };
+      say(`inventory of ${inv.topics} topics x ${inv.partitionsPerTopic} partitions and ${inv.groups} groups`);
+      inventory = await measureInventory(source, id, inv, say);
+      say(inventory.ran ? `  ${inventory.result.seconds} s` : `  skipped: ${inventory.skipped}`);
+    }
+  } finally {
+    if (sourceDataExists) await cleanUpSource().catch((e) => say(`could not delete the source data topics: ${(e as Error).message}`));
+  }
+
+  if (opts.size === 'small') notes.push('small data set (development): the figures are not the benchmark; run --size full.');
+  const comparisons = compare(throughput);
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    size: opts.size,
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine: { cpus: cpus().length, memoryGB: Math.round(totalmem() / 1e9), node: process.versions.node },
+    dataSet: {
+      topics: shape.topics,
+      partitionsPerTopic: shape.partitionsPerTopic,
+      variants: shape.variants.map((v) => ({ label: v.label, records: v.recordsPerTopic * shape.topics, megabytes: (v.recordsPerTopic * shape.topics * v.valueBytes) / 1e6 })),
+    },
+    throughput,
+    comparisons,
+    cutover,
+    inventory,
+    targets: [],
+    notes,
+  };
+  results.targets = checkTargets(results);
+  const markdown = renderMarkdown(results);
+  console.log(`\n${markdown}`);
+  const stem = started.toISOString().replace(/[:.]/g, '-');
+  const dir = resolve(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, `${stem}.json`), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(resolve(dir, `${stem}.md`), markdown);
+  say(`results: bench-results/${stem}.json (${results.durationSeconds} s in all)`);
+  if (opts.publish) publish(results, markdown, say);
+  if (results.targets.some((t) => !t.pass)) process.exitCode = 2;
+}
+
+function report(r: ThroughputResult, say: (l: string) => void): ThroughputResult {
+  say(`  ${r.mbPerSec} MB/s, ${r.recordsPerSec.toLocaleString('en-US')} records/s over ${r.seconds} s${r.peakRssMB !== undefined ? `, peak RSS ${r.peakRssMB} MB` : ''}`);
+  return r;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
+/** docs/bench-results.json and the table between the markers of docs/BENCHMARKS.md. */
+function publish(results: BenchResults, markdown: string, say: (l: string) => void): void {
+  writeFileSync(resolve(ROOT, 'docs/bench-results.json'), JSON.stringify(results, null, 2) + '\n');
+  const page = resolve(ROOT, 'docs/BENCHMARKS.md');
+  const text = readFileSync(page, 'utf8');
+  const begin = text.indexOf(MARK_BEGIN);
+  const end = text.indexOf(MARK_END);
+  if (begin < 0 || end < begin) throw new Error(`docs/BENCHMARKS.md has no ${MARK_BEGIN} ... ${MARK_END} section to replace`);
+  writeFileSync(page, `${text.slice(0, begin + MARK_BEGIN.length)}\n${markdown}${text.slice(end)}`);
+  say('published: docs/bench-results.json, docs/BENCHMARKS.md');
+}
+
+main().catch((e) => {
+  console.error(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});
