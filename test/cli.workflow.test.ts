@@ -63,7 +63,7 @@ test('start, status, list, refused actions, report and abort through the CLI', a
   expect(text.out).toMatch(new RegExp(`^${workflowId} \\(RUNNING\\) — phase plan`));
   expect(text.out).toContain('waiting for: approvePlan|rejectPlan — approve the plan of 1 batches');
   expect(text.out).toMatch(/preflight: (pass|warn|fail) \(\d+ pass, \d+ warn, \d+ fail\)/);
-  expect(text.out).toMatch(/inventory: 1 topics, 1 partitions/);
+  expect(text.out).toMatch(/inventory: \d+ topics, \d+ partitions/);
   const json = JSON.parse((await cli(q, 'status', workflowId, '--json')).out);
   expect(json).toMatchObject({ workflowId, execution: 'RUNNING', status: { name, phase: 'plan' }, batches: [] });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { migrationWorkflow } from '../src/workflows/migration';
-import { statusQuery } from '../src/workflows/messages';
+import { operatorActionUpdate, statusQuery } from '../src/workflows/messages';
 import { migrationWorkflowId } from '../src/workflows/ids';
 import { SOURCE_SASL_BOOTSTRAP, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
@@ -24,9 +24,16 @@ test('checkConnectivity reaches both real clusters (SASL on the source) and is q
     workflowId: migrationWorkflowId(spec.name),
     args: [{ spec }],
   });
+  // The migration goes on to preflight and the plan; connectivity is the first thing it reports.
+  let status = await handle.query(statusQuery);
+  for (let i = 0; i < 150 && !status.connectivity && !status.error; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await handle.query(statusQuery);
+  }
+  expect(status.error).toBeUndefined();
+  await handle.executeUpdate(operatorActionUpdate, { args: [{ action: 'abort', by: 'connectivity-test', reason: 'only connectivity is tested here' }] });
   const result = await handle.result();
-  const status = await handle.query(statusQuery);
-  expect(status.phase).toBe('completed');
+  expect(result.outcome).toBe('aborted');
   expect(result.status.connectivity).toEqual(status.connectivity);
   const c = status.connectivity!;
   expect(c.source).toMatchObject({ role: 'source', securityProtocol: 'SASL_PLAINTEXT', user: 'migrator', bootstrapServers: [SOURCE_SASL_BOOTSTRAP] });

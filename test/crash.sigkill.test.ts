@@ -35,6 +35,7 @@ test('SIGKILLs of the worker process mid-copy and mid-cutover: nothing lost, not
 
   expect(outcome.status.phase).toBe('completed');
   expect(outcome.workerKills).toBeGreaterThanOrEqual(4);
+  expect(outcome.workerCrashes).toEqual([]);
   expect(outcome.injected.filter((f) => f.phase === 'copy')).toHaveLength(3);
   expect(outcome.injected.filter((f) => f.phase.startsWith('cutover'))).toHaveLength(1);
 

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** The workflow list filtered by a visibility query, as typed into the UI's query filter. */
 async function listPage(page: Page, query: string): Promise<void> {
-  await page.goto(`${UI}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, { waitUntil: 'networkidle' });
+  await page.goto(`${UI}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, { waitUntil: 'domcontentloaded' });
 }
 
 test('a waiting migration is listed, filterable by KmMigration and KmPhase, and opens in the UI', async () => {
@@ -64,7 +64,7 @@ test('a waiting migration is listed, filterable by KmMigration and KmPhase, and 
     await page.getByText(/No Results/i).first().waitFor({ timeout: 20_000 });
 
     // Open it: the details page shows the readable id and type; its Search Attributes tab the current phase.
-    await page.goto(`${UI}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'networkidle' });
+    await page.goto(`${UI}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'domcontentloaded' });
     await page.getByText(workflowId).first().waitFor({ timeout: 20_000 });
     const header = await page.locator('body').innerText();
     expect(header).toContain('migrationWorkflow');

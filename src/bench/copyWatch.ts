@@ -15,6 +15,16 @@ export interface CopyTiming {
   recordsAtFirstSight: number;
   seconds: number;
   recordsPerSec: number;
+  /** Records/s between 10 % and 90 % of the records: the rate without ramp-up and tail. */
+  steadyRecordsPerSec: number | null;
+  /** [seconds since first sight, records on the target] at every poll. */
+  trace: [number, number][];
+}
+
+function steadyRate(trace: [number, number][], records: number): number | null {
+  const lo = trace.find(([, n]) => n >= records * 0.1);
+  const hi = trace.find(([, n]) => n >= records * 0.9);
+  return lo && hi && hi[0] > lo[0] ? (hi[1] - lo[1]) / (hi[0] - lo[0]) : null;
 }
 
 /** Sum of the end offsets per topic (a topic that does not exist yet counts 0). */
@@ -48,18 +58,20 @@ export async function watchCopy(o: WatchOptions): Promise<CopyTiming> {
   const deadline = Date.now() + o.timeoutMs;
   let first: { at: number; total: number } | undefined;
   let last = 0;
+  const trace: [number, number][] = [];
   for (;;) {
     const polledAt = Date.now();
     const byTopic = await endOffsetsByTopic(o.admin, [...o.expected.keys()]);
     const total = [...byTopic.values()].reduce((a, b) => a + b, 0);
     last = total;
     if (!first && total > 0) first = { at: polledAt, total };
+    if (first) trace.push([(polledAt - first.at) / 1000, total]);
     const complete = [...o.expected].every(([topic, end]) => (byTopic.get(topic) ?? 0) >= end);
     if (complete && first) {
       // Finished before a second poll: the copy took at most one poll interval.
       const seconds = Math.max((polledAt - first.at) / 1000, POLL_MS / 1000);
       const counted = first.at === polledAt ? records : records - first.total;
-      return { records, recordsAtFirstSight: first.at === polledAt ? 0 : first.total, seconds, recordsPerSec: counted / seconds };
+      return { records, recordsAtFirstSight: first.at === polledAt ? 0 : first.total, seconds, recordsPerSec: counted / seconds, steadyRecordsPerSec: steadyRate(trace, records), trace };
     }
     const failed = o.failure?.();
     if (failed) throw failed;

@@ -74,22 +74,9 @@ const COPIER_NAMES: Record<ThroughputResult['copier'], string> = {
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 export function renderMarkdown(r: BenchResults): string {
-  const lines: string[] = [];
-  const ds = r.dataSet;
-  lines.push(
-    `Run ${r.startedAt} (${r.size}), ${r.machine.cpus} cores, Node ${r.machine.node}; data: ${ds.topics} topics x ${ds.partitionsPerTopic} partitions, ` +
-      ds.variants.map((v) => `${v.label} values: ${fmt(v.records)} records / ${fmt(Math.round(v.megabytes))} MB`).join('; ') +
-      '. MB = 10^6 bytes of record values; timed from the first records on the target to the last.',
-    '',
-    '| Values | Copier | MB/s | records/s | seconds | peak RSS |',
-    '|---|---|---:|---:|---:|---:|',
-  );
-  for (const t of r.throughput) {
-    lines.push(`| ${t.variant} | ${COPIER_NAMES[t.copier]} | ${t.mbPerSec} | ${fmt(t.recordsPerSec)} | ${t.seconds} | ${t.peakRssMB !== undefined ? `${t.peakRssMB} MB` : '-'} |`);
-  }
-  lines.push('', '| Values | ours / MM2 | ours / raw limit |', '|---|---:|---:|');
-  for (const c of r.comparisons) lines.push(`| ${c.variant} | ${c.oursVsMirrorMaker ?? '-'}x | ${c.oursVsRawLimit === null ? '-' : `${Math.round(c.oursVsRawLimit * 100)} %`} |`);
-  lines.push('');
+  const lines: string[] = [`Run ${r.startedAt} (${r.size}), ${r.machine.cpus} cores, Node ${r.machine.node}.`, ''];
+  if (r.throughput.length) lines.push(...renderThroughput(r), '');
+  else lines.push('Copy throughput: not measured (not selected).', '');
   if ('writePauseMs' in r.cutover) {
     const steps = Object.entries(r.cutover.steps).map(([k, ms]) => `${k} ${ms} ms`).join(', ');
     lines.push(`Cutover write pause: ${r.cutover.writePauseMs} ms (${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}).`);
@@ -102,4 +89,25 @@ export function renderMarkdown(r: BenchResults): string {
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.pass ? 'PASS' : 'MISS'} |`);
   for (const n of r.notes) lines.push('', `Note: ${n}`);
   return lines.join('\n') + '\n';
+}
+
+function renderThroughput(r: BenchResults): string[] {
+  const lines: string[] = [];
+  const ds = r.dataSet;
+  lines.push(
+    `Data: ${ds.topics} topics x ${ds.partitionsPerTopic} partitions, ` +
+      ds.variants.map((v) => `${v.label} values: ${fmt(v.records)} records / ${fmt(Math.round(v.megabytes))} MB`).join('; ') +
+      '. MB = 10^6 bytes of record values; timed from the first records on the target to the last.',
+    '',
+    '| Values | Copier | MB/s | records/s | seconds | steady MB/s (10-90 %) | peak RSS |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
+  for (const t of r.throughput) {
+    lines.push(
+      `| ${t.variant} | ${COPIER_NAMES[t.copier]} | ${t.mbPerSec} | ${fmt(t.recordsPerSec)} | ${t.seconds} | ${t.steadyMbPerSec ?? '-'} | ${t.peakRssMB !== undefined ? `${t.peakRssMB} MB` : '-'} |`,
+    );
+  }
+  lines.push('', '| Values | ours / MM2 | ours / raw limit |', '|---|---:|---:|');
+  for (const c of r.comparisons) lines.push(`| ${c.variant} | ${c.oursVsMirrorMaker ?? '-'}x | ${c.oursVsRawLimit === null ? '-' : `${Math.round(c.oursVsRawLimit * 100)} %`} |`);
+  return lines;
 }

@@ -17,8 +17,12 @@ export interface ThroughputResult {
   recordsPerSec: number;
   /** Peak resident memory of the copier's process, MB. */
   peakRssMB?: number;
+  /** Rate between 10 % and 90 % of the records (no ramp-up, no tail), MB/s; null when too short to tell. */
+  steadyMbPerSec: number | null;
   /** Other figures worth keeping (tool-reported rates, wall time including start-up). */
   extra: Record<string, number | string>;
+  /** [seconds, records on the target] every poll. */
+  trace: [number, number][];
 }
 
 export function throughputOf(copier: Copier, data: VariantData, timing: CopyTiming, extra: ThroughputResult['extra'] = {}, peakRssMB?: number): ThroughputResult {
@@ -34,7 +38,9 @@ export function throughputOf(copier: Copier, data: VariantData, timing: CopyTimi
     mbPerSec: round((counted * data.variant.valueBytes) / 1e6 / timing.seconds),
     recordsPerSec: Math.round(timing.recordsPerSec),
     ...(peakRssMB !== undefined ? { peakRssMB: Math.round(peakRssMB) } : {}),
+    steadyMbPerSec: timing.steadyRecordsPerSec === null ? null : round((timing.steadyRecordsPerSec * data.variant.valueBytes) / 1e6),
     extra,
+    trace: timing.trace,
   };
 }
 

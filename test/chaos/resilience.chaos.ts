@@ -33,6 +33,7 @@ function printSummary(o: ScenarioOutcome): string {
     `time: set-up ${o.seconds.setup.toFixed(0)}s, migration ${o.seconds.migration.toFixed(0)}s, audit ${o.seconds.audit.toFixed(0)}s`,
     `injected ${o.injected.length} faults (${o.workerKills} worker SIGKILLs):`,
     ...o.injected.map((f, i) => `  ${String(i + 1).padStart(2)}. ${f.fault.padEnd(18)} ${f.phase}${f.progress === undefined ? '' : ` at ${(f.progress * 100).toFixed(1)}% copied`} (back after ${(f.tookMs / 1000).toFixed(1)}s)`),
+    `worker exits nobody injected (restarted by the harness): ${o.workerCrashes.length ? o.workerCrashes.join('; ') : 'none'}`,
     `write pause of the batch: ${o.status.batches[0]?.writePauseMs ?? '?'} ms`,
     `verification: ${o.verification ? (o.verification.ok ? 'ok' : `FAILED: ${o.verification.mismatches.slice(0, 5).join('; ')}`) : 'not run'}`,
     o.audit
@@ -64,8 +65,8 @@ test('chaos: ≥10 worker SIGKILLs over copy and cutover, source, target and Tem
       duringVerification: { faults: [kill], maxDelayMs: 1000 },
       steady: { perPartition: 10, intervalMs: 250 },
       burstPerPartition: 3000,
-      throttleBytesPerSecond: 0,
-    maxBatchBytes: 256 * 1024,
+      throttleBytesPerSecond: 2 * 1024 * 1024,
+      maxBatchBytes: 256 * 1024,
       timeoutMs: 25 * 60 * 1000,
     },
     true,

@@ -50,6 +50,8 @@ export interface ScenarioOutcome {
   audit?: MigrationAudit;
   injected: InjectedFault[];
   workerKills: number;
+  /** Worker exits nobody injected (each was restarted, as a deployment would). */
+  workerCrashes: string[];
   workerLog: string;
   world: CrashWorld;
   seconds: { setup: number; migration: number; audit: number };
@@ -73,7 +75,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
   const logDir = resolve(STACK_DIR, 'logs/crash-tests');
   mkdirSync(logDir, { recursive: true });
   const workerLog = join(logDir, `${s.label}-${suffix}-worker.log`);
-  const worker = new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: workerLog });
+  const worker = new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: workerLog, supervise: true });
   const producer = new SequencedProducer(world);
   const progressAdmin = targetAdmin();
   let consumer: Consumer | undefined;
@@ -185,6 +187,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
       audit,
       injected: faults.injected,
       workerKills: worker.kills,
+      workerCrashes: worker.unexpectedExits.map((e) => `${e.at} pid ${e.pid}: ${e.detail}`),
       workerLog,
       world,
       seconds: { setup: setupSeconds, migration: migrationSeconds, audit: (Date.now() - auditStarted) / 1000 },

@@ -80,17 +80,19 @@ export class FaultInjector {
 
   /**
    * Injects `faults[i]` once the copied share reaches `points[i]` (plus a random delay under 0.5 s, so that
-   * the kill lands anywhere in a write), in order. Each point lies above the previous one, so that the copy
-   * must have resumed and progressed after the previous fault before the next one hits.
+   * the kill lands anywhere in a write), in order. The copy must also have moved on by `minStep` since the
+   * previous fault was over: every fault hits a copy that resumed after the one before.
    */
-  async duringCopy(faults: Fault[], points: number[], progress: () => Promise<number>, random: () => number, timeoutMs: number): Promise<void> {
+  async duringCopy(faults: Fault[], points: number[], progress: () => Promise<number>, random: () => number, timeoutMs: number, minStep = 0.01): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let after = -Infinity;
     for (const [i, fault] of faults.entries()) {
       for (;;) {
         const p = await progress();
-        if (p >= points[i]) {
+        if (p >= points[i] && p >= after + minStep) {
           await new Promise((r) => setTimeout(r, random() * 500));
           await this.inject(fault, 'copy', await progress());
+          after = await progress();
           break;
         }
         if (Date.now() > deadline) throw new Error(`the copy did not reach ${(points[i] * 100).toFixed(1)}% within ${timeoutMs / 1000}s (at ${(p * 100).toFixed(1)}%)`);

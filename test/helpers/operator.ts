@@ -1,3 +1,4 @@
+import { createTopicsReady } from './topicsReady';
 /** Drives the CLI in-process and waits on migration workflows, for the operator-facing integration tests. */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -51,11 +52,11 @@ export async function createSourceTopic(topic: string, records = 5): Promise<voi
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopicsReady(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
   } finally {
     await admin.disconnect();
   }
-  const producer = kafka.producer();
+  const producer = kafka.producer({ retry: { retries: 10, initialRetryTime: 300 } });
   await producer.connect();
   try {
     await producer.send({ topic, messages: Array.from({ length: records }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
@@ -65,7 +66,25 @@ export async function createSourceTopic(topic: string, records = 5): Promise<voi
 }
 
 /** The workflow's full history, exported by the Temporal CLI as an operator would. */
+/**
+ * The workflow's history as the Temporal CLI exports it, followed by every payload decoded from base64 (the CLI
+ * prints payload data encoded), so that a search sees both the raw export and what the payloads carry.
+ */
 export function exportHistoryWithTemporalCli(workflowId: string): string {
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  return execFileSync(resolve(STACK_DIR, 'bin/temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', address], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const exported = execFileSync(resolve(STACK_DIR, 'bin/temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', address], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const decoded: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.metadata && typeof o.data === 'string') decoded.push(Buffer.from(o.data, 'base64').toString('utf8'));
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(JSON.parse(exported));
+  return `${exported}\n${decoded.join('\n')}`;
 }

@@ -39,11 +39,13 @@ export interface WorkerProcessOptions {
   /** Extra environment for the worker (TEMPORAL_ADDRESS etc. are inherited). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Start the worker again when it exits on its own (as a deployment restarts a crashed pod). */
+  supervise?: boolean;
 }
 
 export interface WorkerEvent {
   at: string;
-  kind: 'start' | 'kill' | 'stop' | 'exit';
+  kind: 'start' | 'kill' | 'stop' | 'exit' | 'unexpected-exit';
   pid: number;
   detail?: string;
 }
@@ -57,6 +59,9 @@ process.once('exit', () => {
 export class WorkerProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
+  /** Set while we kill or stop the worker ourselves. */
+  private exitExpected = false;
+  private supervising?: Promise<void>;
   readonly events: WorkerEvent[] = [];
 
   constructor(private readonly options: WorkerProcessOptions) {
@@ -75,9 +80,15 @@ export class WorkerProcess {
     return this.events.filter((e) => e.kind === 'kill').length;
   }
 
+  /** Exits nobody asked for (the worker crashed or gave up on its own). */
+  get unexpectedExits(): WorkerEvent[] {
+    return this.events.filter((e) => e.kind === 'unexpected-exit');
+  }
+
   /** Spawns the worker and resolves once it polls its task queue. */
   async start(): Promise<void> {
     if (this.running) throw new Error(`worker pid ${this.pid} is already running`);
+    this.exitExpected = false;
     const main = buildWorker();
     const logOffset = existsSync(this.options.logFile) ? statSync(this.options.logFile).size : 0;
     const fd = openSync(this.options.logFile, 'a');
@@ -92,8 +103,12 @@ export class WorkerProcess {
     this.exited = new Promise((resolveExit) => {
       child.once('exit', (code, signal) => {
         live.delete(child);
-        this.record('exit', child.pid ?? -1, signal ?? `code ${code}`);
+        const unexpected = !this.exitExpected;
+        this.record(unexpected ? 'unexpected-exit' : 'exit', child.pid ?? -1, signal ?? `code ${code}`);
         resolveExit();
+        if (unexpected && this.options.supervise && this.child === child) {
+          this.supervising = new Promise((r) => setTimeout(r, 1000)).then(() => (this.running ? undefined : this.start())).catch(() => undefined);
+        }
       });
     });
     this.record('start', child.pid ?? -1);
@@ -102,7 +117,9 @@ export class WorkerProcess {
 
   /** Kills the worker with `signal` (SIGKILL: no shutdown hook, no heartbeat, no flush) and waits for its exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL', detail?: string): Promise<void> {
+    await this.supervising;
     if (!this.running) throw new Error('no worker process to kill');
+    this.exitExpected = true;
     this.record('kill', this.child!.pid!, `${signal}${detail ? `: ${detail}` : ''}`);
     this.child!.kill(signal);
     await this.exited;
@@ -115,7 +132,9 @@ export class WorkerProcess {
 
   /** Graceful stop (SIGTERM drains in-flight tasks), SIGKILL after the timeout. */
   async stop(timeoutMs = 20000): Promise<void> {
+    await this.supervising;
     if (!this.running) return;
+    this.exitExpected = true;
     const child = this.child!;
     this.record('stop', child.pid!);
     child.kill('SIGTERM');
