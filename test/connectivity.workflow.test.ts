@@ -77,3 +77,15 @@ test('a missing password reference is a clear non-retryable error', async () => 
   const err = (await handle.result().catch((e) => e)) as WorkflowFailedError;
   expect(String(err.cause?.message)).toMatch(/source\.sasl\.password: environment variable KM_TEST_UNSET_PASSWORD_VAR is not set on the worker/);
 });
+
+test('a protocol the target profile cannot take fails at once, saying which field and what is expected', async () => {
+  const spec = stackSpec({ name: `ssl-${uniqueSuffix()}` });
+  spec.target.securityProtocol = 'SSL';
+  const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+  const err = (await handle.result().catch((e) => e)) as WorkflowFailedError;
+  expect(String(err.cause?.message)).toMatch(
+    /failed in phase connectivity: checkConnectivity: target\.securityProtocol SSL is not accepted by the automq profile \(expected PLAINTEXT\): use the target's PLAINTEXT listener/,
+  );
+  const history = await handle.fetchHistory();
+  expect(history.events!.filter((e) => e.activityTaskFailedEventAttributes)).toHaveLength(1);
+});

@@ -1,6 +1,8 @@
 import type { ClusterConnection, MigrationSpec } from '../config/spec';
 import { withAdmin, type ClusterRole } from '../kafka/clients';
-import { toKafkaFailure } from '../kafka/errors';
+import { ApplicationFailure } from '@temporalio/common';
+import { effectiveProfile } from '../config/profiles';
+import { NON_RETRYABLE_TYPES, toKafkaFailure } from '../kafka/errors';
 import type { ClusterConnectivity, ConnectivityReport } from '../types';
 
 /** Connects to one cluster over its configured protocol (SASL included) and describes it. */
@@ -32,8 +34,25 @@ export async function probeCluster(conn: ClusterConnection, role: ClusterRole): 
   }
 }
 
+/**
+ * A protocol the target profile cannot take is a configuration fault, said plainly before any connection is
+ * tried (a TLS handshake against a PLAINTEXT listener would only time out).
+ */
+export function protocolFault(input: { source: MigrationSpec['source']; target: MigrationSpec['target'] }): string | undefined {
+  const profile = effectiveProfile(input.target);
+  if (!profile.sourceSecurityProtocols.includes(input.source.securityProtocol)) {
+    return `source.securityProtocol ${input.source.securityProtocol} is not supported with the ${profile.name} profile (expected ${profile.sourceSecurityProtocols.join(' or ')}): migrate from a PLAINTEXT or SASL_PLAINTEXT listener of the source`;
+  }
+  if (!profile.securityProtocols.includes(input.target.securityProtocol)) {
+    return `target.securityProtocol ${input.target.securityProtocol} is not accepted by the ${profile.name} profile (expected ${profile.securityProtocols.join(' or ')}): use the target's PLAINTEXT listener, or target.profile: kafka / target.profileOverrides.securityProtocols`;
+  }
+  return undefined;
+}
+
 /** Activity: both clusters answer over their configured protocols with the configured credentials. */
 export async function checkConnectivity(input: { source: MigrationSpec['source']; target: MigrationSpec['target'] }): Promise<ConnectivityReport> {
+  const fault = protocolFault(input);
+  if (fault) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${fault}`, NON_RETRYABLE_TYPES.config);
   const [source, target] = await Promise.all([probeCluster(input.source, 'source'), probeCluster(input.target, 'target')]);
   return { checkedAt: new Date().toISOString(), source, target };
 }
