@@ -7,4 +7,6 @@ module.exports = {
   testMatch: ['**/*.chaos.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   testTimeout: 40 * 60 * 1000,
+  // Kafka clients of a failed run may still retry against a restarting broker: do not hang the suite on them.
+  forceExit: true,
 };

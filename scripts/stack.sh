@@ -65,12 +65,14 @@ wait_for() {
 temporal_bin() { echo "$BIN/temporal"; }
 
 ensure_temporal_cli() {
-  if [[ -x "$(temporal_bin)" ]] && "$(temporal_bin)" --version 2>/dev/null | grep -q "${TEMPORAL_VERSION#v}"; then return; fi
+  # `go install` builds report "0.0.0-DEV": a marker beside the binary records the pinned version.
+  if [[ -x "$(temporal_bin)" ]] && [[ "$(cat "$BIN/temporal.version" 2>/dev/null)" == "$TEMPORAL_VERSION" ]]; then return; fi
   command -v go >/dev/null || die "Go >= 1.25 is needed to build the Temporal CLI (or set TEMPORAL_ADDRESS)"
   log "building Temporal CLI $TEMPORAL_VERSION with go install (first run only, a few minutes)"
   mkdir -p "$BIN" "$LOGS"
   CGO_ENABLED=0 GOBIN="$BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_VERSION" \
     >"$LOGS/go-install.log" 2>&1 || die "go install of the Temporal CLI failed; see $LOGS/go-install.log"
+  echo "$TEMPORAL_VERSION" >"$BIN/temporal.version"
 }
 
 temporal_healthy() { "$(temporal_bin)" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" 2>/dev/null | grep -q SERVING; }

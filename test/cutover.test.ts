@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Admin, type Consumer } from 'kafkajs';
 import { describeGroups, fenceSourceWrites, sampleEndOffsets, unfenceSourceWrites, waitForQuietSource } from '../src/activities/cutover';
 import { commitGroupOffsets } from '../src/cutover/commitGroupOffsets';
-import { createTopicsReady } from './helpers/topicsReady';
+import { createTopicsReady } from '../src/kafka/topicsReady';
 import { SOURCE_ADMIN_BOOTSTRAP, SOURCE_SASL_BOOTSTRAP, sourceAdminKafka, STACK_DIR, stackSpec, uniqueSuffix } from './helpers/stack';
 
 const setup = sourceAdminKafka();

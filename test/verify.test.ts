@@ -19,7 +19,7 @@ import { translateOffset } from '../src/copy/translateOffset';
 import type { MigrationSpec } from '../src/config/spec';
 import type { OffsetRun } from '../src/types/copy';
 import { commitGroupOffsets } from '../src/cutover/commitGroupOffsets';
-import { createTopicsReady } from './helpers/topicsReady';
+import { createTopicsReady } from '../src/kafka/topicsReady';
 import { TopicRangeReader } from '../src/verify/topicRangeReader';
 import { SOURCE_ADMIN_BOOTSTRAP, sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
 

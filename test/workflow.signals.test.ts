@@ -177,6 +177,8 @@ test('batch: approve before ready is refused; producersStopped while writes cont
   await batchWaitingFor(b, 'approveCutover');
   await expect(act(b, { action: 'approveCutover', by: 'gina', batch: 2 })).rejects.toThrow(/meant for batch 2, but batch 1 is the one waiting/);
   await act(b, { action: 'approveCutover', by: 'gina', batch: 1 });
+  // A repeated approval (a retried CLI call) is refused, not taken twice.
+  await expect(act(b, { action: 'approveCutover', by: 'gina', batch: 1 })).rejects.toThrow(/approveCutover: not expected in phase/);
 
   await batchWaitingFor(b, 'producersStopped');
   await act(b, { action: 'producersStopped', by: 'gina', batch: 1 });

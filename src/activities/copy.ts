@@ -15,9 +15,12 @@ import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCrea
 function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
   if (e instanceof NonRetryableCopyError) return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, e.type);
   if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
-  // Connection faults are tagged with their cluster by openClusterClients; others name it in the message.
+  // Connection faults are tagged with their cluster by openClusterClients; others name it (or its broker
+  // address, e.g. kafkajs' "connect ECONNREFUSED host:port" mid-copy) in the message.
   const tagged = (e as { clusterRole?: 'source' | 'target' } | undefined)?.clusterRole;
-  const role = tagged ?? (/\btarget\b/i.test(String((e as Error)?.message)) ? 'target' : 'source');
+  const message = String((e as Error)?.message);
+  const namesTarget = /\btarget\b/i.test(message) || spec.target.bootstrapServers.some((b) => message.includes(b));
+  const role = tagged ?? (namesTarget ? 'target' : 'source');
   return toKafkaFailure(e, role === 'target' ? spec.target : spec.source, role, action);
 }
 
@@ -49,7 +52,7 @@ export async function copyRound(input: CopyRoundInput): Promise<PartitionProgres
   const topics = [...new Set(input.partitions.map((p) => p.topic))];
   let last: PartitionProgress[] = ctx.info.heartbeatDetails ?? [];
   const heartbeat = () => ctx.heartbeat(last);
-  const ticker = setInterval(heartbeat, Math.max(1000, Math.min(5000, (spec.copy.heartbeatTimeoutSeconds * 1000) / 4)));
+  const ticker = setInterval(heartbeat, 1000); // cancellation (an operator action) arrives with a heartbeat reply: do not make it wait
   try {
     heartbeat();
     await syncPartitionCountsOnTarget(spec, topics);

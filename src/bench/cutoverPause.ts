@@ -30,7 +30,14 @@ export const CUTOVER_SHAPE: CutoverShape = { topics: 50, partitionsPerTopic: 4, 
 
 export interface CutoverResult {
   shape: CutoverShape;
+  /**
+   * The pause producers see: from the accepted producersStopped action until clients may move. It includes
+   * stopping the running copy rounds, which the workflow's own writePauseMs leaves out (its producersStopped
+   * milestone is set once they have stopped).
+   */
   writePauseMs: number;
+  /** The batch workflow's writePauseMs (producersStopped milestone -> clientsMayMove). */
+  workflowWritePauseMs: number;
   /** ms between the cutover milestones, in order (producersStopped -> ... -> clientsMayMove). */
   steps: Record<string, number>;
   /** Batch start to ready, s. */
@@ -91,14 +98,17 @@ export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka
         await new Promise((r) => setTimeout(r, 100));
       }
       const result = (await handle.result()) as BatchResult;
-      const m = result.status.milestones;
-      const order = ['producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
+      const m = { ...result.status.milestones };
+      const signalled = result.status.decisions.find((d) => d.kind === 'producersStopped' && d.accepted);
+      if (signalled) m.producersStoppedAccepted = signalled.at;
+      const order = ['producersStoppedAccepted', 'producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
       if (result.status.writePauseMs === undefined) throw new Error('the batch finished without a writePauseMs');
       return {
         shape,
-        writePauseMs: result.status.writePauseMs,
+        writePauseMs: Date.parse(m.clientsMayMove) - Date.parse(m[order[0]]),
+        workflowWritePauseMs: result.status.writePauseMs,
         steps,
         copyToReadySeconds: Math.round(((readyAt ?? startedAt) - startedAt) / 100) / 10,
         outcome: result.outcome,

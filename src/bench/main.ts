@@ -19,6 +19,7 @@ import { measureInventory } from './inventoryTime';
 import { deleteTopics, withAdminOf } from './topics';
 import { checkTargets, compare, renderMarkdown, type BenchResults } from './results';
 import type { ThroughputResult } from './throughput';
+import { underStackWatch } from './stackWatch';
 
 const PHASES = ['copy', 'cutover', 'inventory'] as const;
 type Phase = (typeof PHASES)[number];
@@ -49,6 +50,14 @@ async function main(): Promise<void> {
 
   const throughput: ThroughputResult[] = [];
   const notes: string[] = [];
+  const watched = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const { value, disturbed } = await underStackWatch(what, fn);
+    if (disturbed) {
+      say(`WARNING: ${disturbed}`);
+      notes.push(disturbed);
+    }
+    return value;
+  };
   let sourceDataExists = false;
   let cutover: BenchResults['cutover'] = { skipped: 'not selected (--only)' };
   let inventory: BenchResults['inventory'] = { ran: false, skipped: 'not selected (--only)' };
@@ -60,29 +69,30 @@ async function main(): Promise<void> {
       sourceDataExists = true;
       const data = await withAdminOf(source, (a) => fillSource(a, id, shape, say));
       for (const d of data) {
-        say(`${d.variant.label}: raw limit (ProducerPerformance to the target)`);
-        throughput.push(report(await measureRawLimit(target, id, d, shape.partitionsPerTopic), say));
-        await settle();
-        say(`${d.variant.label}: MirrorMaker 2`);
-        throughput.push(report(await measureMirrorMaker(target, d, say), say));
-        await settle();
-        say(`${d.variant.label}: kafka-migrate`);
-        throughput.push(report(await measureOurCopy(source, target, id, d), say));
-        await settle();
+        const runs: [string, () => Promise<ThroughputResult>][] = [
+          ['raw limit (ProducerPerformance to the target)', () => measureRawLimit(target, id, d, shape.partitionsPerTopic)],
+          ['MirrorMaker 2', () => measureMirrorMaker(target, d, say)],
+          ['kafka-migrate', () => measureOurCopy(source, target, id, d)],
+        ];
+        for (const [name, run] of runs) {
+          say(`${d.variant.label}: ${name}`);
+          throughput.push(report(await watched(`${d.variant.label} ${name}`, run), say));
+          await settle();
+        }
       }
       await cleanUpSource();
       sourceDataExists = false;
     }
     if (phases.has('cutover')) {
       say('cutover write pause: batch workflow on the real server with the real activities');
-      const c = await measureCutoverPause(source, target, id, say);
+      const c = await watched('the cutover', () => measureCutoverPause(source, target, id, say));
       say(`  write pause ${c.writePauseMs} ms: ${JSON.stringify(c.steps)}`);
       cutover = c;
     }
     if (phases.has('inventory')) {
       const inv = opts.size === 'full' ? { topics: 1000, partitionsPerTopic: 10, groups: 500 } : { topics: 100, partitionsPerTopic: 10, groups: 50 };
       say(`inventory of ${inv.topics} topics x ${inv.partitionsPerTopic} partitions and ${inv.groups} groups`);
-      inventory = await measureInventory(source, id, inv, say);
+      inventory = await watched('the inventory', () => measureInventory(source, id, inv, say));
       say(inventory.ran ? `  ${inventory.result.seconds} s` : `  skipped: ${inventory.skipped}`);
     }
   } finally {
@@ -117,8 +127,12 @@ async function main(): Promise<void> {
   writeFileSync(resolve(dir, `${stem}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(resolve(dir, `${stem}.md`), markdown);
   say(`results: bench-results/${stem}.json (${results.durationSeconds} s in all)`);
-  if (opts.publish) publish(results, markdown, say);
+  if (opts.publish && !notes.some((n) => n.includes('not valid'))) publish(results, markdown, say);
   if (results.targets.some((t) => !t.pass)) process.exitCode = 2;
+  if (notes.some((n) => n.includes('not valid'))) {
+    say('the stack restarted during the run: not publishing, run again when nothing else restarts it');
+    process.exitCode = 3;
+  }
 }
 
 function report(r: ThroughputResult, say: (l: string) => void): ThroughputResult {

@@ -79,7 +79,9 @@ export function renderMarkdown(r: BenchResults): string {
   else lines.push('Copy throughput: not measured (not selected).', '');
   if ('writePauseMs' in r.cutover) {
     const steps = Object.entries(r.cutover.steps).map(([k, ms]) => `${k} ${ms} ms`).join(', ');
-    lines.push(`Cutover write pause: ${r.cutover.writePauseMs} ms (${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}).`);
+    lines.push(
+      `Cutover write pause: ${r.cutover.writePauseMs} ms from the accepted producersStopped to clients may move (the workflow's writePauseMs, which starts once the copy rounds have stopped: ${r.cutover.workflowWritePauseMs} ms). Steps: ${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}.`,
+    );
   } else lines.push(`Cutover write pause: not measured (${r.cutover.skipped}).`);
   if ('result' in r.inventory && r.inventory.ran) {
     const i = r.inventory.result;

@@ -116,7 +116,10 @@ function startWorker(taskQueue: string): ChildProcess {
   return child;
 }
 
-main().catch((e) => {
-  console.error(`[demo] failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+main()
+  // Client libraries may keep sockets half-open after disconnecting: the demo ends when its work does.
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((e) => {
+    console.error(`[demo] failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });

@@ -5,6 +5,7 @@
  * Every name carries a prefix (empty for the demo) so that tests can run the same world side by side.
  */
 import type { Admin } from 'kafkajs';
+import { createTopicsReady } from '../kafka/topicsReady';
 import { demoKafka, DemoConsumer, DemoProducer, type ClusterAccess } from './workload';
 
 export interface DemoTopic {
@@ -70,14 +71,14 @@ export function topicPartitions(world: DemoWorld, names: string[]): { name: stri
 
 /** Creates the world on the source and writes its history; returns the (connected) live producers. */
 export async function seedDemo(world: DemoWorld, setupAdmin: Admin, app: ClusterAccess, log: (line: string) => void, recordsPerTopic = 2000): Promise<DemoProducer[]> {
-  await setupAdmin.createTopics({
-    waitForLeaders: true,
-    topics: [...world.topics, { name: world.orphanGroup.topic, partitions: 1 }].map((t) => ({
+  await createTopicsReady(
+    setupAdmin,
+    [...world.topics, { name: world.orphanGroup.topic, partitions: 1 }].map((t) => ({
       topic: t.name,
       numPartitions: t.partitions,
       configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
     })),
-  });
+  );
   log(`created ${world.topics.length + 1} topics on the source`);
 
   const producers = world.producers.map((p) => new DemoProducer(p.name, topicPartitions(world, p.topics)));

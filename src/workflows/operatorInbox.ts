@@ -174,7 +174,11 @@ export class OperatorInbox {
       ...(action.batch !== undefined ? { batch: action.batch } : {}),
     });
     if (action.action === 'abort') this.abortAction = action;
-    else this.received = action;
+    else {
+      this.received = action;
+      // The wait is satisfied: a repeated action (e.g. a retried CLI call) is refused, not taken twice.
+      this.waiting = undefined;
+    }
   }
 
   private refuse(action: OperatorAction, error: string): void {

@@ -197,6 +197,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     console.log(`${log.join('\n')}\n--- worker log tail (${workerLog}) ---\n${worker.logTail(60)}`);
     throw e;
   } finally {
+    faults.stopped = true;
     if (connection && status?.phase !== 'completed') {
       await new Client({ connection }).workflow.getHandle(workflowId).terminate('crash test cleanup').catch(() => undefined);
     }

@@ -5,7 +5,7 @@
  * listener; the migration itself reads the source as `migrator`.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { createTopicsReady } from './topicsReady';
+import { createTopicsReady } from '../../src/kafka/topicsReady';
 import { SOURCE_ADMIN_BOOTSTRAP, TARGET_BOOTSTRAP, sourceAdminKafka, targetKafka } from './stack';
 
 export interface CrashWorldOptions {

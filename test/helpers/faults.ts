@@ -39,19 +39,34 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
   return out;
 }
 
-/** Stops and starts one component of the local stack (its data is kept: Temporal keeps its SQLite db). */
-export function restartComponent(component: StackComponent): Promise<void> {
+function stackScript(...args: string[]): Promise<void> {
   const script = resolve(__dirname, '../../scripts/stack.sh');
   return new Promise((done, fail) => {
-    execFile('bash', [script, 'restart-component', component], { timeout: 5 * 60 * 1000 }, (error, _stdout, stderr) => {
-      if (error) fail(new Error(`restarting ${component} failed: ${error.message}\n${stderr}`));
+    execFile('bash', [script, ...args], { timeout: 5 * 60 * 1000 }, (error, _stdout, stderr) => {
+      if (error) fail(new Error(`scripts/stack.sh ${args.join(' ')} failed: ${error.message}\n${stderr}`));
       else done();
     });
   });
 }
 
+/**
+ * Stops and starts one component of the local stack (its data is kept: Temporal keeps its SQLite db). If the
+ * script fails after the stop (bash reads a script as it runs: a concurrent edit of stack.sh breaks it), the
+ * idempotent `up` brings the component back.
+ */
+export async function restartComponent(component: StackComponent): Promise<void> {
+  try {
+    await stackScript('restart-component', component);
+  } catch (e) {
+    console.warn(`${String(e)}\nbringing the stack up again`);
+    await stackScript('up');
+  }
+}
+
 export class FaultInjector {
   readonly injected: InjectedFault[] = [];
+  /** Set when the scenario ends: no fault may be injected after it (e.g. by a copy-phase loop still waiting). */
+  stopped = false;
 
   constructor(
     private readonly worker: WorkerProcess,
@@ -62,6 +77,7 @@ export class FaultInjector {
 
   /** Injects one fault now; resolves when the worker or component is back. */
   async inject(fault: Fault, phase: string, progress?: number): Promise<void> {
+    if (this.stopped) throw new Error(`not injecting ${describeFault(fault)}: the scenario has ended`);
     const started = Date.now();
     const at = new Date().toISOString();
     this.say(`inject: ${describeFault(fault)} during ${phase}${progress === undefined ? '' : ` at ${(progress * 100).toFixed(1)}% copied`}`);
@@ -88,6 +104,7 @@ export class FaultInjector {
     let after = -Infinity;
     for (const [i, fault] of faults.entries()) {
       for (;;) {
+        if (this.stopped) return;
         const p = await progress();
         if (p >= points[i] && p >= after + minStep) {
           await new Promise((r) => setTimeout(r, random() * 500));

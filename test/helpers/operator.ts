@@ -1,4 +1,4 @@
-import { createTopicsReady } from './topicsReady';
+import { createTopicsReady } from '../../src/kafka/topicsReady';
 /** Drives the CLI in-process and waits on migration workflows, for the operator-facing integration tests. */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';

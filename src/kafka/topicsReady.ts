@@ -1,6 +1,6 @@
 /**
  * Creates topics and waits until every partition has a leader. kafkajs' own waitForLeaders gives up with
- * UNKNOWN_TOPIC_OR_PARTITION when a busy broker is slow to load new partitions (other suites share it).
+ * UNKNOWN_TOPIC_OR_PARTITION when a busy broker is slow to load new partitions.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
 
