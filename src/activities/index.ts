@@ -1,8 +1,24 @@
 /** Every activity the worker registers. Names are what the Temporal UI shows: keep them readable. */
+import * as copy from './copy';
+import * as cutover from './cutover';
+import { keepAlive } from './keepAlive';
+import * as reports from './reports';
+import * as rollback from './rollback';
+
 export { checkConnectivity } from './connectivity';
-export { deleteTargetTopics } from './rollback';
-export { writeReportFiles } from './reports';
-export { sampleEndOffsets, waitForQuietSource, describeGroups, fenceSourceWrites, unfenceSourceWrites, translateAndCommitOffsets } from './cutover'; export { verifyBatch } from './verify';
 export { checkVersions, checkSecurity, checkPermissions, checkAcls, checkEcosystem, checkReachability, checkCapacity, checkTargetState, checkClients, writePreflightReport } from './preflight';
 export { collectInventory } from './inventory';
-export { createTargetTopics, syncPartitionCounts, copyRound } from './copy';
+export { copyRound } from './copy';
+export { waitForQuietSource } from './cutover';
+export { verifyBatch } from './verify';
+
+// Short steps of a batch: they heartbeat while running (see keepAlive.ts).
+export const createTargetTopics = keepAlive(copy.createTargetTopics);
+export const syncPartitionCounts = keepAlive(copy.syncPartitionCounts);
+export const sampleEndOffsets = keepAlive(cutover.sampleEndOffsets);
+export const describeGroups = keepAlive(cutover.describeGroups);
+export const fenceSourceWrites = keepAlive(cutover.fenceSourceWrites);
+export const unfenceSourceWrites = keepAlive(cutover.unfenceSourceWrites);
+export const translateAndCommitOffsets = keepAlive(cutover.translateAndCommitOffsets);
+export const deleteTargetTopics = keepAlive(rollback.deleteTargetTopics);
+export const writeReportFiles = keepAlive(reports.writeReportFiles);

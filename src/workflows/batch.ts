@@ -58,7 +58,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   const now = () => new Date().toISOString();
   const heartbeatTimeout = `${spec.copy.heartbeatTimeoutSeconds}s` as Duration;
 
-  const admin = proxyActivities<typeof activities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 10 } });
+  // Short steps heartbeat (activities/keepAlive.ts): a worker dying mid-step is noticed within heartbeatTimeout.
+  const admin = proxyActivities<typeof activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout, retry: { ...retry, maximumAttempts: 10 } });
   const copy = proxyActivities<typeof activities>({
     // A follow round ends after roundSeconds; a drain round ends when the captured end offsets are reached.
     startToCloseTimeout: '6 hours',
