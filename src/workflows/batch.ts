@@ -116,9 +116,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     upsertMemo({ step, summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}` });
     log.info('batch step', { migration: spec.name, batch: batch.number, step });
   };
-  const milestone = (name: string) => {
-    status.milestones[name] = now();
+  const milestone = (name: string, at = now()) => {
+    status.milestones[name] = at;
   };
+  /** When the operator's action was accepted (the wait for a running copy round to stop counts too). */
+  const acceptedAt = (action: string) => [...inbox.decisions].reverse().find((d) => d.accepted && d.kind === action)?.at;
   /** Tells the migration that clients may now use the target: it must refuse a migration-wide abort from then on. */
   const clientsMoved = async (name: 'clientsMayMove' | 'consumersMayMove') => {
     milestone(name);
@@ -126,7 +128,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       .signal(batchMilestoneSignal, { batch: batch.number, milestone: name })
       .catch((e) => log.warn('could not tell the migration workflow', { error: String(e) }));
   };
+  const noted = new Set(status.notes.map((n) => n.slice(n.indexOf(' ') + 1)));
+  /** Adds a note once (topic warnings are seen again at every refresh of the partition list). */
   const note = (text: string) => {
+    if (noted.has(text)) return;
+    noted.add(text);
     status.notes.push(`${now()} ${text}`);
   };
 
@@ -290,7 +296,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     enter('aborted');
     milestone('aborted');
     await writeBatchReport();
-    return { number: batch.number, name: batch.name, outcome: 'aborted', status };
+    return { number: batch.number, name: batch.name, outcome: 'aborted', status: forParent(status) };
   }
 
   async function writeBatchReport(): Promise<void> {
@@ -330,7 +336,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         case 'awaiting-producers-stopped': {
           const a = await waitAction('awaiting-producers-stopped', ['producersStopped'], `stop the producers of ${topics.length} topics on the source`, true);
           if (aborted(a)) return await rollback(a!);
-          milestone('producersStopped');
+          milestone('producersStopped', acceptedAt('producersStopped'));
           enter('checking-quiet');
           break;
         }
@@ -393,13 +399,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           else {
             milestone('mismatchesAccepted');
             await finish();
-            return { number: batch.number, name: batch.name, outcome: 'accepted-with-mismatches', status };
+            return { number: batch.number, name: batch.name, outcome: 'accepted-with-mismatches', status: forParent(status) };
           }
           break;
         }
         case 'completed': {
           await finish();
-          return { number: batch.number, name: batch.name, outcome: 'completed', status };
+          return { number: batch.number, name: batch.name, outcome: 'completed', status: forParent(status) };
         }
         default:
           throw new Error(`batch ${batch.number} cannot resume in step ${status.step}`);
@@ -419,6 +425,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     enter('completed');
     await writeBatchReport();
   }
+}
+
+/** The batch's result as the migration keeps it: without the per-partition detail (that is in the batch report). */
+function forParent(status: BatchStatus): BatchStatus {
+  return { ...status, partitions: [] };
 }
 
 function elapsedMs(fromIso: string | undefined, toIso: string | undefined): number | undefined {
