@@ -19,6 +19,7 @@ import { expectNoRunningWorkflow } from './helpers/noDamage';
 import { cli } from './helpers/operator';
 import { stackSpec, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
 
 /** Connectivity takes this long for specs with source.clientId SLOW: an abort arrives while it runs. */
 const SLOW = 'km-slow-connectivity';
@@ -69,20 +70,6 @@ async function refused(h: WorkflowHandle, action: unknown): Promise<string> {
   }
 }
 
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await read();
-      if (pred(last)) return last;
-    } catch {
-      // not started yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const status = (h: WorkflowHandle) => h.query(statusQuery);
 const planWait = (h: WorkflowHandle) => until(() => status(h), (s: MigrationStatus) => s.waitingFor?.signal === 'approvePlan|rejectPlan', 'the plan approval');

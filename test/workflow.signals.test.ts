@@ -12,6 +12,7 @@ import { migrationWorkflow, type MigrationResult } from '../src/workflows/migrat
 import { fakeActivities, resetScenario, scenario } from './helpers/fakeActivities';
 import { stackSpec, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
 
 let t: TestTemporal;
 beforeAll(async () => {
@@ -47,20 +48,6 @@ async function act(h: WorkflowHandle, action: OperatorAction): Promise<string> {
   }
 }
 
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await read();
-      if (pred(last)) return last;
-    } catch {
-      // the workflow may not have started yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 800)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const waitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(statusQuery), (s: MigrationStatus) => s.waitingFor?.signal === signal, `migration waiting for ${signal}`);
 const batchWaitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(batchStatusQuery), (s: BatchStatus) => s.waitingFor?.signal === signal, `batch waiting for ${signal}`);

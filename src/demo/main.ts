@@ -13,8 +13,7 @@ import { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadSpecFile } from '../config/loadSpec';
-import { migrationWorkflowId } from '../workflows/ids';
-import { KM_MIGRATION, KM_PHASE } from '../workflows/searchAttributes';
+import { startMigration } from '../cli/startCommand';
 import { temporalSettings } from '../worker/settings';
 import { demoWorld, seedDemo } from './seed';
 import { walkThroughMigration } from './walkthrough';
@@ -58,17 +57,8 @@ async function main(): Promise<void> {
   const worker = startWorker(settings.taskQueue);
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });
-  const workflowId = migrationWorkflowId(spec.name);
-  const migration = await client.workflow.start('migrationWorkflow', {
-    taskQueue: settings.taskQueue,
-    workflowId,
-    args: [{ spec }],
-    typedSearchAttributes: [
-      { key: KM_MIGRATION, value: spec.name },
-      { key: KM_PHASE, value: 'starting' },
-    ],
-    memo: { summary: `migration ${spec.name}: starting` },
-  });
+  const { workflowId } = await startMigration(client, settings.taskQueue, spec);
+  const migration = client.workflow.getHandle(workflowId);
   say(`started ${workflowId}: ${uiBase}/workflows/${workflowId}`);
 
   const ask = opts.yes || !process.stdin.isTTY ? undefined : createInterface({ input: process.stdin, output: process.stdout });
