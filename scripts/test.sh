@@ -7,6 +7,7 @@ npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.test.json
 bash scripts/ensure-chromium.sh
 bash scripts/stack.sh up >/dev/null
+node scripts/warm-coordinators.js
 mkdir -p .stack
 rc=0
 KM_SKIP_STACK=1 npx jest --runInBand --json --outputFile=.stack/jest-results.json "$@" || rc=$?

@@ -51,7 +51,7 @@ export class IdempotentWriter {
       const meta = this.kafka.findTopicPartitionMetadata(topics[0]);
       return this.kafka.findBroker({ nodeId: meta[0].leader! });
     });
-    const { producerId, producerEpoch } = await broker.initProducerId({ transactionTimeout: 60000 });
+    const { producerId, producerEpoch } = await initProducerIdWithRetry(() => broker.initProducerId({ transactionTimeout: 60000 }));
     this.producer = { producerId: Number(producerId), producerEpoch };
   }
 
@@ -131,5 +131,23 @@ export class IdempotentWriter {
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 3000)));
     }
     return results;
+  }
+}
+
+/**
+ * InitProducerId on a fresh cluster answers COORDINATOR_LOAD_IN_PROGRESS (or NOT_AVAILABLE) while the transaction
+ * state topic is being created and loaded: retriable, so retry for up to 60 s before giving up.
+ */
+async function initProducerIdWithRetry<T>(init: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await init();
+    } catch (e) {
+      const err = e as { retriable?: boolean; type?: string };
+      const coordinatorBusy = err.retriable === true || /COORDINATOR|NOT_ENOUGH_REPLICAS/.test(err.type ?? '');
+      if (!coordinatorBusy || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+    }
   }
 }
