@@ -1,3 +1,4 @@
+import type { PartitionProgress } from './copy';
 import type { Decision } from './migration';
 
 /** The steps of one batch, in the order producers-first walks them (consumers-first swaps the middle). */
@@ -16,18 +17,8 @@ export type BatchStep =
   | 'rolling-back'
   | 'aborted';
 
-export interface PartitionProgressView {
-  topic: string;
-  partition: number;
-  sourceEnd: number;
-  sourceNext: number;
-  targetNext: number;
-  lagRecords: number;
-  lagSeconds: number;
-  bytesCopied: number;
-  recordsCopied: number;
-  identicalOffsets: boolean;
-}
+/** A partition's copy progress as the batch status shows it: the copy engine's own report. */
+export type PartitionProgressView = Omit<PartitionProgress, 'sourceStart' | 'logAppendTime'>;
 
 export interface BatchTotals {
   partitions: number;
