@@ -6,6 +6,7 @@
  */
 import type { MigrationSpec } from '../config/spec';
 import { copyPartitionsUntil } from '../copy/copyPartitions';
+import { processCopyBudget } from '../copy/memoryBudget';
 import { groupPartitions } from '../workflows/batchProgress';
 import type { TopicPartitionRef } from '../types/copy';
 
@@ -21,13 +22,25 @@ export interface CopyChildResult {
   records: number;
   bytes: number;
   peakRssBytes: number;
+  /** Where the memory was at the RSS peak's neighbourhood: the largest V8 heap and Buffer (ArrayBuffer) bytes seen. */
+  peakHeapUsedBytes: number;
+  peakArrayBufferBytes: number;
+  /** The most the copy memory budget held at once. */
+  peakBudgetBytes: number;
   activities: number;
 }
 
 async function copy(input: CopyChildInput): Promise<CopyChildResult> {
   const { spec } = input;
-  let peakRssBytes = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
+  const peak = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  };
+  sample();
+  const sampler = setInterval(sample, 100);
   const groups = groupPartitions(input.partitions, spec.copy.partitionsPerActivity);
   const started = Date.now();
   try {
@@ -45,12 +58,16 @@ async function copy(input: CopyChildInput): Promise<CopyChildResult> {
       ),
     );
     const all = progress.flat();
+    sample();
     return {
       ok: true,
       seconds: (Date.now() - started) / 1000,
       records: all.reduce((n, p) => n + p.recordsCopied, 0),
       bytes: all.reduce((n, p) => n + p.bytesCopied, 0),
-      peakRssBytes: Math.max(peakRssBytes, process.memoryUsage().rss),
+      peakRssBytes: peak.rss,
+      peakHeapUsedBytes: peak.heapUsed,
+      peakArrayBufferBytes: peak.arrayBuffers,
+      peakBudgetBytes: processCopyBudget().peak,
       activities: groups.length,
     };
   } finally {

@@ -23,6 +23,8 @@ import { underStackWatch } from './stackWatch';
 
 const PHASES = ['copy', 'cutover', 'inventory'] as const;
 type Phase = (typeof PHASES)[number];
+const COPIERS = ['raw', 'mm2', 'ours', 'ours-wide'] as const;
+type CopierOption = (typeof COPIERS)[number];
 const MARK_BEGIN = '<!-- bench:begin -->';
 const MARK_END = '<!-- bench:end -->';
 /** Brokers settle (flush, release deleted files) between two heavy runs. */
@@ -33,11 +35,15 @@ async function main(): Promise<void> {
     .description('Benchmarks the copy against MirrorMaker 2 and the raw limit, the cutover pause and the inventory time on the local stack')
     .addOption(new Option('--size <size>', 'data set: small (about 200 MB, for development) or full (>= 2 GB of 1 KB values)').choices(['small', 'full']).default('full'))
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
+    .option('--copiers <copiers>', `comma-separated subset of ${COPIERS.join(',')} (development; a published run measures all)`, COPIERS.join(','))
     .option('--publish', 'also write docs/bench-results.json and the table in docs/BENCHMARKS.md')
     .parse()
-    .opts<{ size: BenchSize; only: string; publish?: boolean }>();
+    .opts<{ size: BenchSize; only: string; copiers: string; publish?: boolean }>();
   const phases = new Set(opts.only.split(',').map((p) => p.trim()));
   for (const p of phases) if (!PHASES.includes(p as Phase)) throw new Error(`--only: unknown phase "${p}"; expected some of ${PHASES.join(', ')}`);
+  const copiers = new Set(opts.copiers.split(',').map((c) => c.trim()));
+  for (const c of copiers) if (!COPIERS.includes(c as CopierOption)) throw new Error(`--copiers: unknown copier "${c}"; expected some of ${COPIERS.join(', ')}`);
+  if (opts.publish && copiers.size < COPIERS.length) throw new Error('--publish needs every copier measured side by side: drop --copiers');
 
   const say = (line: string) => console.log(`[bench] ${line}`);
   const started = new Date();
@@ -69,12 +75,14 @@ async function main(): Promise<void> {
       sourceDataExists = true;
       const data = await withAdminOf(source, (a) => fillSource(a, id, shape, say));
       for (const d of data) {
-        const runs: [string, () => Promise<ThroughputResult>][] = [
-          ['raw limit (ProducerPerformance to the target)', () => measureRawLimit(target, id, d, shape.partitionsPerTopic)],
-          ['MirrorMaker 2', () => measureMirrorMaker(target, d, say)],
-          ['kafka-migrate', () => measureOurCopy(source, target, id, d)],
+        const runs: [CopierOption, string, () => Promise<ThroughputResult>][] = [
+          ['raw', 'raw limit (ProducerPerformance to the target)', () => measureRawLimit(target, id, d, shape.partitionsPerTopic)],
+          ['mm2', 'MirrorMaker 2', () => measureMirrorMaker(target, d, say)],
+          ['ours', 'kafka-migrate', () => measureOurCopy(source, target, id, d)],
+          ['ours-wide', 'kafka-migrate, one activity per partition', () => measureOurCopy(source, target, id, d, 1)],
         ];
-        for (const [name, run] of runs) {
+        for (const [copier, name, run] of runs) {
+          if (!copiers.has(copier)) continue;
           say(`${d.variant.label}: ${name}`);
           throughput.push(report(await watched(`${d.variant.label} ${name}`, run), say));
           await settle();

@@ -14,8 +14,13 @@ import { variantSlug, type VariantData } from './dataSet';
 import { round, throughputOf, type ThroughputResult } from './throughput';
 import type { CopyChildInput, CopyChildResult } from './copyChild';
 
-export async function measureOurCopy(source: Kafka, target: Kafka, id: string, data: VariantData): Promise<ThroughputResult> {
-  const spec = benchSpec({ name: `kmbench-${id}-${variantSlug(data.variant)}` });
+/** `partitionsPerActivity` 1 runs one copy per partition at once: the worst case for the worker's memory. */
+export async function measureOurCopy(source: Kafka, target: Kafka, id: string, data: VariantData, partitionsPerActivity?: number): Promise<ThroughputResult> {
+  const wide = partitionsPerActivity === 1;
+  const spec = benchSpec({
+    name: `kmbench-${id}-${variantSlug(data.variant)}${wide ? '-wide' : ''}`,
+    ...(partitionsPerActivity ? { copy: { partitionsPerActivity } } : {}),
+  });
   await createTopicsOnTarget(spec, spec.name, data.topics);
   const stopAt: Record<string, number> = {};
   await withAdminOf(source, async (a) => {
@@ -37,10 +42,18 @@ export async function measureOurCopy(source: Kafka, target: Kafka, id: string, d
     const done = await result;
     if (done.records !== data.totalRecords) throw new Error(`the copy reports ${done.records} records copied, the source holds ${data.totalRecords}`);
     return throughputOf(
-      'kafka-migrate',
+      wide ? 'kafka-migrate-wide' : 'kafka-migrate',
       data,
       timing,
-      { wallSecondsIncludingSetup: round(done.seconds), copyActivities: done.activities, partitionsPerActivity: spec.copy.partitionsPerActivity, maxBatchBytes: spec.copy.maxBatchBytes },
+      {
+        wallSecondsIncludingSetup: round(done.seconds),
+        copyActivities: done.activities,
+        partitionsPerActivity: spec.copy.partitionsPerActivity,
+        maxBatchBytes: spec.copy.maxBatchBytes,
+        peakHeapUsedMB: Math.round(done.peakHeapUsedBytes / 1e6),
+        peakArrayBufferMB: Math.round(done.peakArrayBufferBytes / 1e6),
+        peakCopyBudgetMB: Math.round(done.peakBudgetBytes / 1e6),
+      },
       done.peakRssBytes / 1e6,
     );
   } finally {

@@ -2,7 +2,8 @@
 import type { CopyTiming } from './copyWatch';
 import type { VariantData } from './dataSet';
 
-export type Copier = 'raw-limit' | 'mirrormaker2' | 'kafka-migrate';
+/** kafka-migrate-wide: the same engine with one partition per activity, the most concurrent copies a batch can run. */
+export type Copier = 'raw-limit' | 'mirrormaker2' | 'kafka-migrate' | 'kafka-migrate-wide';
 
 export interface ThroughputResult {
   copier: Copier;

@@ -16,7 +16,9 @@ export type CopyFailureType =
   /** A record or batch the target refuses (too large, invalid). */
   | 'RecordRejected'
   /** The offset-map store is inconsistent. */
-  | 'OffsetStoreCorrupt';
+  | 'OffsetStoreCorrupt'
+  /** A source batch cannot be decoded (old message format, unknown codec, corrupt compressed data). */
+  | 'SourceBatchUnreadable';
 
 export class NonRetryableCopyError extends Error {
   constructor(

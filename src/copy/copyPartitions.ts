@@ -25,8 +25,11 @@ import type { KafkaRecord } from './kafkaRecord';
 import { reconcileTargetTail, type TailToReconcile } from './reconcileTargetTail';
 import { IdempotentWriter, type WriteResult } from './targetWriter';
 import type { TokenBucket } from './throttle';
+import { processCopyBudget, type MemoryBudget } from './memoryBudget';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 1048588;
+const DEFAULT_MAX_WRITE_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_INTERVAL_MS = 250;
 
 export interface CopyPartitionsOptions {
   source: ClusterConnection;
@@ -47,8 +50,12 @@ export interface CopyPartitionsOptions {
   signal?: AbortSignal;
   onProgress?: (progress: PartitionProgress[]) => void;
   progressIntervalMs?: number;
-  /** Produce requests in flight at once (pipelining; the idempotent producer keeps order). Default 3. */
+  /** Produce requests in flight at once (pipelining; the idempotent producer keeps order, up to 5). Default 5. */
   maxInFlightWrites?: number;
+  /** Bytes of records in one produce request over all partitions (at least maxBatchBytes). Default 8 MiB. */
+  maxWriteBytes?: number;
+  /** Memory shared with the other copies of this process; default: the process's (processCopyBudget). */
+  budget?: MemoryBudget;
   /** Test hook: runs after records are acknowledged and before their checkpoint is written. */
   afterWrite?: (results: WriteResult[]) => void | Promise<void>;
 }
@@ -158,6 +165,7 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
 }
 
 async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, target: ClusterClients, states: PartitionCopy[], maxBatchBytes: number): Promise<PartitionProgress[]> {
+  const budget = options.budget ?? processCopyBudget();
   const writer = new IdempotentWriter(target.cluster, target.conn.requestTimeoutMs);
   await writer.init([...new Set(states.map((s) => s.ref.topic)), OFFSET_STORE_TOPIC]);
   const reader = new PartitionReader(
@@ -169,12 +177,21 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
       maxBufferedBytes: options.maxBufferedBytes ?? Math.min(Math.max(states.length * maxBatchBytes * 2, 16 * 1024 * 1024), 128 * 1024 * 1024),
       maxWaitMs: 250,
       throttle: options.throttle,
+      budget,
       cluster: 'source',
     },
   );
   let storeWrite: Promise<unknown> = Promise.resolve();
   let storeError: unknown;
-  const flushStore = async () => {
+  let lastFlush = 0;
+  /**
+   * Writes the checkpoints of partitions that moved. While copying, at most every CHECKPOINT_INTERVAL_MS (`soon`):
+   * each flush rewrites a checkpoint per moving partition, and a crash costs only a longer reconciliation of
+   * the target tail, never a lost or duplicated record.
+   */
+  const flushStore = async (soon = false) => {
+    if (soon && Date.now() - lastFlush < CHECKPOINT_INTERVAL_MS) return;
+    lastFlush = Date.now();
     await storeWrite;
     if (storeError) throw storeError;
     const records = states.filter((s) => s.dirty).flatMap((s) => {
@@ -201,14 +218,23 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
   // so the offset map always grows in order even if a later request is acknowledged first.
   const inFlight: Promise<void>[] = [];
   let applied: Promise<void> = Promise.resolve();
-  const maxInFlight = options.maxInFlightWrites ?? 3;
+  const maxInFlight = options.maxInFlightWrites ?? 5;
+  const maxWriteBytes = Math.max(options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES, maxBatchBytes);
+  let rotation = 0;
   try {
     await flushStore(); // checkpoints of reconciled or first-seen partitions right away
     while (!done()) {
       if (inFlight.length === 0) await reader.waitForData(200);
       const batch: { state: PartitionCopy; records: KafkaRecord[]; nextOffset: number; bytes: number; expectedBase: number }[] = [];
-      for (const s of states) {
-        const taken = reader.take(s.ref.topic, s.ref.partition, s.produceLimit, encodedSizeEstimate);
+      let cost = 0;
+      // One produce request carries at most maxWriteBytes: kafkajs frames a request by copying it twice into
+      // power-of-two buffers, so big requests cost several times their size. Start at a rotating partition so
+      // that every partition gets its turn when the cap is reached.
+      let requestBytes = 0;
+      const first = rotation++ % states.length;
+      for (let i = 0; i < states.length && requestBytes < maxWriteBytes; i++) {
+        const s = states[(first + i) % states.length];
+        const taken = reader.take(s.ref.topic, s.ref.partition, Math.min(s.produceLimit, maxWriteBytes - requestBytes), encodedSizeEstimate);
         if (!taken) continue;
         if (taken.records.length === 0 && s.submittedTarget === s.map.checkpoint.targetNext) {
           // Only control records / aborted transactions / compacted batches: a gap, nothing to write.
@@ -217,11 +243,17 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
           continue;
         }
         batch.push({ state: s, ...taken, expectedBase: s.submittedTarget });
+        cost += taken.cost;
+        requestBytes += taken.bytes;
         s.submittedTarget += taken.records.length;
       }
       if (batch.length) {
         const written = writer.write(batch.filter((b) => b.records.length).map((b) => ({ topic: b.state.ref.topic, partition: b.state.ref.partition, records: b.records })));
-        written.catch(() => undefined); // observed through `applied`
+        // Acknowledged (or failed) records hold no memory any more: neither their fetched bytes nor the request.
+        written.then(
+          () => budget.release(cost),
+          () => budget.release(cost),
+        );
         applied = applied.then(async () => {
           const results = await written;
           for (const b of batch) {
@@ -239,7 +271,7 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
         if (batch.length === 0) break;
       }
       if (storeError) throw storeError;
-      await flushStore();
+      await flushStore(true);
       for (const s of states) updateLag(s, reader);
       if (options.onProgress && Date.now() - lastProgress >= (options.progressIntervalMs ?? 2000)) {
         lastProgress = Date.now();

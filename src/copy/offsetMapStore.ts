@@ -7,7 +7,7 @@
  * A checkpoint and the run chunks it needs travel in the same record batch, after the copied records are
  * acknowledged; on load, runs are clipped to the checkpoint so the checkpoint is always the truth.
  */
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
 import type { OffsetCheckpoint, OffsetRun, PartitionOffsetMap } from '../types/copy';
 import { partitionKey } from '../types/copy';
 import { clipRunsToCheckpoint } from './offsetRuns';
@@ -28,21 +28,51 @@ export interface TopicOwnership {
 
 type StoredCheckpoint = OffsetCheckpoint & { runCount: number };
 
-/** Creates the store topic (compacted, one partition) unless it exists. */
+/**
+ * Compaction that actually runs: the broker never cleans the active segment, and by default a segment rolls
+ * only after 7 days or 1 GB. Checkpoints are rewritten many times a second during a copy, so without these the
+ * store grows without bound and every copy round, translation and verification reads all of it.
+ */
+export const OFFSET_STORE_CONFIGS: Record<string, string> = {
+  'cleanup.policy': 'compact',
+  'segment.ms': String(10 * 60_000),
+  'segment.bytes': String(64 * 1024 * 1024),
+  'min.cleanable.dirty.ratio': '0.1',
+};
+
+/** Creates the store topic (compacted, one partition) unless it exists; gives an older one these configs. */
 export async function ensureOffsetStoreTopic(admin: Admin, replicationFactor: number | undefined): Promise<void> {
   const existing = await admin.listTopics();
-  if (existing.includes(OFFSET_STORE_TOPIC)) return;
+  if (existing.includes(OFFSET_STORE_TOPIC)) {
+    await alignOffsetStoreConfigs(admin);
+    return;
+  }
   const topic: ITopicConfig = {
     topic: OFFSET_STORE_TOPIC,
     numPartitions: 1,
     replicationFactor: replicationFactor ?? -1,
-    configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    configEntries: Object.entries(OFFSET_STORE_CONFIGS).map(([name, value]) => ({ name, value })),
   };
   try {
     await admin.createTopics({ topics: [topic], waitForLeaders: true });
   } catch (e) {
     if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test((e as Error).message)) throw e;
   }
+}
+
+/** A store topic made before these configs existed gets them (once; a no-op when they are already set). */
+async function alignOffsetStoreConfigs(admin: Admin): Promise<void> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: OFFSET_STORE_TOPIC, configNames: Object.keys(OFFSET_STORE_CONFIGS) }],
+  });
+  const current = new Map(described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue]) ?? []);
+  if (Object.entries(OFFSET_STORE_CONFIGS).every(([name, value]) => current.get(name) === value)) return;
+  // AlterConfigs replaces the topic's whole set of overrides: the store has no others.
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: OFFSET_STORE_TOPIC, configEntries: Object.entries(OFFSET_STORE_CONFIGS).map(([name, value]) => ({ name, value })) }],
+  });
 }
 
 function keyPrefix(migration: string, topic: string, partition: number): string {
@@ -88,7 +118,7 @@ export class OffsetStoreSnapshot {
   /** The map of a partition; empty (no checkpoint) when nothing was copied yet. */
   get(topic: string, partition: number): PartitionOffsetMap {
     const m = this.maps.get(partitionKey(topic, partition));
-    return m ? { ...m, runs: m.runs.map((r) => ({ ...r })) } : { migration: this.migration, topic, partition, runs: [], checkpoint: null };
+    return m ? { ...m, runs: m.runs.map((r) => ({ ...r })), checkpoint: m.checkpoint && { ...m.checkpoint } } : { migration: this.migration, topic, partition, runs: [], checkpoint: null };
   }
 
   owner(topic: string): TopicOwnership | undefined {

@@ -8,8 +8,10 @@
 import { decodeRecordSet, type DecodedBatch } from './recordBatchCodec';
 import { sendFetch, READ_COMMITTED, type FetchPartitionResponse } from './fetchProtocol';
 import { errorFromCode, type InternalCluster } from './kafkaInternals';
+import { NonRetryableCopyError } from './copyErrors';
 import type { KafkaRecord } from './kafkaRecord';
 import type { TokenBucket } from './throttle';
+import { BYTES_HELD_PER_RECORD_BYTE, recordCost, type MemoryBudget } from './memoryBudget';
 import { partitionKey, type TopicPartitionRef } from '../types/copy';
 
 const OFFSET_OUT_OF_RANGE = 1;
@@ -30,6 +32,11 @@ export interface ReaderOptions {
   maxBufferedBytes: number;
   maxWaitMs: number;
   throttle?: TokenBucket;
+  /**
+   * Shared by all copies in the process: a fetch reserves room first, buffered records are charged their cost,
+   * and take() hands that cost to the caller, who releases it once the records are written.
+   */
+  budget?: MemoryBudget;
   /** For error messages: "source" or "target". */
   cluster: string;
 }
@@ -39,6 +46,8 @@ export interface TakenRecords {
   records: KafkaRecord[];
   nextOffset: number;
   bytes: number;
+  /** What the records hold of the memory budget (recordCost each): release it once they are written. */
+  cost: number;
 }
 
 export class PositionOutOfRangeError extends Error {
@@ -59,7 +68,17 @@ interface Chunk {
   next: number;
   nextOffset: number;
   bytes: number;
+  /** Budget still charged for the records not taken yet. */
+  cost: number;
 }
+
+/**
+ * A fetch reserves for what its records will hold until written (recordCost); that also covers the moment of
+ * the fetch itself (kafkajs' received chunks, their concatenation and each partition's own copy).
+ */
+const BUDGET_PER_FETCHED_BYTE = BYTES_HELD_PER_RECORD_BYTE;
+/** The smallest fetch worth sending when the budget is tight. */
+const MIN_FETCH_BYTES = 1024 * 1024;
 
 class PartitionState {
   chunks: Chunk[] = [];
@@ -86,6 +105,8 @@ export class PartitionReader {
   private spaceWaiters: (() => void)[] = [];
   private loop: Promise<void> | undefined;
   private rotation = 0;
+  /** Cancels a fetch waiting for budget when the reader closes. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly kafka: InternalCluster,
@@ -123,6 +144,7 @@ export class PartitionReader {
     if (s.chunks.length === 0) return undefined;
     const out: KafkaRecord[] = [];
     let bytes = 0;
+    let cost = 0;
     let released = 0;
     let nextOffset = -1;
     while (s.chunks.length) {
@@ -133,6 +155,9 @@ export class PartitionReader {
         if (out.length > 0 && bytes + size > maxBytes) break;
         out.push(rec);
         bytes += size;
+        const c = this.options.budget ? recordCost(rec.size) : 0;
+        cost += c;
+        chunk.cost -= c;
         chunk.next++;
         nextOffset = rec.offset + 1;
       }
@@ -142,7 +167,7 @@ export class PartitionReader {
       nextOffset = chunk.nextOffset;
     }
     if (released) this.release(s, released);
-    return { records: out, nextOffset, bytes };
+    return { records: out, nextOffset, bytes, cost };
   }
 
   /** Resolves when some partition has data, after timeoutMs, or rejects when the fetch loop failed. */
@@ -161,8 +186,14 @@ export class PartitionReader {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
     this.wake(this.spaceWaiters);
     await this.loop;
+    // Records fetched but never taken give their share of the budget back.
+    for (const s of this.states.values()) {
+      for (const chunk of s.chunks) this.options.budget?.release(chunk.cost);
+      s.chunks = [];
+    }
   }
 
   private state(topic: string, partition: number): PartitionState {
@@ -203,6 +234,7 @@ export class PartitionReader {
         await this.fetchOnce(eligible);
         failures = 0;
       } catch (e) {
+        if (this.closed) return;
         const err = e as { retriable?: boolean; name?: string };
         const transient = err.retriable === true || /Connection|Timeout|NotLeader|Metadata|BrokerNotFound/i.test(err.name ?? '');
         if (!transient || ++failures > MAX_CONSECUTIVE_FAILURES) throw e;
@@ -233,23 +265,34 @@ export class PartitionReader {
         const broker = await this.kafka.findBroker({ nodeId });
         const byTopic = new Map<string, PartitionState[]>();
         for (const s of states) byTopic.set(s.ref.topic, [...(byTopic.get(s.ref.topic) ?? []), s]);
-        const response = await sendFetch(broker, {
-          isolationLevel: this.options.isolationLevel,
-          maxWaitTime: this.options.maxWaitMs,
-          maxBytes: Math.min(room, 256 * 1024 * 1024),
-          topics: [...byTopic].map(([topic, ss]) => ({
-            topic,
-            partitions: ss.map((s) => ({ partition: s.ref.partition, fetchOffset: s.ref.position, maxBytes: Math.max(s.fetchBytes - s.buffered, 64 * 1024) })),
-          })),
-        });
-        let stale = false;
-        for (const t of response.topics) {
-          for (const p of t.partitions) {
-            const s = this.states.get(partitionKey(t.topic, p.partition));
-            if (s && (await this.accept(s, p))) stale = true;
+        const topics = [...byTopic].map(([topic, ss]) => ({
+          topic,
+          partitions: ss.map((s) => ({ partition: s.ref.partition, fetchOffset: s.ref.position, maxBytes: Math.max(s.fetchBytes - s.buffered, 64 * 1024) })),
+        }));
+        let maxBytes = Math.min(
+          room,
+          256 * 1024 * 1024,
+          topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.maxBytes, 0), 0),
+        );
+        const budget = this.options.budget;
+        const reservation = {
+          bytes: budget ? await budget.reserve(BUDGET_PER_FETCHED_BYTE * Math.min(MIN_FETCH_BYTES, maxBytes), BUDGET_PER_FETCHED_BYTE * maxBytes, this.stopping.signal) : 0,
+        };
+        try {
+          if (budget) maxBytes = Math.max(Math.floor(reservation.bytes / BUDGET_PER_FETCHED_BYTE), 64 * 1024);
+          const response = await sendFetch(broker, { isolationLevel: this.options.isolationLevel, maxWaitTime: this.options.maxWaitMs, maxBytes, topics });
+          let stale = false;
+          for (const t of response.topics) {
+            for (const p of t.partitions) {
+              const s = this.states.get(partitionKey(t.topic, p.partition));
+              if (s && (await this.accept(s, p, reservation))) stale = true;
+            }
           }
+          return stale;
+        } finally {
+          // The records kept were paid for out of the reservation in accept(); what is left goes back.
+          budget?.release(reservation.bytes);
         }
-        return stale;
       }),
     );
     if (staleMetadata || results.some(Boolean)) {
@@ -259,7 +302,7 @@ export class PartitionReader {
   }
 
   /** Applies one partition's fetch result; true when metadata looks stale (leader moved). */
-  private async accept(s: PartitionState, p: FetchPartitionResponse): Promise<boolean> {
+  private async accept(s: PartitionState, p: FetchPartitionResponse, reservation: { bytes: number }): Promise<boolean> {
     const { topic, partition } = s.ref;
     if (p.errorCode === OFFSET_OUT_OF_RANGE) throw new PositionOutOfRangeError(topic, partition, s.ref.position, this.options.cluster);
     if (p.errorCode !== 0) {
@@ -272,7 +315,12 @@ export class PartitionReader {
     if (p.logStartOffset >= 0) s.logStartOffset = p.logStartOffset;
     if (p.records.length === 0) return false;
 
-    const { batches, partialBytes } = await decodeRecordSet(p.records);
+    // Records are slices of what they were decoded from: decode from this partition's own copy, so that the
+    // fetch response (all partitions) is freed now and a partition's records keep only their own bytes alive.
+    const { batches, partialBytes } = await decodeRecordSet(Buffer.from(p.records)).catch((e: Error) => {
+      // The same bytes decode the same way every time: retrying cannot help.
+      throw new NonRetryableCopyError('SourceBatchUnreadable', `${this.options.cluster} partition ${topic}:${partition} at offset ${s.ref.position}: ${e.message}`);
+    });
     if (batches.length === 0) {
       // A batch larger than what we asked for: ask for more next time (KIP-74 only covers the first partition).
       if (partialBytes > 0) s.fetchBytes = Math.min(s.fetchBytes * 2, MAX_PARTITION_FETCH_BYTES);
@@ -284,7 +332,15 @@ export class PartitionReader {
     const bytes = p.records.length - partialBytes;
     await this.options.throttle?.take(bytes);
     s.ref.position = nextOffset;
-    s.chunks.push({ records, next: 0, nextOffset, bytes });
+    let cost = 0;
+    if (this.options.budget) {
+      for (const r of records) cost += recordCost(r.size);
+      // Paid from the fetch's reservation; only a response larger than reserved (KIP-74) charges more.
+      const fromReservation = Math.min(cost, reservation.bytes);
+      reservation.bytes -= fromReservation;
+      this.options.budget.charge(cost - fromReservation);
+    }
+    s.chunks.push({ records, next: 0, nextOffset, bytes, cost });
     s.buffered += bytes;
     this.buffered += bytes;
     this.wake(this.dataWaiters);

@@ -3,14 +3,9 @@
  * headers stay byte slices of the fetched buffer, header order and duplicate keys are kept, and batch
  * boundaries (needed to step over control batches and fully-compacted batches) are visible.
  */
-import { gunzipSync } from 'node:zlib';
+import { decompressRecords } from './compressionCodecs';
 import { crc32c } from './crc32c';
 import { NO_HEADERS, type KafkaRecord, type RecordHeader } from './kafkaRecord';
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression') as {
-  lookupCodecByAttributes(attributes: number): { decompress(buf: Buffer): Promise<Buffer> } | null;
-};
 
 const COMPRESSION_MASK = 0x07;
 const TIMESTAMP_TYPE_MASK = 0x08;
@@ -100,12 +95,7 @@ async function decodeBatch(buf: Buffer, start: number, end: number): Promise<Dec
 
   let records = buf.subarray(start + BATCH_HEADER_BYTES, end);
   const compression = attributes & COMPRESSION_MASK;
-  if (compression === 1) records = gunzipSync(records);
-  else if (compression !== 0) {
-    const codec = lookupCodecByAttributes(attributes);
-    if (!codec) throw new Error(`record batch at offset ${baseOffset} uses compression codec ${compression}, which is not registered with kafkajs`);
-    records = await codec.decompress(records);
-  }
+  if (compression !== 0) records = await decompressRecords(compression, records, `record batch at offset ${baseOffset}`);
 
   const out: KafkaRecord[] = new Array(count);
   const r = new Reader(records, 0);

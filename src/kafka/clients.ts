@@ -5,6 +5,11 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { resolveSecret } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
+import { registerKafkajsCodecs } from '../copy/kafkajsCodecs';
+
+// Verification, inventory sampling and preflight read through kafkajs consumers: every client this module
+// builds can read snappy, lz4 and zstd batches too.
+registerKafkajsCodecs();
 
 export type ClusterRole = 'source' | 'target';
 
