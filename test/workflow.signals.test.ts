@@ -88,7 +88,7 @@ test('approve path: plan (non-core first) → batch by batch cutover → complet
   expect(batch1.decisions.map((d) => d.kind)).toEqual(['approveCutover', 'producersStopped', 'consumersStopped']);
   expect(batch1.writePauseMs).toBeGreaterThanOrEqual(0);
   expect(Object.keys(batch1.milestones)).toEqual(expect.arrayContaining(['ready', 'cutoverApproved', 'producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove', 'verified', 'completed']));
-  expect(scenario.calls).toContain('translateAndCommitOffsets:ads-aggregator');
+  expect(scenario.calls).toContain('translateOffsetsAndReport:ads-aggregator');
   expect(scenario.calls).toContain('writeReportFiles:migration');
 });
 
@@ -184,7 +184,7 @@ test('batch: approve before ready is refused; producersStopped while writes cont
   await act(b, { action: 'retryVerification', by: 'gina', batch: 1 });
   const r = await h.result();
   expect(r.outcome).toBe('completed');
-  expect(scenario.calls.filter((c) => c.startsWith('verifyBatch'))).toEqual(['verifyBatch:false', 'verifyBatch:true']);
+  expect(scenario.calls.filter((c) => c.startsWith('verifyBatchAndReport'))).toEqual(['verifyBatchAndReport:false', 'verifyBatchAndReport:true']);
 });
 
 test('abort during cutover rolls the batch back: fence removed, created topics deleted, no further batch', async () => {

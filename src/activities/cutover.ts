@@ -13,7 +13,8 @@ import { offsetMapLoader } from '../cutover/offsetMaps';
 import { watchUntilQuiet } from '../cutover/quietCheck';
 import { translateGroupOffsets } from '../cutover/translateGroupOffsets';
 import { fenceTopics, unfenceTopics } from '../cutover/writeFence';
-import type { FenceReport, GroupState, OffsetTranslationReport, PartitionOffsets, QuietCheckResult } from '../types/cutover';
+import type { FenceReport, GroupState, OffsetTranslationReport, OffsetTranslationSummary, PartitionOffsets, QuietCheckResult } from '../types/cutover';
+import { writeReportFiles } from './reports';
 
 /** What the read-only activities need of the spec: the cluster connections. */
 type Clusters = Pick<MigrationSpec, 'source' | 'target'>;
@@ -106,4 +107,17 @@ export async function translateAndCommitOffsets(input: { spec: MigrationSpec; mi
   } catch (e) {
     throw failureOnTaggedCluster(e, spec, 'translateAndCommitOffsets');
   }
+}
+
+/** The workflow's step: translateAndCommitOffsets, its report written here, a summary returned (history stays small). */
+export async function translateOffsetsAndReport(input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[]; fileStem: string }): Promise<OffsetTranslationSummary> {
+  const report = await translateAndCommitOffsets(input);
+  const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'offsets', data: report });
+  return {
+    groups: report.groups.length,
+    partitionsCommitted: report.groups.reduce((n, g) => n + g.committed, 0),
+    partitionsWithoutOffset: report.groups.reduce((n, g) => n + g.withoutOffset.length, 0),
+    notes: report.notes,
+    report: files,
+  };
 }

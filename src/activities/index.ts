@@ -10,7 +10,7 @@ export { checkVersions, checkSecurity, checkPermissions, checkAcls, checkEcosyst
 export { collectInventory } from './inventory';
 export { copyRound } from './copy';
 export { waitForQuietSource } from './cutover';
-export { verifyBatch } from './verify';
+export { verifyBatch, verifyBatchAndReport } from './verify';
 
 // Short steps of a batch: they heartbeat while running (see keepAlive.ts).
 export const createTargetTopics = keepAlive(copy.createTargetTopics);
@@ -20,5 +20,6 @@ export const describeGroups = keepAlive(cutover.describeGroups);
 export const fenceSourceWrites = keepAlive(cutover.fenceSourceWrites);
 export const unfenceSourceWrites = keepAlive(cutover.unfenceSourceWrites);
 export const translateAndCommitOffsets = keepAlive(cutover.translateAndCommitOffsets);
+export const translateOffsetsAndReport = keepAlive(cutover.translateOffsetsAndReport);
 export const deleteTargetTopics = keepAlive(rollback.deleteTargetTopics);
 export const writeReportFiles = keepAlive(reports.writeReportFiles);

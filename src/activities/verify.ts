@@ -7,7 +7,11 @@ import { effectiveProfile } from '../config/profiles';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
 import { offsetMapLoader } from '../cutover/offsetMaps';
-import type { VerificationReport, VerifyBatchRef } from '../types/verify';
+import type { VerificationReport, VerificationSummary, VerifyBatchRef } from '../types/verify';
+import { writeReportFiles } from './reports';
+
+/** Mismatch lines the workflow keeps (and shows in its notes); the report file has every one. */
+export const MISMATCHES_KEPT = 20;
 import { verifyTopics } from '../verify/verifyTopics';
 
 export async function verifyBatch(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef }): Promise<VerificationReport> {
@@ -33,4 +37,19 @@ export async function verifyBatch(input: { spec: MigrationSpec; migration: strin
   } catch (e) {
     throw failureOnTaggedCluster(e, spec, 'verifyBatch');
   }
+}
+
+/** The workflow's step: verifyBatch, its report written here, a summary returned (history stays small). */
+export async function verifyBatchAndReport(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef; fileStem: string }): Promise<VerificationSummary> {
+  const report = await verifyBatch(input);
+  const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'verification', data: report });
+  return {
+    ok: report.ok,
+    durationMs: report.durationMs,
+    partitions: report.partitions.length,
+    groups: report.groups.length,
+    mismatchCount: report.mismatches.length,
+    mismatches: report.mismatches.slice(0, MISMATCHES_KEPT),
+    report: files,
+  };
 }

@@ -96,6 +96,17 @@ class PartitionState {
   }
 }
 
+/**
+ * Only a partial batch came back. When the batch is larger than this partition's fetch size, ask for all of it
+ * next time (KIP-74 only returns an oversized batch whole for the first partition of a response); when it is
+ * not, the response's overall limit cut it and the next fetch will do.
+ */
+function growFetchSize(s: PartitionState, partial: Buffer): void {
+  if (partial.length < 12) return;
+  const batchBytes = 12 + partial.readInt32BE(8); // baseOffset (8) + batchLength (4) + batchLength bytes
+  if (batchBytes > s.fetchBytes) s.fetchBytes = Math.min(Math.max(batchBytes, s.fetchBytes * 2), MAX_PARTITION_FETCH_BYTES);
+}
+
 export class PartitionReader {
   private readonly states = new Map<string, PartitionState>();
   private buffered = 0;
@@ -170,10 +181,33 @@ export class PartitionReader {
     return { records: out, nextOffset, bytes, cost };
   }
 
+  /** Stops reading a partition and drops what is buffered for it (a caller that needs no more of it). */
+  stopPartition(topic: string, partition: number): void {
+    const s = this.state(topic, partition);
+    s.ref.stopAt = s.ref.position;
+    let released = 0;
+    for (const chunk of s.chunks) {
+      released += chunk.bytes;
+      this.options.budget?.release(chunk.cost);
+    }
+    s.chunks = [];
+    if (released) this.release(s, released);
+  }
+
   /** Resolves when some partition has data, after timeoutMs, or rejects when the fetch loop failed. */
   async waitForData(timeoutMs: number): Promise<void> {
     if (this.failure) throw this.failure;
     for (const s of this.states.values()) if (s.chunks.length) return;
+    await this.waitForNewData(timeoutMs);
+  }
+
+  /**
+   * Resolves when the next fetched records arrive (whatever is buffered already), after timeoutMs, or rejects when
+   * the fetch loop failed. For callers that cannot use what is buffered yet: waitForData would return at once
+   * and their loop would never let the fetches' I/O run.
+   */
+  async waitForNewData(timeoutMs: number): Promise<void> {
+    if (this.failure) throw this.failure;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.dataWaiters.push(() => {
@@ -269,16 +303,15 @@ export class PartitionReader {
           topic,
           partitions: ss.map((s) => ({ partition: s.ref.partition, fetchOffset: s.ref.position, maxBytes: Math.max(s.fetchBytes - s.buffered, 64 * 1024) })),
         }));
-        let maxBytes = Math.min(
-          room,
-          256 * 1024 * 1024,
-          topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.maxBytes, 0), 0),
-        );
+        const asked = topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.maxBytes, 0), 0);
+        let maxBytes = Math.min(room, 256 * 1024 * 1024);
         const budget = this.options.budget;
         const reservation = {
-          bytes: budget ? await budget.reserve(BUDGET_PER_FETCHED_BYTE * Math.min(MIN_FETCH_BYTES, maxBytes), BUDGET_PER_FETCHED_BYTE * maxBytes, this.stopping.signal) : 0,
+          bytes: budget ? await budget.reserve(BUDGET_PER_FETCHED_BYTE * Math.min(MIN_FETCH_BYTES, asked), BUDGET_PER_FETCHED_BYTE * Math.min(maxBytes, asked), this.stopping.signal) : 0,
         };
         try {
+          // Under a budget the response may be cut short of what the partitions asked for: accept() then sees
+          // partial batches that are not "too large" (see growFetchSize).
           if (budget) maxBytes = Math.max(Math.floor(reservation.bytes / BUDGET_PER_FETCHED_BYTE), 64 * 1024);
           const response = await sendFetch(broker, { isolationLevel: this.options.isolationLevel, maxWaitTime: this.options.maxWaitMs, maxBytes, topics });
           let stale = false;
@@ -322,8 +355,7 @@ export class PartitionReader {
       throw new NonRetryableCopyError('SourceBatchUnreadable', `${this.options.cluster} partition ${topic}:${partition} at offset ${s.ref.position}: ${e.message}`);
     });
     if (batches.length === 0) {
-      // A batch larger than what we asked for: ask for more next time (KIP-74 only covers the first partition).
-      if (partialBytes > 0) s.fetchBytes = Math.min(s.fetchBytes * 2, MAX_PARTITION_FETCH_BYTES);
+      if (partialBytes > 0) growFetchSize(s, p.records);
       return false;
     }
     const records = this.committedRecords(s, batches, p.abortedTransactions);

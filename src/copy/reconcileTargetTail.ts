@@ -48,28 +48,42 @@ export async function reconcileTargetTail(source: InternalCluster, target: Inter
     let open: Cursor[] = items.map((item) => ({ item, source: [], target: [], sourceIdle: Date.now() }));
     while (open.length) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
-      await Promise.race([targetReader.waitForData(200), sourceReader.waitForData(200)]);
-      for (const c of open) step(c, sourceReader, targetReader);
-      open = open.filter((c) => c.item.map.checkpoint.targetNext < c.item.targetEnd);
+      let progressed = false;
+      for (const c of open) if (step(c, sourceReader, targetReader)) progressed = true;
+      // Without progress, wait for the next fetch: what is buffered (read-ahead of one side) cannot be used yet.
+      if (!progressed) await Promise.race([targetReader.waitForNewData(200), sourceReader.waitForNewData(200)]);
+      else await new Promise((r) => setImmediate(r)); // let fetch responses and heartbeats in between
+      open = open.filter((c) => {
+        if (c.item.map.checkpoint.targetNext < c.item.targetEnd) return true;
+        // Reconciled: the source reader must not keep reading ahead (and holding buffers) for it.
+        sourceReader.stopPartition(c.item.map.topic, c.item.map.partition);
+        return false;
+      });
     }
   } finally {
     await Promise.all([targetReader.close(), sourceReader.close()]);
   }
 }
 
-function step(c: Cursor, sourceReader: PartitionReader, targetReader: PartitionReader): void {
+/** Takes and matches what it can; true when it took or matched anything. */
+function step(c: Cursor, sourceReader: PartitionReader, targetReader: PartitionReader): boolean {
+  let progressed = false;
   const { map, targetEnd } = c.item;
   const cp = map.checkpoint;
   const where = `${map.topic}:${map.partition}`;
   if (c.target.length === 0) {
     const t = targetReader.take(map.topic, map.partition, 1024 * 1024, (r) => r.size);
-    if (t) c.target.push(...t.records);
+    if (t) {
+      c.target.push(...t.records);
+      progressed = true;
+    }
   }
   if (c.source.length === 0) {
     const s = sourceReader.take(map.topic, map.partition, 1024 * 1024, (r) => r.size);
     if (s) {
       c.source.push(...s.records);
       c.sourceIdle = Date.now();
+      progressed = true;
     }
   }
   const targetLogAppendTime = targetReader.info(map.topic, map.partition).logAppendTime;
@@ -89,6 +103,7 @@ function step(c: Cursor, sourceReader: PartitionReader, targetReader: PartitionR
         `target partition ${where} offset ${t.offset} is not a copy of source offset ${s.offset} (${describeRecordDifference(s, t)} differ): someone else writes to the target topic; stop that writer, then delete and recreate the target topic (or restore it) before resuming`,
       );
     }
+    progressed = true;
     appendMapping(map.runs, s.offset, t.offset);
     cp.sourceNext = s.offset + 1;
     cp.targetNext = t.offset + 1;
@@ -96,9 +111,11 @@ function step(c: Cursor, sourceReader: PartitionReader, targetReader: PartitionR
     cp.bytesCopied += s.size;
   }
   if (cp.targetNext < targetEnd && c.source.length === 0 && Date.now() - c.sourceIdle > SOURCE_SILENCE_MS) {
+    const src = sourceReader.info(map.topic, map.partition);
     throw new NonRetryableCopyError(
       'TargetWrittenByOthers',
-      `target partition ${where} holds ${targetEnd - cp.targetNext} records beyond offset ${cp.targetNext} that have no counterpart on the source after offset ${cp.sourceNext}: someone else writes to the target topic`,
+      `target partition ${where} holds ${targetEnd - cp.targetNext} records beyond offset ${cp.targetNext} that have no counterpart on the source after offset ${cp.sourceNext} (the source partition's last stable offset is ${src.lastStableOffset}, its read position ${src.position}): someone else writes to the target topic`,
     );
   }
+  return progressed;
 }

@@ -6,18 +6,34 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Admin, Kafka } from 'kafkajs';
-import { OffsetTranslationError, translateOffset } from '../copy/translateOffset';
 import type { PartitionOffsetMap } from '../types/copy';
-import type { GroupOffsetTranslation, OffsetTranslationReport, PartitionOffsetTranslation } from '../types/cutover';
+import type { GroupOffsetTranslation, OffsetTranslationReport } from '../types/cutover';
+import { mapLimitSettled } from './boundedConcurrency';
 import { onCluster } from './clusterRole';
-import { commitGroupOffsets } from './commitGroupOffsets';
-import { comparePartitionKeys, parsePartitionKey, partitionKey } from './endOffsets';
+import { GroupOffsetCommitter } from './commitGroupOffsets';
+import { parsePartitionKey, partitionKey } from './endOffsets';
 import { describeGroupStates, isInactive } from './groupStates';
-
+import { partitionsToTranslate, translateGroup, type CommittedOffsets, type GroupTranslation } from './groupTranslation';
 import type { OffsetMapLoader } from './offsetMaps';
 
+export { OFFSETS_NOT_COPIED } from './groupTranslation';
+
+/** Groups fetched or committed at once: enough to hide round trips, few enough not to flood a coordinator. */
+const GROUP_CONCURRENCY = 8;
+/** Commit errors that mean a consumer joined the group after the activity checked it was inactive. */
+const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
+
 export const GROUP_ACTIVE = 'GroupActive';
-export const OFFSETS_NOT_COPIED = 'OffsetsNotCopiedYet';
+
+/**
+ * Loads the brokers and the topics' metadata into a freshly connected admin: kafkajs' first group call
+ * without them fails, refreshes and retries after its retry back-off (~300 ms), and each topic new to the
+ * admin would cost one more metadata request in the first fetchOffsets.
+ */
+async function loadMetadata(admin: Admin, topics: string[]): Promise<void> {
+  // kafkajs reads an empty topic list as "all topics": skip it, the cost is only the back-off then.
+  if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
+}
 
 /** Refuses unless every group is inactive on both sides. */
 async function assertGroupsInactive(source: Admin, target: Admin, groups: string[]): Promise<{ source: Map<string, string>; target: Map<string, string> }> {
@@ -47,8 +63,8 @@ async function assertGroupsInactive(source: Admin, target: Admin, groups: string
 }
 
 /** Committed offsets of a group on the given topics: "topic:partition" -> offset (or null when none). */
-export async function committedOffsets(admin: Admin, group: string, topics: string[]): Promise<Map<string, number | null>> {
-  const out = new Map<string, number | null>();
+export async function committedOffsets(admin: Admin, group: string, topics: string[]): Promise<CommittedOffsets> {
+  const out: CommittedOffsets = new Map();
   if (topics.length === 0) return out;
   const fetched = await admin.fetchOffsets({ groupId: group, topics });
   for (const t of fetched) {
@@ -60,92 +76,106 @@ export async function committedOffsets(admin: Admin, group: string, topics: stri
   return out;
 }
 
+interface FetchedGroup {
+  group: string;
+  committed: CommittedOffsets;
+  onTarget: CommittedOffsets;
+  /** The offset maps of the partitions with a committed source offset. */
+  maps: Map<string, PartitionOffsetMap>;
+}
+
+/**
+ * Committed offsets of every group on both clusters, GROUP_CONCURRENCY groups at a time, and the offset maps
+ * they need: a group's maps start loading as soon as its source offsets are known, so the one read of the
+ * offset store overlaps the remaining fetches.
+ */
+async function fetchGroupOffsets(
+  input: { source: Admin; target: Admin; loadMap: OffsetMapLoader },
+  groups: string[],
+  topics: string[],
+): Promise<FetchedGroup[]> {
+  const loading = new Map<string, Promise<PartitionOffsetMap>>();
+  const mapOf = (key: string): Promise<PartitionOffsetMap> => {
+    let map = loading.get(key);
+    if (!map) {
+      const { topic, partition } = parsePartitionKey(key);
+      map = onCluster('target', () => input.loadMap(topic, partition));
+      map.catch(() => undefined); // awaited below; a failure must not surface as an unhandled rejection first
+      loading.set(key, map);
+    }
+    return map;
+  };
+  try {
+    const fetched = await mapLimitSettled(groups, GROUP_CONCURRENCY, async (group) => {
+      const [committed, onTarget] = await Promise.all([
+        onCluster('source', () => committedOffsets(input.source, group, topics)).then((c) => {
+          for (const key of partitionsToTranslate(c)) void mapOf(key);
+          return c;
+        }),
+        onCluster('target', () => committedOffsets(input.target, group, topics)),
+      ]);
+      return { group, committed, onTarget };
+    });
+    return await Promise.all(
+      fetched.map(async (f) => ({ ...f, maps: new Map(await Promise.all(partitionsToTranslate(f.committed).map(async (key) => [key, await mapOf(key)] as const))) })),
+    );
+  } finally {
+    // Nothing keeps reading behind a failure.
+    await Promise.allSettled(loading.values());
+  }
+}
+
+/**
+ * Commits every group's translated offsets over one connection to the target, GROUP_CONCURRENCY groups at
+ * a time. A consumer that joined a group since the check makes its commit fail: non-retryable GroupActive.
+ */
+async function commitTranslations(targetKafka: Kafka, translated: (GroupTranslation & { group: string })[]): Promise<void> {
+  const pending = translated.filter((t) => t.toCommit.length > 0);
+  if (pending.length === 0) return;
+  const committer = await onCluster('target', () => GroupOffsetCommitter.open(targetKafka, pending.flatMap((t) => t.toCommit.map((o) => o.topic))));
+  try {
+    await mapLimitSettled(pending, GROUP_CONCURRENCY, async ({ group, toCommit }) => {
+      try {
+        await onCluster('target', () => committer.commit(group, toCommit));
+      } catch (e) {
+        const type = (e as { type?: string }).type ?? '';
+        if (MEMBER_JOINED.includes(type)) {
+          throw ApplicationFailure.nonRetryable(`group "${group}" got members on the target while its offsets were being committed (${type}): stop those consumers and translate again`, GROUP_ACTIVE);
+        }
+        throw e;
+      }
+    });
+  } finally {
+    await committer.close();
+  }
+}
+
 export async function translateGroupOffsets(input: {
   migration: string;
   groups: string[];
   topics: string[];
   source: Admin;
   target: Admin;
-  /** Commits go straight to the target's group coordinator (see commitGroupOffsets). */
+  /** Commits go straight to the target's group coordinators (see commitGroupOffsets). */
   targetKafka: Kafka;
   loadMap: OffsetMapLoader;
 }): Promise<OffsetTranslationReport> {
   const groups = [...new Set(input.groups)].sort();
   const topics = [...new Set(input.topics)].sort();
+  await Promise.all([onCluster('source', () => loadMetadata(input.source, topics)), onCluster('target', () => loadMetadata(input.target, topics))]);
   const states = await assertGroupsInactive(input.source, input.target, groups);
-  const maps = new Map<string, PartitionOffsetMap>();
-  const mapOf = async (topic: string, partition: number) => {
-    const key = partitionKey(topic, partition);
-    if (!maps.has(key)) maps.set(key, await onCluster('target', () => input.loadMap(topic, partition)));
-    return maps.get(key)!;
-  };
-  const result: GroupOffsetTranslation[] = [];
-  for (const group of groups) {
-    const committed = await onCluster('source', () => committedOffsets(input.source, group, topics));
-    const onTarget = await onCluster('target', () => committedOffsets(input.target, group, topics));
-    const partitions: PartitionOffsetTranslation[] = [];
-    const withoutOffset: string[] = [];
-    const toCommit: { topic: string; partition: number; offset: number }[] = [];
-    /** kafkajs has no OffsetDelete: an offset a consumer already committed on the target can only be reported. */
-    const leftover = (key: string) => {
-      const existing = onTarget.get(key);
-      return typeof existing === 'number'
-        ? `; WARNING: the target already has offset ${existing} committed for this group (a consumer ran there): remove it with kafka-consumer-groups --delete-offsets --group ${group} --topic ${key} if auto.offset.reset should decide`
-        : '';
-    };
-    for (const key of [...committed.keys()].sort(comparePartitionKeys)) {
-      const { topic, partition } = parsePartitionKey(key);
-      const sourceOffset = committed.get(key)!;
-      if (sourceOffset === null) {
-        withoutOffset.push(key);
-        partitions.push({
-          topic,
-          partition,
-          sourceOffset: null,
-          targetOffset: null,
-          identical: true,
-          note: `no committed offset on the source: none committed on the target, the consumer's auto.offset.reset applies${leftover(key)}`,
-        });
-        continue;
-      }
-      const map = await mapOf(topic, partition);
-      let targetOffset: number;
-      try {
-        targetOffset = translateOffset(map, sourceOffset);
-      } catch (e) {
-        if (e instanceof OffsetTranslationError && e.reason === 'below-copied-range') {
-          // The source consumer would hit OFFSET_OUT_OF_RANGE and apply auto.offset.reset: leaving the target
-          // uncommitted reproduces that exactly (earliest = first copied record, latest = end).
-          withoutOffset.push(key);
-          partitions.push({ topic, partition, sourceOffset, targetOffset: null, identical: false, note: `${e.message}: none committed on the target, the consumer's auto.offset.reset applies as it would on the source${leftover(key)}` });
-          continue;
-        }
-        if (e instanceof OffsetTranslationError) {
-          throw ApplicationFailure.retryable(`group "${group}": ${e.message}`, OFFSETS_NOT_COPIED);
-        }
-        throw e;
-      }
-      partitions.push({ topic, partition, sourceOffset, targetOffset, identical: sourceOffset === targetOffset });
-      toCommit.push({ topic, partition, offset: targetOffset });
-    }
-    try {
-      await onCluster('target', () => commitGroupOffsets(input.targetKafka, group, toCommit));
-    } catch (e) {
-      const type = (e as { type?: string }).type ?? '';
-      if (['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'].includes(type)) {
-        throw ApplicationFailure.nonRetryable(`group "${group}" got members on the target while its offsets were being committed (${type}): stop those consumers and translate again`, GROUP_ACTIVE);
-      }
-      throw e;
-    }
-    result.push({
-      group,
-      sourceState: states.source.get(group) ?? 'Dead',
-      targetState: states.target.get(group) ?? 'Dead',
-      committed: toCommit.length,
-      withoutOffset,
-      partitions,
-    });
-  }
+  const fetched = await fetchGroupOffsets(input, groups, topics);
+  // Every group is translated before anything is committed: a partition not copied yet refuses them all.
+  const translated = fetched.map((f) => ({ group: f.group, ...translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!) }));
+  await commitTranslations(input.targetKafka, translated);
+  const result: GroupOffsetTranslation[] = translated.map((t) => ({
+    group: t.group,
+    sourceState: states.source.get(t.group) ?? 'Dead',
+    targetState: states.target.get(t.group) ?? 'Dead',
+    committed: t.toCommit.length,
+    withoutOffset: t.withoutOffset,
+    partitions: t.partitions,
+  }));
   const notes: string[] = [];
   const missing = result.flatMap((g) => g.withoutOffset.map((k) => `${g.group} ${k}`));
   if (missing.length) {

@@ -88,3 +88,15 @@ export interface OffsetTranslationReport {
   groups: GroupOffsetTranslation[];
   notes: string[];
 }
+
+/**
+ * What the workflow keeps of an offset translation: counts and the report's files. The full report lists every
+ * group x partition (about 1 MB for 20 groups x 200 partitions) and would swell the history toward its limits.
+ */
+export interface OffsetTranslationSummary {
+  groups: number;
+  partitionsCommitted: number;
+  partitionsWithoutOffset: number;
+  notes: string[];
+  report: { jsonPath: string; markdownPath: string };
+}

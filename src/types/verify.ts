@@ -80,3 +80,15 @@ export interface VerificationReport {
   /** Every mismatch in one line each, naming the topic/partition/offset or group. */
   mismatches: string[];
 }
+
+/** What the workflow keeps of a verification: the verdict, the first mismatches and the report's files. */
+export interface VerificationSummary {
+  ok: boolean;
+  durationMs: number;
+  partitions: number;
+  groups: number;
+  mismatchCount: number;
+  /** At most MISMATCHES_KEPT lines; the report has all of them. */
+  mismatches: string[];
+  report: { jsonPath: string; markdownPath: string };
+}

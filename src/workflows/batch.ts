@@ -91,6 +91,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let createdTopics: string[] = carried?.createdTopics ?? [];
   let fencedTopics: string[] = carried?.fencedTopics ?? [];
   let drainTo: Record<string, number> | undefined = carried?.drainTo;
+  /** A follow round cancelled by producersStopped, still stopping while the quiet check runs (see followUntilAction). */
+  let stoppingRound: Promise<void> | undefined;
 
   const terminalSteps: BatchStep[] = ['completed', 'aborted'];
   const inbox = new OperatorInbox(() => status.step, now, () => terminalSteps.includes(status.step));
@@ -174,6 +176,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
    */
   async function followUntilAction(untilReady = false): Promise<OperatorAction | undefined> {
     for (;;) {
+      await roundStopped();
       if (inbox.hasAction) return inbox.take();
       if (untilReady && status.ready) return undefined;
       await maybeContinueAsNew();
@@ -189,15 +192,29 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       );
       await condition(() => done || inbox.hasAction);
       const cancelled = !done;
-      if (cancelled) {
-        scope.cancel();
-        await round;
-      }
+      if (cancelled) scope.cancel();
       // A worker that dies while its round is being cancelled leaves the activity to time out, and Temporal
       // does not retry a cancel-requested activity: that round is over too (its progress is checkpointed).
-      if (failure && !isCancellation(failure) && !(cancelled && timedOut(failure))) throw failure;
+      const settled = round.then(() => {
+        if (failure && !isCancellation(failure) && !(cancelled && timedOut(failure))) throw failure;
+      });
+      settled.catch(() => undefined); // awaited below or in roundStopped(); never an unhandled rejection
+      if (cancelled && inbox.pending?.action === 'producersStopped') {
+        // The quiet check only reads end offsets: it starts while the round stops (write pause), and the drain
+        // waits for the round (roundStopped) so that no two copies of a partition ever run at once.
+        stoppingRound = settled;
+        return inbox.take();
+      }
+      await settled;
       if (status.rounds % 20 === 0) await refreshPartitions();
     }
+  }
+
+  /** Waits until a follow round cancelled in the background has stopped; rethrows its real failure. */
+  async function roundStopped(): Promise<void> {
+    const stopping = stoppingRound;
+    stoppingRound = undefined;
+    await stopping;
   }
 
   async function refreshPartitions(): Promise<void> {
@@ -224,6 +241,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   async function drain(): Promise<void> {
     enter('draining');
+    await roundStopped();
     await copyRoundOnce('drain');
     const behind = status.partitions.filter((p) => drainTo && p.sourceNext < (drainTo[`${p.topic}:${p.partition}`] ?? 0));
     if (behind.length) throw new Error(`drain ended with ${behind.length} partitions behind the captured end offsets`);
@@ -267,10 +285,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   async function translateOffsets(): Promise<void> {
     enter('translating-offsets');
     if (groups.length === 0) return;
-    const report = await admin.translateAndCommitOffsets({ spec, migration: spec.name, groups, topics });
-    const stem = `batch-${batch.number}-${batch.name}-offsets`;
-    const paths = await admin.writeReportFiles({ spec, fileStem: stem, kind: 'offsets', data: report });
-    status.reports.offsets = paths.markdownPath;
+    const summary = await admin.translateOffsetsAndReport({ spec, migration: spec.name, groups, topics, fileStem: `batch-${batch.number}-${batch.name}-offsets` });
+    status.reports.offsets = summary.report.markdownPath;
   }
 
   async function waitAction(step: BatchStep, actions: OperatorAction['action'][], reason: string, copying: boolean): Promise<OperatorAction> {
@@ -282,6 +298,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   async function rollback(action: OperatorAction): Promise<BatchResult> {
     enter('rolling-back');
+    await roundStopped().catch((e) => note(`the copy round stopped with an error during the abort: ${String(e)}`));
     note(`abort by ${action.by}: ${action.reason}`);
     await CancellationScope.nonCancellable(async () => {
       if (fencedTopics.length) {
@@ -380,15 +397,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         }
         case 'verifying': {
           enter('verifying');
-          const report = await watch.verifyBatch({ spec, migration: spec.name, batch });
-          const paths = await admin.writeReportFiles({ spec, fileStem: `batch-${batch.number}-${batch.name}-verification`, kind: 'verification', data: report });
-          status.reports.verification = paths.markdownPath;
+          const report = await watch.verifyBatchAndReport({ spec, migration: spec.name, batch, fileStem: `batch-${batch.number}-${batch.name}-verification` });
+          status.reports.verification = report.report.markdownPath;
           if (report.ok) {
             milestone('verified');
             enter('completed');
             break;
           }
-          note(`verification found ${report.mismatches.length} mismatches: ${report.mismatches.slice(0, 5).join('; ')}`);
+          note(`verification found ${report.mismatchCount} mismatches: ${report.mismatches.slice(0, 5).join('; ')}`);
           enter('verification-failed');
           break;
         }

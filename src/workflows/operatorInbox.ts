@@ -128,6 +128,11 @@ export class OperatorInbox {
     return this.received !== undefined || this.abortAction !== undefined;
   }
 
+  /** The action take() would return, without ending the wait. */
+  get pending(): OperatorAction | undefined {
+    return this.abortAction ?? this.received;
+  }
+
   /** The arrived action (abort first), ending the wait; undefined when none arrived yet. */
   take(): OperatorAction | undefined {
     const got = this.abortAction ?? this.received;

@@ -5,7 +5,7 @@
  * in the end-to-end migration test.
  */
 import type * as real from '../../src/activities';
-import type { CheckResult, InventorySummary, PartitionProgress, QuietCheckResult, TopicCreationReport, VerificationReport } from '../../src/types';
+import type { CheckResult, InventorySummary, PartitionProgress, QuietCheckResult, TopicCreationReport, VerificationSummary } from '../../src/types';
 
 export interface Scenario {
   preflightVerdicts: Record<string, 'pass' | 'warn' | 'fail'>;
@@ -156,14 +156,15 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
     scenario.calls.push('unfenceSourceWrites');
     return { migration: input.migration, action: 'unfence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
   },
-  translateAndCommitOffsets: async (input: { groups: string[]; migration: string; topics: string[] }) => {
-    scenario.calls.push(`translateAndCommitOffsets:${input.groups.join(',')}`);
-    return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics: input.topics, groups: [], notes: [] };
+  translateOffsetsAndReport: async (input: { groups: string[] }) => {
+    scenario.calls.push(`translateOffsetsAndReport:${input.groups.join(',')}`);
+    return { groups: input.groups.length, partitionsCommitted: 0, partitionsWithoutOffset: 0, notes: [], report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
   },
-  verifyBatch: async (input: { migration: string }): Promise<VerificationReport> => {
+  verifyBatchAndReport: async (): Promise<VerificationSummary> => {
     const ok = take(scenario.verifyOk);
-    scenario.calls.push(`verifyBatch:${ok}`);
-    return { migration: input.migration, ok, mismatches: ok ? [] : ['shop.orders:0: digest differs'] } as unknown as VerificationReport;
+    scenario.calls.push(`verifyBatchAndReport:${ok}`);
+    const mismatches = ok ? [] : ['shop.orders:0: digest differs'];
+    return { ok, durationMs: 1, partitions: 1, groups: 0, mismatchCount: mismatches.length, mismatches, report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
   },
   deleteTargetTopics: async (input: { topics: string[] }) => {
     scenario.calls.push(`deleteTargetTopics:${input.topics.join(',')}`);
