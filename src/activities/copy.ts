@@ -55,7 +55,8 @@ export async function copyRound(input: CopyRoundInput): Promise<PartitionProgres
   const ticker = setInterval(heartbeat, 1000); // cancellation (an operator action) arrives with a heartbeat reply: do not make it wait
   try {
     heartbeat();
-    await syncPartitionCountsOnTarget(spec, topics);
+    // A drain follows a partition refresh that already added them (the write pause is short of a round trip).
+    if (input.mode === 'follow') await syncPartitionCountsOnTarget(spec, topics);
     const progress = await copyPartitionsUntil({
       source: spec.source,
       target: spec.target,

@@ -21,13 +21,16 @@ export function parsePartitionKey(key: string): { topic: string; partition: numb
 
 /** Log-start and end offsets of every partition of the topics. */
 export async function fetchPartitionBounds(admin: Admin, topics: string[]): Promise<Record<string, PartitionBounds>> {
+  const sorted = [...new Set(topics)].sort();
+  // All topics at once: the requests pipeline on the broker connections (one topic after the other took
+  // ~0.5 s for 50 topics, paid at every poll of the quiet check during the write pause).
+  const fetched = await Promise.all(sorted.map((topic) => admin.fetchTopicOffsets(topic)));
   const out: Record<string, PartitionBounds> = {};
-  for (const topic of [...new Set(topics)].sort()) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    for (const o of offsets.sort((a, b) => a.partition - b.partition)) {
+  sorted.forEach((topic, i) => {
+    for (const o of fetched[i].sort((a, b) => a.partition - b.partition)) {
       out[partitionKey(topic, o.partition)] = { start: Number(o.low), end: Number(o.high) };
     }
-  }
+  });
   return out;
 }
 

@@ -15,8 +15,9 @@ export interface QuietCheckOptions {
 }
 
 export async function watchUntilQuiet(sample: () => Promise<PartitionOffsets>, options: QuietCheckOptions): Promise<QuietCheckResult> {
-  const pollMs = options.pollMs ?? 500;
   const quietMs = Math.max(0, options.quietSeconds * 1000);
+  // Four polls per quiet period (at most every 500 ms): a short period is not stretched by the polling.
+  const pollMs = options.pollMs ?? Math.min(500, Math.max(100, quietMs / 4));
   const maxMs = Math.max(options.maxSeconds !== undefined ? options.maxSeconds * 1000 : 2 * quietMs, quietMs, pollMs);
   const started = Date.now();
   let previous = await sample();

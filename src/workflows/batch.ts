@@ -358,7 +358,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           break;
         }
         case 'checking-quiet': {
-          if (!(await confirmProducersStopped())) {
+          // The drain must cover partitions the source gained since the last refresh; the refresh (which also
+          // adds them on the target) runs during the quiet check, not after it.
+          const [quiet] = await Promise.all([confirmProducersStopped(), refreshPartitions()]);
+          if (!quiet) {
             enter('awaiting-producers-stopped');
             break;
           }
@@ -380,7 +383,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           milestone('consumersStopped');
           if (status.strategy === 'consumers-first') {
             // Every committed offset must be copied before it can be translated: drain to the current end.
-            drainTo = await admin.sampleEndOffsets({ spec, topics });
+            [drainTo] = await Promise.all([admin.sampleEndOffsets({ spec, topics }), refreshPartitions()]);
             await drain();
             await translateOffsets();
             await clientsMoved('consumersMayMove');
