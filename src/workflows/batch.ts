@@ -144,7 +144,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const before = status.totals.recordsCopied;
     // allSettled: a round is over only when none of its activities can still write, even if one failed.
     const settled = await Promise.allSettled(
-      groupPartitions(partitions, spec.copy.partitionsPerActivity).map((group) =>
+      groupPartitions(partitions, mode === 'drain' ? drainGroupSize(partitions.length, spec.copy.partitionsPerActivity) : spec.copy.partitionsPerActivity).map((group) =>
         copy.copyRound({
           spec,
           migration: spec.name,
@@ -470,6 +470,16 @@ function pick(offsets: Record<string, number>, group: PartitionRef[]): Record<st
 }
 
 /** The partitions to copy, from the topic creation report (which follows partitions added on the source). */
+/**
+ * Partitions per drain activity. A drain copies only the short tail left when producers stopped, and every
+ * activity pays its own set-up (connections, offset-store read, producer id) inside the write pause: a few large
+ * activities (at most DRAIN_ACTIVITIES) finish sooner than many small ones.
+ */
+const DRAIN_ACTIVITIES = 4;
+function drainGroupSize(partitions: number, perActivity: number): number {
+  return Math.max(perActivity, Math.ceil(partitions / DRAIN_ACTIVITIES));
+}
+
 function partitionsOf(report: TopicCreationReport): PartitionRef[] {
   return report.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.topic, partition })));
 }
