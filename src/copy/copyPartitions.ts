@@ -18,7 +18,7 @@ import { openClusterClients, type ClusterClients } from './clusterClients';
 import { NonRetryableCopyError } from './copyErrors';
 import { READ_COMMITTED } from './fetchProtocol';
 import { appendMapping, hasIdenticalOffsets } from './offsetRuns';
-import { ensureOffsetStoreTopic, offsetMapRecords, OFFSET_STORE_TOPIC, readOffsetStore } from './offsetMapStore';
+import { ensureOffsetStoreTopic, offsetMapRecords, OFFSET_STORE_TOPIC, readOffsetStore, targetIdOf } from './offsetMapStore';
 import { PartitionReader, PositionOutOfRangeError } from './partitionReader';
 import { encodedSizeEstimate } from './recordBatchCodec';
 import type { KafkaRecord } from './kafkaRecord';
@@ -104,7 +104,7 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
   const [sourceOffsets, targetOffsets, snapshot, maxMessageBytes] = await Promise.all([
     offsetsByPartition(source, topics),
     offsetsByPartition(target, topics),
-    readOffsetStore(target.cluster, target.admin, options.migration),
+    readOffsetStore(target.cluster, target.admin, options.migration, targetIdOf(options.target)),
     targetMaxMessageBytes(target, topics),
   ]);
   const states: PartitionCopy[] = [];

@@ -2,13 +2,13 @@
 import type { ClusterConnection } from '../config/spec';
 import type { PartitionOffsetMap } from '../types/copy';
 import { openClusterClients } from './clusterClients';
-import { readOffsetStore, type OffsetStoreSnapshot } from './offsetMapStore';
+import { readOffsetStore, targetIdOf, type OffsetStoreSnapshot } from './offsetMapStore';
 
 /** Everything stored for a migration (read once; use `.get(topic, partition)` for many partitions). */
 export async function loadOffsetStore(target: ClusterConnection, migration: string): Promise<OffsetStoreSnapshot> {
   const clients = await openClusterClients(target, 'target', 'offset-map');
   try {
-    return await readOffsetStore(clients.cluster, clients.admin, migration);
+    return await readOffsetStore(clients.cluster, clients.admin, migration, targetIdOf(target));
   } finally {
     await clients.close();
   }

@@ -8,6 +8,7 @@
  * acknowledged; on load, runs are clipped to the checkpoint so the checkpoint is always the truth.
  */
 import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
+import type { ClusterConnection } from '../config/spec';
 import type { OffsetCheckpoint, OffsetRun, PartitionOffsetMap } from '../types/copy';
 import { partitionKey } from '../types/copy';
 import { clipRunsToCheckpoint } from './offsetRuns';
@@ -130,73 +131,141 @@ export class OffsetStoreSnapshot {
   }
 }
 
-/** Reads the store topic from its start to its current end and keeps what belongs to `migration`. */
-export async function readOffsetStore(cluster: InternalCluster, admin: Admin, migration: string): Promise<OffsetStoreSnapshot> {
-  const topics = await admin.listTopics();
-  if (!topics.includes(OFFSET_STORE_TOPIC)) return new OffsetStoreSnapshot(migration, new Map(), new Map());
-  const offsets = await admin.fetchTopicOffsets(OFFSET_STORE_TOPIC);
-  const prefix = `v1|${migration}|`;
-  const checkpoints = new Map<string, StoredCheckpoint>();
-  const chunks = new Map<string, Map<number, OffsetRun[]>>();
-  const owners = new Map<string, TopicOwnership>();
-  for (const o of offsets) {
-    const low = Number(o.low);
-    const high = Number(o.high);
-    if (high <= low) continue;
-    const reader = new PartitionReader(cluster, [{ topic: OFFSET_STORE_TOPIC, partition: o.partition, position: low, stopAt: high }], {
-      isolationLevel: READ_UNCOMMITTED,
-      partitionFetchBytes: 8 * 1024 * 1024,
-      maxBufferedBytes: 32 * 1024 * 1024,
-      maxWaitMs: 100,
-      cluster: 'target',
-    });
-    reader.start();
-    try {
-      let position = low;
-      while (position < high) {
-        await reader.waitForData(1000);
-        const taken = reader.take(OFFSET_STORE_TOPIC, o.partition, Number.MAX_SAFE_INTEGER, (r) => r.size);
-        if (!taken) continue;
-        position = taken.nextOffset;
-        for (const rec of taken.records) {
-          const key = rec.key?.toString('utf8');
-          if (!key?.startsWith(prefix) || !rec.value) continue;
-          const parts = key.split('|'); // v1, migration, topic, (partition, kind[, chunk] | owner)
-          const value = JSON.parse(rec.value.toString('utf8'));
-          if (parts[3] === 'owner') {
-            owners.set(parts[2], value as TopicOwnership);
-          } else if (parts[4] === 'checkpoint') {
-            checkpoints.set(partitionKey(parts[2], Number(parts[3])), value as StoredCheckpoint);
-          } else if (parts[4] === 'runs') {
-            const k = partitionKey(parts[2], Number(parts[3]));
-            if (!chunks.has(k)) chunks.set(k, new Map());
-            chunks.get(k)!.set(Number(parts[5]), (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })));
-          }
+/** What the store holds for one migration, as records are applied in store order (latest value per key wins). */
+class StoredMigrationState {
+  private readonly prefix: string;
+  private readonly checkpoints = new Map<string, StoredCheckpoint>();
+  private readonly chunks = new Map<string, Map<number, OffsetRun[]>>();
+  private readonly owners = new Map<string, TopicOwnership>();
+
+  constructor(readonly migration: string) {
+    this.prefix = `v1|${migration}|`;
+  }
+
+  apply(rec: KafkaRecord): void {
+    const key = rec.key?.toString('utf8');
+    if (!key?.startsWith(this.prefix) || !rec.value) return;
+    const parts = key.split('|'); // v1, migration, topic, (partition, kind[, chunk] | owner)
+    const value = JSON.parse(rec.value.toString('utf8'));
+    if (parts[3] === 'owner') {
+      this.owners.set(parts[2], value as TopicOwnership);
+    } else if (parts[4] === 'checkpoint') {
+      this.checkpoints.set(partitionKey(parts[2], Number(parts[3])), value as StoredCheckpoint);
+    } else if (parts[4] === 'runs') {
+      const k = partitionKey(parts[2], Number(parts[3]));
+      if (!this.chunks.has(k)) this.chunks.set(k, new Map());
+      this.chunks.get(k)!.set(Number(parts[5]), (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })));
+    }
+  }
+
+  /** Maps built fresh (callers mutate them); each checkpoint's runs clipped to it. */
+  snapshot(): OffsetStoreSnapshot {
+    const maps = new Map<string, PartitionOffsetMap>();
+    for (const [k, cp] of this.checkpoints) {
+      const sep = k.lastIndexOf(':');
+      const topic = k.slice(0, sep);
+      const partition = Number(k.slice(sep + 1));
+      const byChunk = this.chunks.get(k) ?? new Map<number, OffsetRun[]>();
+      const runs: OffsetRun[] = [];
+      for (let c = 0; c * RUNS_PER_CHUNK < cp.runCount; c++) {
+        const chunk = byChunk.get(c);
+        if (!chunk) {
+          throw new NonRetryableCopyError(
+            'OffsetStoreCorrupt',
+            `offset map of ${topic}:${partition} (migration ${this.migration}) in ${OFFSET_STORE_TOPIC} misses run chunk ${c} of ${Math.ceil(cp.runCount / RUNS_PER_CHUNK)}: the store topic was altered`,
+          );
         }
+        runs.push(...chunk);
       }
-    } finally {
-      await reader.close();
+      const { runCount, ...checkpoint } = cp;
+      maps.set(k, { migration: this.migration, topic, partition, runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext), checkpoint });
     }
+    return new OffsetStoreSnapshot(this.migration, maps, new Map(this.owners));
   }
-  const maps = new Map<string, PartitionOffsetMap>();
-  for (const [k, cp] of checkpoints) {
-    const sep = k.lastIndexOf(':');
-    const topic = k.slice(0, sep);
-    const partition = Number(k.slice(sep + 1));
-    const byChunk = chunks.get(k) ?? new Map<number, OffsetRun[]>();
-    const runs: OffsetRun[] = [];
-    for (let c = 0; c * RUNS_PER_CHUNK < cp.runCount; c++) {
-      const chunk = byChunk.get(c);
-      if (!chunk) {
-        throw new NonRetryableCopyError(
-          'OffsetStoreCorrupt',
-          `offset map of ${topic}:${partition} (migration ${migration}) in ${OFFSET_STORE_TOPIC} misses run chunk ${c} of ${Math.ceil(cp.runCount / RUNS_PER_CHUNK)}: the store topic was altered`,
-        );
-      }
-      runs.push(...chunk);
+}
+
+/** Applies the store records in [from, to) of one partition of the store topic, in order. */
+async function readStoreRange(cluster: InternalCluster, partition: number, from: number, to: number, state: StoredMigrationState): Promise<void> {
+  if (to <= from) return;
+  const reader = new PartitionReader(cluster, [{ topic: OFFSET_STORE_TOPIC, partition, position: from, stopAt: to }], {
+    isolationLevel: READ_UNCOMMITTED,
+    partitionFetchBytes: 4 * 1024 * 1024,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    maxWaitMs: 100,
+    cluster: 'target',
+  });
+  reader.start();
+  try {
+    let position = from;
+    while (position < to) {
+      await reader.waitForData(1000);
+      const taken = reader.take(OFFSET_STORE_TOPIC, partition, Number.MAX_SAFE_INTEGER, (r) => r.size);
+      if (!taken) continue;
+      position = taken.nextOffset;
+      for (const rec of taken.records) state.apply(rec);
     }
-    const { runCount, ...checkpoint } = cp;
-    maps.set(k, { migration, topic, partition, runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext), checkpoint });
+  } finally {
+    await reader.close();
   }
-  return new OffsetStoreSnapshot(migration, maps, owners);
+}
+
+interface CachedStore {
+  state: StoredMigrationState;
+  /** Store partition -> the next offset to read. */
+  next: Map<number, number>;
+  readAt: number;
+}
+
+/**
+ * Reads of the store are incremental within a worker process: every copy round, translation and verification
+ * starts by reading it, and a batch of 200 partitions starts 25 copy activities at once. Applying only the
+ * records appended since the last read gives exactly what a full read gives (compaction only removes records
+ * a later one with the same key supersedes, and the store never writes tombstones); a recreated store topic or
+ * an entry older than CACHE_MAX_AGE_MS is read again from its start.
+ */
+const CACHE_MAX_AGE_MS = 30 * 60_000;
+const storeCache = new Map<string, Promise<CachedStore | undefined>>();
+
+/** The key of a target cluster in the store cache: its bootstrap servers. */
+export function targetIdOf(target: Pick<ClusterConnection, 'bootstrapServers'>): string {
+  return [...target.bootstrapServers].sort().join(',');
+}
+
+/**
+ * Everything the store holds for `migration`, read to the store topic's current end. `targetId` (the target's
+ * bootstrap servers) keys the process-wide incremental cache; without it the store is read from its start.
+ */
+export async function readOffsetStore(cluster: InternalCluster, admin: Admin, migration: string, targetId?: string): Promise<OffsetStoreSnapshot> {
+  const key = targetId === undefined ? undefined : `${targetId}\u0000${migration}`;
+  const previous = key === undefined ? undefined : storeCache.get(key);
+  // One read at a time per key: concurrent callers each continue from where the one before them ended.
+  const reading = (async (): Promise<CachedStore | undefined> => {
+    const cached = await previous?.catch(() => undefined);
+    const topics = await admin.listTopics();
+    if (!topics.includes(OFFSET_STORE_TOPIC)) return undefined;
+    const offsets = await admin.fetchTopicOffsets(OFFSET_STORE_TOPIC);
+    const usable =
+      cached !== undefined &&
+      Date.now() - cached.readAt < CACHE_MAX_AGE_MS &&
+      offsets.every((o) => {
+        const next = cached.next.get(o.partition) ?? 0;
+        return next >= Number(o.low) && next <= Number(o.high);
+      });
+    const entry: CachedStore = usable ? cached : { state: new StoredMigrationState(migration), next: new Map(), readAt: Date.now() };
+    for (const o of offsets) {
+      const from = usable ? (entry.next.get(o.partition) ?? Number(o.low)) : Number(o.low);
+      await readStoreRange(cluster, o.partition, from, Number(o.high), entry.state);
+      entry.next.set(o.partition, Math.max(from, Number(o.high)));
+    }
+    return entry;
+  })();
+  if (key !== undefined) {
+    storeCache.set(key, reading);
+    // A failed read leaves no half-applied entry behind: the next caller starts from scratch.
+    reading.catch(() => {
+      if (storeCache.get(key) === reading) storeCache.delete(key);
+    });
+  }
+  const entry = await reading;
+  return entry ? entry.state.snapshot() : new OffsetStoreSnapshot(migration, new Map(), new Map());
 }

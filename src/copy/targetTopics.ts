@@ -10,7 +10,7 @@ import { effectiveProfile } from '../config/profiles';
 import { createKafka } from '../kafka/clients';
 import type { PartitionCountChange, TopicCreationReport, TopicCreationResult } from '../types/copy';
 import { NonRetryableCopyError } from './copyErrors';
-import { ensureOffsetStoreTopic, OFFSET_STORE_TOPIC, ownershipRecord, readOffsetStore, type TopicOwnership } from './offsetMapStore';
+import { ensureOffsetStoreTopic, OFFSET_STORE_TOPIC, ownershipRecord, readOffsetStore, targetIdOf, type TopicOwnership } from './offsetMapStore';
 import { createInternalCluster } from './kafkaInternals';
 
 /** ConfigSource of a config set on the topic itself (DescribeConfigs). */
@@ -99,7 +99,7 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
     const missingOnSource = topics.filter((t) => !sourceTopics.has(t));
     if (missingOnSource.length) throw new NonRetryableCopyError('TargetTopicMissing', `source topic(s) ${missingOnSource.join(', ')} do not exist`);
     await ensureOffsetStoreTopic(targetAdmin, spec.target.replicationFactor);
-    const snapshot = await readOffsetStore(targetCluster, targetAdmin, migration);
+    const snapshot = await readOffsetStore(targetCluster, targetAdmin, migration, targetIdOf(spec.target));
     const existing = new Set(await targetAdmin.listTopics());
     const existingMeta = new Map(
       existing.size ? (await targetAdmin.fetchTopicMetadata({ topics: topics.filter((t) => existing.has(t)) })).topics.map((t) => [t.name, t.partitions.length]) : [],
