@@ -54,6 +54,29 @@ describe('MemoryBudget', () => {
   test('rejects a limit that is not a positive number', () => {
     expect(() => new MemoryBudget(0)).toThrow(/positive/);
   });
+
+  test('the process budget comes from KM_COPY_MEMORY_MB, and a bad value names the variable and what it expects', () => {
+    const saved = process.env.KM_COPY_MEMORY_MB;
+    const budgetWith = (value: string | undefined) => {
+      let limit: number | undefined;
+      jest.isolateModules(() => {
+        if (value === undefined) delete process.env.KM_COPY_MEMORY_MB;
+        else process.env.KM_COPY_MEMORY_MB = value;
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        limit = (require('../src/copy/memoryBudget') as typeof import('../src/copy/memoryBudget')).processCopyBudget().limitBytes;
+      });
+      return limit;
+    };
+    try {
+      expect(budgetWith(undefined)).toBe(192 * 1024 * 1024);
+      expect(budgetWith('256')).toBe(256 * 1024 * 1024);
+      expect(() => budgetWith('lots')).toThrow('KM_COPY_MEMORY_MB must be a number of MiB >= 16 (the copy\'s memory budget per worker process), got "lots"');
+      expect(() => budgetWith('8')).toThrow(/got "8"/);
+    } finally {
+      if (saved === undefined) delete process.env.KM_COPY_MEMORY_MB;
+      else process.env.KM_COPY_MEMORY_MB = saved;
+    }
+  });
 });
 
 test('three copies sharing a 4 MiB budget stay within it, copy exactly and release everything', async () => {

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { createWorker } from './createWorker';
 import { temporalSettings } from './settings';
+import { processCopyBudget } from '../copy/memoryBudget';
 
 async function main(): Promise<void> {
   const program = new Command('kafka-migrate-worker')
@@ -15,8 +16,11 @@ async function main(): Promise<void> {
     .option('--task-queue <name>', 'task queue (env KM_TASK_QUEUE)')
     .parse();
   const settings = temporalSettings(program.opts());
+  const budget = processCopyBudget(); // a bad KM_COPY_MEMORY_MB fails here, not in the first copy
   const { worker, connection } = await createWorker({ settings });
-  console.log(`[worker] polling ${settings.taskQueue} on ${settings.address} (namespace ${settings.namespace}); pid ${process.pid}`);
+  console.log(
+    `[worker] polling ${settings.taskQueue} on ${settings.address} (namespace ${settings.namespace}); copy memory budget ${Math.round(budget.limitBytes / 1048576)} MiB; pid ${process.pid}`,
+  );
   // The Temporal runtime turns SIGINT/SIGTERM into a graceful worker shutdown: run() resolves once in-flight tasks end.
   await worker.run();
   await connection.close();
