@@ -68,7 +68,7 @@ describe('MemoryBudget', () => {
       return limit;
     };
     try {
-      expect(budgetWith(undefined)).toBe(192 * 1024 * 1024);
+      expect(budgetWith(undefined)).toBe(128 * 1024 * 1024);
       expect(budgetWith('256')).toBe(256 * 1024 * 1024);
       expect(() => budgetWith('lots')).toThrow('KM_COPY_MEMORY_MB must be a number of MiB >= 16 (the copy\'s memory budget per worker process), got "lots"');
       expect(() => budgetWith('8')).toThrow(/got "8"/);

@@ -1,12 +1,14 @@
 /**
- * The copier under test in its own Node process, so that the peak RSS is the copier's alone: runs
- * copyPartitionsUntil in drain mode the way a worker runs a batch's copyRound activities (the partitions
- * split into groups of spec.copy.partitionsPerActivity, copied concurrently), samples the RSS every 100 ms,
- * and reports to its parent over IPC. Started by ourCopy.ts; not a command of its own.
+ * The copier under test in its own Node process, so that the peak RSS is a worker's alone: a real Temporal
+ * worker (workflows bundled, polling a private task queue) runs in the process while copyPartitionsUntil runs in
+ * drain mode the way a worker runs a batch's copyRound activities (the partitions split into groups of
+ * spec.copy.partitionsPerActivity, copied concurrently); the RSS is sampled every 100 ms from before the worker
+ * starts, and reported to the parent over IPC. Started by ourCopy.ts; not a command of its own.
  */
 import type { MigrationSpec } from '../config/spec';
 import { copyPartitionsUntil } from '../copy/copyPartitions';
 import { processCopyBudget } from '../copy/memoryBudget';
+import { startBenchWorker } from './temporalWorker';
 import { groupPartitions } from '../workflows/batchProgress';
 import type { TopicPartitionRef } from '../types/copy';
 
@@ -41,6 +43,7 @@ async function copy(input: CopyChildInput): Promise<CopyChildResult> {
   };
   sample();
   const sampler = setInterval(sample, 100);
+  const temporal = await startBenchWorker(`kmbench-rss-${process.pid}`);
   const groups = groupPartitions(input.partitions, spec.copy.partitionsPerActivity);
   const started = Date.now();
   try {
@@ -72,6 +75,7 @@ async function copy(input: CopyChildInput): Promise<CopyChildResult> {
     };
   } finally {
     clearInterval(sampler);
+    await temporal.shutdown();
   }
 }
 

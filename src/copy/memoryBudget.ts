@@ -9,7 +9,7 @@
  *
  * Waiters are served in arrival order so that one busy copy cannot starve the others.
  */
-export const DEFAULT_COPY_MEMORY_BYTES = 192 * 1024 * 1024;
+export const DEFAULT_COPY_MEMORY_BYTES = 128 * 1024 * 1024;
 
 /** Heap cost of one decoded record beyond its bytes: the record object and its key/value/header slices. */
 const RECORD_OVERHEAD_BYTES = 320;
@@ -114,7 +114,7 @@ export class MemoryBudget {
 let processBudget: MemoryBudget | undefined;
 
 /**
- * The worker process's budget: KM_COPY_MEMORY_MB (MiB) when set, else 192 MiB, which keeps a worker under
+ * The worker process's budget: KM_COPY_MEMORY_MB (MiB) when set, else 128 MiB, which keeps a worker under
  * 512 MB RSS however many copies run (see docs/BENCHMARKS.md).
  */
 export function processCopyBudget(): MemoryBudget {
