@@ -30,14 +30,14 @@ export const CUTOVER_SHAPE: CutoverShape = { topics: 50, partitionsPerTopic: 4, 
 
 export interface CutoverResult {
   shape: CutoverShape;
-  /**
-   * The pause producers see: from the accepted producersStopped action until clients may move. It includes
-   * stopping the running copy rounds, which the workflow's own writePauseMs leaves out (its producersStopped
-   * milestone is set once they have stopped).
-   */
+  /** The pause producers see: from the accepted producersStopped action until clients may move. */
   writePauseMs: number;
-  /** The batch workflow's writePauseMs (producersStopped milestone -> clientsMayMove). */
+  /** The batch workflow's own writePauseMs (its producersStopped milestone is the accepted action's time). */
   workflowWritePauseMs: number;
+  /** clientsMayMove -> verified: the batch's verification of every partition, group and config, s. */
+  verificationSeconds: number | null;
+  /** The largest batch status query answer seen while polling (JSON bytes). */
+  largestStatusQueryBytes: number;
   /** ms between the cutover milestones, in order (producersStopped -> ... -> clientsMayMove). */
   steps: Record<string, number>;
   /** Batch start to ready, s. */
@@ -80,10 +80,12 @@ export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka
       const startedAt = Date.now();
       let readyAt: number | undefined;
       const sent = new Set<string>();
+      let largestStatusQueryBytes = 0;
       const deadline = Date.now() + 10 * 60_000;
       for (;;) {
         if (Date.now() > deadline) throw new Error('the cutover batch did not finish within 10 minutes');
         const s: BatchStatus | undefined = await handle.query(batchStatusQuery).catch(() => undefined);
+        if (s) largestStatusQueryBytes = Math.max(largestStatusQueryBytes, JSON.stringify(s).length);
         const waiting = s?.waitingFor?.signal;
         // Each action once: the workflow keeps waitingFor until it has taken the action.
         if (waiting === 'approveCutover' || waiting === 'producersStopped' || waiting === 'consumersStopped') {
@@ -109,6 +111,8 @@ export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka
         shape,
         writePauseMs: Date.parse(m.clientsMayMove) - Date.parse(m[order[0]]),
         workflowWritePauseMs: result.status.writePauseMs,
+        verificationSeconds: m.verified && m.clientsMayMove ? (Date.parse(m.verified) - Date.parse(m.clientsMayMove)) / 1000 : null,
+        largestStatusQueryBytes,
         steps,
         copyToReadySeconds: Math.round(((readyAt ?? startedAt) - startedAt) / 100) / 10,
         outcome: result.outcome,

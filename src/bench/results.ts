@@ -81,7 +81,7 @@ export function renderMarkdown(r: BenchResults): string {
   if ('writePauseMs' in r.cutover) {
     const steps = Object.entries(r.cutover.steps).map(([k, ms]) => `${k} ${ms} ms`).join(', ');
     lines.push(
-      `Cutover write pause: ${r.cutover.writePauseMs} ms from the accepted producersStopped to clients may move (the workflow's writePauseMs, which starts once the copy rounds have stopped: ${r.cutover.workflowWritePauseMs} ms). Steps: ${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}.`,
+      `Cutover write pause: ${r.cutover.writePauseMs} ms from the accepted producersStopped to clients may move (the workflow's own writePauseMs: ${r.cutover.workflowWritePauseMs} ms). Steps: ${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}. Verification of the batch afterwards: ${r.cutover.verificationSeconds ?? '-'} s; largest batch status query answer: ${fmt(Math.round(r.cutover.largestStatusQueryBytes / 1000))} kB.`,
     );
   } else lines.push(`Cutover write pause: not measured (${r.cutover.skipped}).`);
   if ('result' in r.inventory && r.inventory.ran) {

@@ -31,7 +31,10 @@ interface Cursor {
 /** Maps every target record in [checkpoint.targetNext, targetEnd) to its source record; updates the maps in place. */
 export async function reconcileTargetTail(source: InternalCluster, target: InternalCluster, items: TailToReconcile[], signal?: AbortSignal): Promise<void> {
   if (items.length === 0) return;
-  const opts = { partitionFetchBytes: 4 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024, maxWaitMs: 200 };
+  // After a worker crash every copy activity of a batch reconciles at once: keep each reader's read-ahead small
+  // (at most 8 MB per side per activity). Not under the copy budget: the source side waits for target records,
+  // and a shared budget held by one side could starve the other.
+  const opts = { partitionFetchBytes: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, maxWaitMs: 200 };
   const targetReader = new PartitionReader(
     target,
     items.map(({ map, targetEnd }) => ({ topic: map.topic, partition: map.partition, position: map.checkpoint.targetNext, stopAt: targetEnd })),
