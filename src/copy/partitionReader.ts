@@ -73,10 +73,13 @@ interface Chunk {
 }
 
 /**
- * A fetch reserves for what its records will hold until written (recordCost); that also covers the moment of
- * the fetch itself (kafkajs' received chunks, their concatenation and each partition's own copy).
+ * A fetch reserves for what its records will hold until written (recordCost): at least this many budget bytes
+ * per fetched byte, which also covers the fetch itself (kafkajs' received chunks, their concatenation and each
+ * partition's own copy). Small records cost more per byte (their objects): the reader learns the ratio.
  */
-const BUDGET_PER_FETCHED_BYTE = BYTES_HELD_PER_RECORD_BYTE;
+const MIN_BUDGET_PER_FETCHED_BYTE = BYTES_HELD_PER_RECORD_BYTE;
+/** Before the first response: what ~100-byte records cost, so that a reader's first fetch does not overshoot. */
+const INITIAL_BUDGET_PER_FETCHED_BYTE = 8;
 /** The smallest fetch worth sending when the budget is tight. */
 const MIN_FETCH_BYTES = 1024 * 1024;
 
@@ -116,6 +119,8 @@ export class PartitionReader {
   private spaceWaiters: (() => void)[] = [];
   private loop: Promise<void> | undefined;
   private rotation = 0;
+  /** Budget bytes held per fetched byte, as observed (see MIN_BUDGET_PER_FETCHED_BYTE). */
+  private costPerByte = INITIAL_BUDGET_PER_FETCHED_BYTE;
   /** Cancels a fetch waiting for budget when the reader closes. */
   private readonly stopping = new AbortController();
 
@@ -307,12 +312,12 @@ export class PartitionReader {
         let maxBytes = Math.min(room, 256 * 1024 * 1024);
         const budget = this.options.budget;
         const reservation = {
-          bytes: budget ? await budget.reserve(BUDGET_PER_FETCHED_BYTE * Math.min(MIN_FETCH_BYTES, asked), BUDGET_PER_FETCHED_BYTE * Math.min(maxBytes, asked), this.stopping.signal) : 0,
+          bytes: budget ? await budget.reserve(this.costPerByte * Math.min(MIN_FETCH_BYTES, asked), this.costPerByte * Math.min(maxBytes, asked), this.stopping.signal) : 0,
         };
         try {
           // Under a budget the response may be cut short of what the partitions asked for: accept() then sees
           // partial batches that are not "too large" (see growFetchSize).
-          if (budget) maxBytes = Math.max(Math.floor(reservation.bytes / BUDGET_PER_FETCHED_BYTE), 64 * 1024);
+          if (budget) maxBytes = Math.max(Math.floor(reservation.bytes / this.costPerByte), 64 * 1024);
           const response = await sendFetch(broker, { isolationLevel: this.options.isolationLevel, maxWaitTime: this.options.maxWaitMs, maxBytes, topics });
           let stale = false;
           for (const t of response.topics) {
@@ -367,7 +372,8 @@ export class PartitionReader {
     let cost = 0;
     if (this.options.budget) {
       for (const r of records) cost += recordCost(r.size);
-      // Paid from the fetch's reservation; only a response larger than reserved (KIP-74) charges more.
+      if (bytes > 0) this.costPerByte = Math.max(MIN_BUDGET_PER_FETCHED_BYTE, 0.7 * this.costPerByte + 0.3 * (cost / bytes));
+      // Paid from the fetch's reservation; only a response costlier than reserved charges more.
       const fromReservation = Math.min(cost, reservation.bytes);
       reservation.bytes -= fromReservation;
       this.options.budget.charge(cost - fromReservation);
