@@ -1,19 +1,23 @@
 /**
  * Compressed source topics: Kafka's own Java producer writes gzip, snappy, lz4 and zstd batches to the source,
  * the copy engine copies them (drain), and the target must hold exactly the records that were produced (keys,
- * values, headers in order, timestamps) at the same offsets. Kafkajs consumers (used by verification) read
- * the same topics once the codecs are registered. Unit tests cover framings the Java producer does not write
- * and the errors.
+ * values, headers in order, timestamps) at the same offsets. Verification reads them (its range reader yields
+ * the produced records, and each copied topic verifies), and kafkajs consumers read them once the codecs are
+ * registered. Unit tests cover framings the Java producer does not write and the errors.
  */
 import { randomBytes } from 'node:crypto';
 import { compressSync as snappyCompress } from 'snappy';
 import * as codecs from '../src/copy/compressionCodecs';
 import { decompressRecords } from '../src/copy/compressionCodecs';
+import { verifyBatch } from '../src/activities/verify';
+import { openClusterClients } from '../src/copy/clusterClients';
+import { READ_COMMITTED } from '../src/copy/fetchProtocol';
 import { copyPartitionsUntil } from '../src/copy/copyPartitions';
 import { createTopicsOnTarget } from '../src/copy/targetTopics';
 import { registerKafkajsCodecs } from '../src/copy/kafkajsCodecs';
 import { decodeRecordSet, encodeRecordBatch } from '../src/copy/recordBatchCodec';
 import type { KafkaRecord } from '../src/copy/kafkaRecord';
+import { RangeReader } from '../src/verify/rangeReader';
 import { TopicRangeReader } from '../src/verify/topicRangeReader';
 import { content, createSourceTopic, readPartition, sourceEndOffsets } from './helpers/copyFixtures';
 import { produceWithJavaProducer, type JavaRecord } from './helpers/javaProducer';
@@ -100,7 +104,39 @@ describe('copying topics the Java producer compressed', () => {
     }
   });
 
-  test('kafkajs consumers (verification, inventory, preflight samples) read snappy, lz4 and zstd once registered', async () => {
+  test('verification reads gzip, snappy, lz4 and zstd batches: the produced records, and every copied topic verifies', async () => {
+    // Runs after the copies above (jest runs a file's tests in order).
+    const expected = expectedPartition(records, 1);
+    const spec = stackSpec({ name: `codec-read-${suffix}` });
+    const clients = await openClusterClients(spec.source, 'source', 'codec-test');
+    try {
+      await clients.cluster.addMultipleTargetTopics((Object.keys(CODECS) as Codec[]).map(topicOf));
+      for (const codec of Object.keys(CODECS) as Codec[]) {
+        const reader = new RangeReader(clients.cluster, [{ topic: topicOf(codec), partition: 1, from: 0, to: expected.length }], {
+          role: 'source',
+          isolationLevel: READ_COMMITTED,
+          partitionFetchBytes: 64 * 1024, // several fetches per partition
+          maxBufferedBytes: 8 * 1024 * 1024,
+        });
+        try {
+          const seen: KafkaRecord[] = [];
+          for await (const r of reader.records(topicOf(codec), 1)) seen.push(r);
+          expect(asProduced(seen)).toEqual(expected);
+        } finally {
+          await reader.close();
+        }
+      }
+    } finally {
+      await clients.close();
+    }
+    for (const codec of Object.keys(CODECS) as Codec[]) {
+      const report = await verifyBatch({ spec: stackSpec({ name: `codec-${codec}-${suffix}` }), migration: `codec-${codec}-${suffix}`, batch: { topics: [{ name: topicOf(codec) }], groups: [] } });
+      expect({ codec, mismatches: report.mismatches, ok: report.ok }).toEqual({ codec, mismatches: [], ok: true });
+      expect(report.partitions.map((p) => p.source.records)).toEqual([0, 1].map((p) => expectedPartition(records, p).length));
+    }
+  });
+
+  test('kafkajs consumers (inventory, preflight samples, the fence store reader) read snappy, lz4 and zstd once registered', async () => {
     registerKafkajsCodecs();
     const expected = expectedPartition(records, 1);
     await Promise.all(

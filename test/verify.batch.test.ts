@@ -3,7 +3,8 @@
  * - the copy engine's copy verifies (every partition, the group's translated offsets), and the time it takes
  *   is printed (it used to be dominated by consumer start-up per topic);
  * - one partition among the 80 copied with one changed value is reported exactly as before: the digest line
- *   and the record line, and nothing about any other partition.
+ *   and the record line, and nothing about any other partition;
+ * - a read that fails stops the whole verification with that error, tagged with its cluster, without hanging.
  */
 import type { Admin } from 'kafkajs';
 import { translateAndCommitOffsets } from '../src/activities/cutover';
@@ -11,7 +12,11 @@ import { verifyBatch } from '../src/activities/verify';
 import { copyPartitionsUntil } from '../src/copy/copyPartitions';
 import { offsetMapRecords, OFFSET_STORE_TOPIC } from '../src/copy/offsetMapStore';
 import { appendMapping } from '../src/copy/offsetRuns';
+import { openClusterClients } from '../src/copy/clusterClients';
+import type { InternalCluster } from '../src/copy/kafkaInternals';
 import { createTopicsOnTarget } from '../src/copy/targetTopics';
+import { offsetMapLoader } from '../src/cutover/offsetMaps';
+import { verifyTopics } from '../src/verify/verifyTopics';
 import { commitGroupOffsets } from '../src/cutover/commitGroupOffsets';
 import { createTopicsReady } from '../src/kafka/topicsReady';
 import type { OffsetRun } from '../src/types/copy';
@@ -140,4 +145,29 @@ test(`a batch of ${TOPICS} topics x ${PARTITIONS} partitions verifies quickly, a
   expect(details.filter((d) => d === 'no committed offset on either side (auto.offset.reset applies)')).toHaveLength((TOPICS / 2) * PARTITIONS);
   // Generous: consumer start-up per topic made this about 20 s; the fetch loop needs a fraction of that.
   expect(elapsed).toBeLessThan(15_000);
+});
+
+test('a read failure on one side ends the verification with that error, tagged with the cluster', async () => {
+  const source = await openClusterClients(spec.source, 'source', 'verify-test');
+  const target = await openClusterClients(spec.target, 'target', 'verify-test');
+  try {
+    // The source's leaders cannot be reached: every source fetch fails (not a retriable error).
+    const broken: InternalCluster = Object.create(source.cluster);
+    broken.findBroker = async ({ nodeId }) => {
+      throw new Error(`test: broker ${nodeId} refused`);
+    };
+    const started = Date.now();
+    const failure = await verifyTopics({
+      migration: spec.name,
+      batch: { topics: topics.map((name) => ({ name })), groups: [group] },
+      unsupportedTopicConfigs: [],
+      clients: { source: { admin: source.admin, cluster: broken }, target, loadMap: offsetMapLoader(spec.target, spec.name) },
+    }).catch((e) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure.message).toMatch(/^test: broker \d+ refused$/);
+    expect(failure.clusterRole).toBe('source');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
 });

@@ -4,8 +4,8 @@
  */
 import type { MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
-import { createKafka, withAdmin } from '../kafka/clients';
-import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
+import { openClusterClients, type ClusterClients } from '../copy/clusterClients';
+import { failureOnTaggedCluster } from '../cutover/clusterRole';
 import { offsetMapLoader } from '../cutover/offsetMaps';
 import type { VerificationReport, VerificationSummary, VerifyBatchRef } from '../types/verify';
 import { writeReportFiles } from './reports';
@@ -16,26 +16,23 @@ import { verifyTopics } from '../verify/verifyTopics';
 
 export async function verifyBatch(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef }): Promise<VerificationReport> {
   const { spec } = input;
-  const sourceKafka = createKafka(spec.source, 'source', { clientIdSuffix: 'verify' });
-  const targetKafka = createKafka(spec.target, 'target', { clientIdSuffix: 'verify' });
   const loadMap = offsetMapLoader(spec.target, input.migration);
+  let source: ClusterClients | undefined;
+  let target: ClusterClients | undefined;
   try {
-    return await onCluster('source', () =>
-      withAdmin(spec.source, 'source', (sourceAdmin) =>
-        onCluster('target', () =>
-          withAdmin(spec.target, 'target', (targetAdmin) =>
-            verifyTopics({
-              migration: input.migration,
-              batch: input.batch,
-              unsupportedTopicConfigs: effectiveProfile(spec.target).unsupportedTopicConfigs,
-              clients: { sourceKafka, targetKafka, sourceAdmin, targetAdmin, loadMap },
-            }),
-          ),
-        ),
-      ),
-    );
+    // openClusterClients tags its connection errors with the cluster's role.
+    source = await openClusterClients(spec.source, 'source', 'verify');
+    target = await openClusterClients(spec.target, 'target', 'verify');
+    return await verifyTopics({
+      migration: input.migration,
+      batch: input.batch,
+      unsupportedTopicConfigs: effectiveProfile(spec.target).unsupportedTopicConfigs,
+      clients: { source, target, loadMap },
+    });
   } catch (e) {
     throw failureOnTaggedCluster(e, spec, 'verifyBatch');
+  } finally {
+    await Promise.all([source?.close(), target?.close()]);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Teaches kafkajs' consumers to read snappy, lz4 and zstd batches with our decoders. The copy engine decodes
- * batches itself, but verification (src/verify/topicRangeReader.ts), the inventory's tail sampling and the
+ * batches itself, but the write-fence store (src/verify/topicRangeReader.ts), the inventory's tail sampling and the
  * preflight record sampler read through kafkajs consumers, whose registry only knows gzip.
  */
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';

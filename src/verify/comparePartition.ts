@@ -7,6 +7,7 @@
  * - probes: the first record at or after given offsets on each side (for the group offset check).
  */
 import type { KafkaMessage } from 'kafkajs';
+import type { KafkaRecord } from '../copy/kafkaRecord';
 import { translateOffset } from '../copy/translateOffset';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { PartitionVerification } from '../types/verify';
@@ -17,7 +18,8 @@ import { describeRecordDifference, PartitionDigest, recordDigest, toDigestRecord
 export type ProbeHit = { offset: number; digest: string } | null;
 
 export interface SideInput {
-  records: AsyncIterable<KafkaMessage>;
+  /** The side's records in offset order: raw records (verification) or kafkajs messages. */
+  records: AsyncIterable<KafkaRecord | KafkaMessage>;
   start: number;
   end: number;
   /** Offsets to fingerprint (see ProbeHit). */
@@ -63,7 +65,7 @@ interface Item {
 }
 
 class Side {
-  private readonly it: AsyncIterator<KafkaMessage>;
+  private readonly it: AsyncIterator<KafkaRecord | KafkaMessage>;
   readonly digest = new PartitionDigest();
   readonly prober: Prober;
   current: Item | null = null;

@@ -1,25 +1,35 @@
 /**
- * The one record digest both sides of a verification use: sha256 over key, value, headers (in the order the
- * client decoded them) and timestamp, with every field length-prefixed so that null, empty and shifted
- * bytes can never collide. A partition digest chains record digests in offset order (order-sensitive).
+ * The one record digest both sides of a verification use: sha256 over key, value, headers (in record order)
+ * and timestamp, with every field length-prefixed so that null, empty and shifted bytes can never collide.
+ * A partition digest chains record digests in offset order (order-sensitive).
  *
- * kafkajs decodes headers into an object: repeated keys become arrays in arrival order and distinct keys keep
- * their first-arrival order, so the digest sees exactly what a kafkajs consumer would see on either side.
+ * Verification reads raw records (src/copy/kafkaRecord.ts): headers keep their stored order, duplicates and
+ * key bytes, so a copy that reordered or re-encoded headers is caught. kafkajs messages (tests, tools) are
+ * accepted too: kafkajs groups repeated header keys, and the digest then sees what a kafkajs consumer sees.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { KafkaRecord } from '../copy/kafkaRecord';
+
+/** A header key as decoded by kafkajs (string) or as stored (bytes, digested as they are). */
+export type HeaderKey = string | Buffer;
 
 export interface DigestRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
   /** [key, value] pairs in decode order; a null value is a header without a value. */
-  headers: [string, Buffer | null][];
+  headers: [HeaderKey, Buffer | null][];
   timestamp: number;
 }
 
-/** Converts a kafkajs message (strings at the edge) into a DigestRecord. */
-export function toDigestRecord(message: KafkaMessage): DigestRecord {
+/** Converts a raw record (copy engine reader) or a kafkajs message (strings at the edge) into a DigestRecord. */
+export function toDigestRecord(record: KafkaRecord | KafkaMessage): DigestRecord {
+  if (typeof record.offset === 'number') {
+    const r = record as KafkaRecord;
+    return { offset: r.offset, key: r.key, value: r.value, headers: r.headers.map((h) => [h.key, h.value]), timestamp: r.timestamp };
+  }
+  const message = record as KafkaMessage;
   return {
     offset: Number(message.offset),
     key: message.key ?? null,
@@ -37,6 +47,9 @@ function flattenHeaders(headers: IHeaders | undefined): [string, Buffer | null][
   }
   return out;
 }
+
+const keyBytes = (k: HeaderKey): Buffer => (typeof k === 'string' ? Buffer.from(k, 'utf8') : k);
+const keyText = (k: HeaderKey): string => (typeof k === 'string' ? k : k.toString('utf8'));
 
 const NULL_LENGTH = -1;
 
@@ -56,7 +69,7 @@ export function recordDigest(record: DigestRecord, options: { includeTimestamp: 
   count.writeInt32BE(record.headers.length);
   hash.update(count);
   for (const [k, v] of record.headers) {
-    putBytes(hash, Buffer.from(k, 'utf8'));
+    putBytes(hash, keyBytes(k));
     putBytes(hash, v);
   }
   const ts = Buffer.alloc(8);
@@ -86,11 +99,10 @@ export function describeRecordDifference(a: DigestRecord, b: DigestRecord, optio
   const diffs: string[] = [];
   if (!sameBytes(a.key, b.key)) diffs.push('key');
   if (!sameBytes(a.value, b.value)) diffs.push('value');
-  const ha = a.headers.map(([k]) => k).join(',');
-  const hb = b.headers.map(([k]) => k).join(',');
-  if (ha !== hb) diffs.push(`header keys [${ha}] vs [${hb}]`);
+  const sameKeys = a.headers.length === b.headers.length && a.headers.every(([k], i) => keyBytes(k).equals(keyBytes(b.headers[i][0])));
+  if (!sameKeys) diffs.push(`header keys [${a.headers.map(([k]) => keyText(k)).join(',')}] vs [${b.headers.map(([k]) => keyText(k)).join(',')}]`);
   else if (a.headers.some(([, v], i) => !sameBytes(v, b.headers[i][1]))) {
-    const keys = a.headers.filter(([, v], i) => !sameBytes(v, b.headers[i][1])).map(([k]) => k);
+    const keys = a.headers.filter(([, v], i) => !sameBytes(v, b.headers[i][1])).map(([k]) => keyText(k));
     diffs.push(`header value of ${[...new Set(keys)].join(',')}`);
   }
   if (options.includeTimestamp && a.timestamp !== b.timestamp) diffs.push(`timestamp ${a.timestamp} vs ${b.timestamp}`);

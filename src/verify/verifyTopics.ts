@@ -1,29 +1,46 @@
 /**
  * Verification of a batch after the drain: every partition's source range against its copy (counts, digests,
- * offset map), every group's translated offsets, and topic configs after the profile filter. Topics are read
- * one partition at a time per side, so memory stays bounded whatever the topic size.
+ * offset map), every group's translated offsets, and topic configs after the profile filter.
+ *
+ * Both sides are read with the copy engine's fetch loop (src/verify/rangeReader.ts), many partitions per
+ * reader and many partitions compared at once, in chunks sized so that memory stays bounded whatever the
+ * topic sizes (src/verify/readChunks.ts). The report lists partitions in topic then partition order, however
+ * they were read.
  */
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { READ_COMMITTED, READ_UNCOMMITTED } from '../copy/fetchProtocol';
+import type { InternalCluster } from '../copy/kafkaInternals';
 import { translateOffset } from '../copy/translateOffset';
+import { mapLimit } from '../inventory/concurrency';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { GroupPartitionVerification, GroupVerification, PartitionVerification, TopicConfigVerification, VerificationReport, VerifyBatchRef } from '../types/verify';
 import { fetchPartitionBounds, parsePartitionKey, type PartitionBounds } from '../cutover/endOffsets';
 import { committedOffsets } from '../cutover/translateGroupOffsets';
 import { heartbeatProgress } from '../cutover/activityContext';
 import { onCluster, onClusterStream } from '../cutover/clusterRole';
-import { comparePartition, type ProbeHit } from './comparePartition';
+import { comparePartition, type ComparePartitionResult, type ProbeHit } from './comparePartition';
 import { checkGroupOffset } from './checkGroupOffset';
 import { compareTopicConfigs, describeTopicConfigs, timestampType } from './compareConfigs';
-import { TopicRangeReader } from './topicRangeReader';
+import { chunkByMemory, maxBatchBytes, partitionHoldBytes, PARTITION_FETCH_BYTES, type ReadChunk } from './readChunks';
+import { RangeReader } from './rangeReader';
+
+/** One cluster as verification uses it: an admin, and the raw cluster the fetch loop reads through. */
+export interface VerifyCluster {
+  admin: Admin;
+  cluster: InternalCluster;
+}
 
 export interface VerifyClients {
-  sourceKafka: Kafka;
-  targetKafka: Kafka;
-  sourceAdmin: Admin;
-  targetAdmin: Admin;
+  source: VerifyCluster;
+  target: VerifyCluster;
   /** null when the migration has no map for the partition. */
   loadMap: (topic: string, partition: number) => Promise<PartitionOffsetMap | null>;
 }
+
+/** Groups whose committed offsets are fetched at once (two requests each: source and target). */
+const GROUP_CONCURRENCY = 8;
+/** Heartbeats while partitions are read, also when no partition finishes for a while (big partitions). */
+const HEARTBEAT_MS = 5000;
 
 interface PartitionPlan {
   topic: string;
@@ -32,6 +49,20 @@ interface PartitionPlan {
   target: { from: number; end: number };
   map: PartitionOffsetMap | null;
   notes: string[];
+}
+
+/** One partition of the report, in report order: missing on the target, or compared. */
+type Slot = { key: string; missing: true } | ComparedSlot;
+
+interface ComparedSlot {
+  key: string;
+  missing: false;
+  plan: PartitionPlan;
+  includeTimestamp: boolean;
+  probes: { source: number[]; target: number[] };
+  /** Worst-case bytes the partition holds in each side's reader (readChunks.ts). */
+  holdBytes: number;
+  result?: ComparePartitionResult;
 }
 
 /** Which source range is comparable with which target range, given what the copy started from. */
@@ -65,11 +96,11 @@ export async function verifyTopics(input: {
   const groups = [...new Set(input.batch.groups)].sort();
   const mismatches: string[] = [];
 
-  const targetTopics = new Set(await onCluster('target', () => clients.targetAdmin.listTopics()));
+  const targetTopics = new Set(await onCluster('target', () => clients.target.admin.listTopics()));
   const present = topics.filter((t) => targetTopics.has(t));
   const [sourceConfigs, targetConfigs] = await Promise.all([
-    onCluster('source', () => describeTopicConfigs(clients.sourceAdmin, topics)),
-    onCluster('target', () => describeTopicConfigs(clients.targetAdmin, present)),
+    onCluster('source', () => describeTopicConfigs(clients.source.admin, topics)),
+    onCluster('target', () => describeTopicConfigs(clients.target.admin, present)),
   ]);
   const configs: TopicConfigVerification[] = [];
   for (const topic of topics) {
@@ -81,64 +112,87 @@ export async function verifyTopics(input: {
 
   for (const t of topics.filter((t) => !targetTopics.has(t))) mismatches.push(`${t}: topic does not exist on the target`);
   const [sourceBounds, targetBounds] = await Promise.all([
-    onCluster('source', () => fetchPartitionBounds(clients.sourceAdmin, topics)),
-    onCluster('target', () => fetchPartitionBounds(clients.targetAdmin, present)),
+    onCluster('source', () => fetchPartitionBounds(clients.source.admin, topics)),
+    onCluster('target', () => fetchPartitionBounds(clients.target.admin, present)),
   ]);
 
   // Committed offsets of every group on both sides, known before the walk so it can fingerprint their records.
   const committed = new Map<string, { source: Map<string, number | null>; target: Map<string, number | null> }>();
-  for (const g of groups) {
-    committed.set(g, {
-      source: await onCluster('source', () => committedOffsets(clients.sourceAdmin, g, topics)),
-      target: await onCluster('target', () => committedOffsets(clients.targetAdmin, g, present)),
-    });
-  }
+  await mapLimit(groups, GROUP_CONCURRENCY, async (g) => {
+    const [source, target] = await Promise.all([
+      onCluster('source', () => committedOffsets(clients.source.admin, g, topics)),
+      onCluster('target', () => committedOffsets(clients.target.admin, g, present)),
+    ]);
+    committed.set(g, { source, target });
+  });
   const probesOf = (side: 'source' | 'target', key: string) =>
     groups.map((g) => committed.get(g)![side].get(key)).filter((o): o is number => typeof o === 'number');
 
-  const partitions: PartitionVerification[] = [];
+  // Every partition of the present topics, in report order, with what to compare.
   const maps = new Map<string, PartitionOffsetMap | null>();
-  const hits = new Map<string, { source: Map<number, ProbeHit>; target: Map<number, ProbeHit> }>();
+  const keysByTopic = new Map<string, string[]>();
+  for (const key of Object.keys(sourceBounds)) {
+    const { topic } = parsePartitionKey(key);
+    const keys = keysByTopic.get(topic);
+    if (keys) keys.push(key);
+    else keysByTopic.set(topic, [key]);
+  }
+  const slots: Slot[] = [];
+  for (const topic of present) {
+    const keys = (keysByTopic.get(topic) ?? []).sort((a, b) => parsePartitionKey(a).partition - parsePartitionKey(b).partition);
+    const includeTimestamp = timestampType(sourceConfigs.get(topic)) === 'CreateTime';
+    const holdBytes = partitionHoldBytes(Math.max(maxBatchBytes(sourceConfigs.get(topic)), maxBatchBytes(targetConfigs.get(topic))));
+    for (const key of keys) {
+      const { partition } = parsePartitionKey(key);
+      const tb = targetBounds[key];
+      if (!tb) {
+        slots.push({ key, missing: true });
+        continue;
+      }
+      const map = await onCluster('target', () => clients.loadMap(topic, partition));
+      maps.set(key, map);
+      const plan = planPartition(topic, partition, sourceBounds[key], tb, map);
+      slots.push({ key, missing: false, plan, includeTimestamp, holdBytes, probes: { source: probesOf('source', key), target: probesOf('target', key) } });
+    }
+  }
+
+  // Largest ranges first: the partitions of a chunk then take similar times.
+  const compared = slots.filter((s): s is ComparedSlot => !s.missing);
+  const rangeSize = (s: ComparedSlot) => s.plan.source.end - s.plan.source.from + (s.plan.target.end - s.plan.target.from);
+  const order = [...compared].sort((a, b) => rangeSize(b) - rangeSize(a));
   let done = 0;
   const total = Object.keys(sourceBounds).length;
-  for (const topic of present) {
-    const keys = Object.keys(sourceBounds).filter((k) => parsePartitionKey(k).topic === topic);
-    const includeTimestamp = timestampType(sourceConfigs.get(topic)) === 'CreateTime';
-    const groupIdPrefix = `kafka-migrate-verify-${input.migration}`;
-    const sourceReader = await onCluster('source', () => TopicRangeReader.open(clients.sourceKafka, topic, { groupIdPrefix }));
-    const targetReader = await onCluster('target', () => TopicRangeReader.open(clients.targetKafka, topic, { groupIdPrefix })).catch(async (e) => {
-      await sourceReader.close();
-      throw e;
-    });
-    try {
-      for (const key of keys.sort((a, b) => parsePartitionKey(a).partition - parsePartitionKey(b).partition)) {
-        const { partition } = parsePartitionKey(key);
-        const tb = targetBounds[key];
-        if (!tb) {
-          mismatches.push(`${key}: partition does not exist on the target`);
-          continue;
-        }
-        const map = await onCluster('target', () => clients.loadMap(topic, partition));
-        maps.set(key, map);
-        const plan = planPartition(topic, partition, sourceBounds[key], tb, map);
-        const result = await comparePartition({
-          topic,
-          partition,
-          map,
-          includeTimestamp,
-          source: { records: onClusterStream('source', sourceReader.read(partition, plan.source.from, plan.source.end)), start: plan.source.from, end: plan.source.end, probes: probesOf('source', key) },
-          target: { records: onClusterStream('target', targetReader.read(partition, plan.target.from, plan.target.end)), start: plan.target.from, end: plan.target.end, probes: probesOf('target', key) },
-        });
-        if (!includeTimestamp) plan.notes.push('LogAppendTime topic: timestamps are stamped by each cluster and left out of the digest');
-        result.verification.notes.push(...plan.notes);
-        partitions.push(result.verification);
-        mismatches.push(...result.verification.mismatches);
-        hits.set(key, { source: result.sourceProbes, target: result.targetProbes });
-        heartbeatProgress({ phase: 'verify', partitionsDone: ++done, partitions: total });
-      }
-    } finally {
-      await Promise.all([sourceReader.close(), targetReader.close()]);
+  const progress = () => heartbeatProgress({ phase: 'verify', partitionsDone: done, partitions: total });
+  const beat = setInterval(progress, HEARTBEAT_MS);
+  try {
+    // Metadata of every topic once, not once per chunk that brings new topics.
+    await Promise.all([
+      onCluster('source', () => clients.source.cluster.addMultipleTargetTopics(present)),
+      onCluster('target', () => clients.target.cluster.addMultipleTargetTopics(present)),
+    ]);
+    for (const chunk of chunkByMemory(order, (s) => s.holdBytes)) {
+      await compareChunk(clients, chunk, () => {
+        done++;
+        progress();
+      });
     }
+  } finally {
+    clearInterval(beat);
+  }
+
+  const partitions: PartitionVerification[] = [];
+  const hits = new Map<string, { source: Map<number, ProbeHit>; target: Map<number, ProbeHit> }>();
+  for (const slot of slots) {
+    if (slot.missing) {
+      mismatches.push(`${slot.key}: partition does not exist on the target`);
+      continue;
+    }
+    const result = slot.result!;
+    if (!slot.includeTimestamp) slot.plan.notes.push('LogAppendTime topic: timestamps are stamped by each cluster and left out of the digest');
+    result.verification.notes.push(...slot.plan.notes);
+    partitions.push(result.verification);
+    mismatches.push(...result.verification.mismatches);
+    hits.set(slot.key, { source: result.sourceProbes, target: result.targetProbes });
   }
 
   const groupResults: GroupVerification[] = groups.map((group) => {
@@ -176,3 +230,49 @@ export async function verifyTopics(input: {
   };
 }
 
+
+/**
+ * Compares the partitions of one chunk concurrently, each side read by one reader for the whole chunk. The
+ * first failure stops the others; the readers are closed once every comparison has settled.
+ */
+async function compareChunk(clients: VerifyClients, chunk: ReadChunk<ComparedSlot>, onDone: () => void): Promise<void> {
+  const options = { partitionFetchBytes: PARTITION_FETCH_BYTES, maxBufferedBytes: chunk.holdBytes };
+  const source = new RangeReader(
+    clients.source.cluster,
+    chunk.items.map(({ plan }) => ({ topic: plan.topic, partition: plan.partition, from: plan.source.from, to: plan.source.end })),
+    { ...options, role: 'source', isolationLevel: READ_COMMITTED },
+  );
+  const target = new RangeReader(
+    clients.target.cluster,
+    chunk.items.map(({ plan }) => ({ topic: plan.topic, partition: plan.partition, from: plan.target.from, to: plan.target.end })),
+    { ...options, role: 'target', isolationLevel: READ_UNCOMMITTED },
+  );
+  let failure: { error: unknown } | undefined;
+  try {
+    await Promise.allSettled(
+      chunk.items.map(async (slot) => {
+        const { topic, partition } = slot.plan;
+        try {
+          slot.result = await comparePartition({
+            topic,
+            partition,
+            map: slot.plan.map,
+            includeTimestamp: slot.includeTimestamp,
+            source: { records: onClusterStream('source', source.records(topic, partition)), start: slot.plan.source.from, end: slot.plan.source.end, probes: slot.probes.source },
+            target: { records: onClusterStream('target', target.records(topic, partition)), start: slot.plan.target.from, end: slot.plan.target.end, probes: slot.probes.target },
+          });
+          onDone();
+        } catch (error) {
+          if (failure) return;
+          failure = { error };
+          const reason = new Error(`verification stopped: reading ${topic}:${partition} failed`);
+          source.abort(reason);
+          target.abort(reason);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
+  if (failure) throw failure.error;
+}
