@@ -36,6 +36,7 @@ export async function collectInventory(input: { spec: MigrationSpec }): Promise<
       collectTopics(spec.source, progress),
       collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress),
     ]);
+    const metadataMs = Date.now() - started;
     const targets = found.topics
       .filter((t) => !t.name.startsWith('__'))
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, earliestOffset: p.earliestOffset, latestOffset: p.latestOffset })));
@@ -47,13 +48,14 @@ export async function collectInventory(input: { spec: MigrationSpec }): Promise<
       deadlineMs,
       progress,
     });
+    const phases = { metadataMs, lastRecordsMs: Date.now() - started - metadataMs };
     const warnings = [...found.warnings];
     if (unfinished.length) {
       warnings.push(
         `${unfinished.length} partition(s) did not return their last record within ${Math.round(deadlineMs / 1000)}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
       );
     }
-    const inventory = assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
+    const inventory = assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, phases, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
     progress('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
     const files = writeReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
     return summarizeInventory(inventory, files);

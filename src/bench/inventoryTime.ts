@@ -5,18 +5,28 @@
  * runs when the source stays under SOURCE_PARTITION_CEILING partitions and the last run's topics were
  * deleted more than two minutes ago (deleted partitions keep their files open for 60 s).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { collectInventory } from '../activities/inventory';
 import { commitGroupOffsets } from '../cutover/commitGroupOffsets';
 import { mapLimit } from '../inventory/concurrency';
-import { benchSpec } from './settings';
+import { benchSpec, STACK_DIR } from './settings';
 import { createTopics, deleteGroups, deleteTopics, partitionCount, withAdminOf } from './topics';
 
 export const SOURCE_PARTITION_CEILING = 15_000;
 const COOL_DOWN_MS = 120_000;
+const SOURCE_DATA_DIR = join(STACK_DIR, 'source/data');
+const PENDING_DELETION_WAIT_MS = 5 * 60_000;
+
+/**
+ * Partition directories the local source broker still has to delete ("<topic>-<n>.<id>-delete"): their files
+ * count against its open-file limit until they are gone, and a broker restarted before then deletes them again.
+ */
+function pendingDeletions(): number {
+  return existsSync(SOURCE_DATA_DIR) ? readdirSync(SOURCE_DATA_DIR).filter((d) => d.endsWith('-delete')).length : 0;
+}
 const LAST_RUN_MARKER = join(tmpdir(), 'km-bench-inventory-deleted-at');
 
 export interface InventoryShape {
@@ -31,6 +41,8 @@ export interface InventoryResult {
   /** What the inventory saw on the whole cluster (the bench's topics plus everyone else's). */
   cluster: { topics: number; partitions: number; groups: number };
   warnings: number;
+  /** Metadata, offsets, configs and groups; then the last record of every partition (s). */
+  phases?: { metadataSeconds: number; lastRecordsSeconds: number };
 }
 
 export type InventoryOutcome = { ran: true; result: InventoryResult } | { ran: false; skipped: string };
@@ -40,6 +52,13 @@ export async function measureInventory(kafka: Kafka, id: string, shape: Inventor
   const planned = shape.topics * shape.partitionsPerTopic;
   if (before.partitions + planned >= SOURCE_PARTITION_CEILING) {
     return { ran: false, skipped: `the source already has ${before.partitions} partitions; ${planned} more would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)` };
+  }
+  for (const until = Date.now() + PENDING_DELETION_WAIT_MS; before.partitions + pendingDeletions() + planned >= SOURCE_PARTITION_CEILING; ) {
+    if (Date.now() > until) {
+      return { ran: false, skipped: `the source broker still deletes ${pendingDeletions()} partition directories; ${planned} more partitions would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)` };
+    }
+    say(`  waiting for the source broker to delete ${pendingDeletions()} partition directories first (open-file limit)`);
+    await new Promise((r) => setTimeout(r, 10_000));
   }
   const sinceLast = Date.now() - lastDeletion();
   if (sinceLast < COOL_DOWN_MS) {
@@ -77,6 +96,7 @@ export async function measureInventory(kafka: Kafka, id: string, shape: Inventor
         seconds: Math.round(seconds * 10) / 10,
         cluster: { topics: summary.totals.topics, partitions: summary.totals.partitions, groups: summary.totals.groups },
         warnings: summary.warnings.length,
+        ...(summary.phases ? { phases: { metadataSeconds: summary.phases.metadataMs / 1000, lastRecordsSeconds: summary.phases.lastRecordsMs / 1000 } } : {}),
       },
     };
   } finally {

@@ -86,7 +86,8 @@ export function renderMarkdown(r: BenchResults): string {
   } else lines.push(`Cutover write pause: not measured (${r.cutover.skipped}).`);
   if ('result' in r.inventory && r.inventory.ran) {
     const i = r.inventory.result;
-    lines.push(`Inventory: ${i.seconds} s for the whole source (${fmt(i.cluster.topics)} topics / ${fmt(i.cluster.partitions)} partitions / ${fmt(i.cluster.groups)} groups).`);
+    const phases = i.phases ? ` (metadata, offsets, configs and groups ${i.phases.metadataSeconds} s; last record of every partition ${i.phases.lastRecordsSeconds} s)` : '';
+    lines.push(`Inventory: ${i.seconds} s for the whole source (${fmt(i.cluster.topics)} topics / ${fmt(i.cluster.partitions)} partitions / ${fmt(i.cluster.groups)} groups)${phases}.`);
   } else lines.push(`Inventory: not measured (${'skipped' in r.inventory ? r.inventory.skipped : ''}).`);
   lines.push('', '| Target | Measured | |', '|---|---:|---|');
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.pass ? 'PASS' : 'MISS'} |`);

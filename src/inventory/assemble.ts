@@ -11,6 +11,7 @@ import type {
   GroupMemberInventory,
   GroupOffsetInventory,
   Inventory,
+  InventoryPhases,
   InventoryCluster,
   PartitionInventory,
   SystemInventory,
@@ -55,6 +56,7 @@ export interface AssembleInput {
   spec: Pick<MigrationSpec, 'name' | 'businessSystems' | 'thresholds'>;
   now: number;
   durationMs: number;
+  phases?: InventoryPhases;
   cluster: InventoryCluster;
   topics: RawTopic[];
   /** Samples by `topic:partition`. */
@@ -110,6 +112,7 @@ export function assembleInventory(input: AssembleInput): Inventory {
     migration: spec.name,
     collectedAt: new Date(now).toISOString(),
     durationMs: input.durationMs,
+    ...(input.phases ? { phases: input.phases } : {}),
     cluster: input.cluster,
     inactiveDays: spec.thresholds.inactiveDays,
     topics,

@@ -8,6 +8,7 @@ export function summarizeInventory(inv: Inventory, reportFiles: InventorySummary
     migration: inv.migration,
     collectedAt: inv.collectedAt,
     durationMs: inv.durationMs,
+    ...(inv.phases ? { phases: inv.phases } : {}),
     clusterId: inv.cluster.clusterId,
     totals: {
       topics: external.length,

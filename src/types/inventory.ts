@@ -121,10 +121,17 @@ export interface InventoryCluster {
   brokers: { nodeId: number; host: string; port: number }[];
 }
 
+/** Where the inventory's time went: cluster metadata, offsets, configs and groups (together), then the last records. */
+export interface InventoryPhases {
+  metadataMs: number;
+  lastRecordsMs: number;
+}
+
 export interface Inventory {
   migration: string;
   collectedAt: string;
   durationMs: number;
+  phases?: InventoryPhases;
   cluster: InventoryCluster;
   inactiveDays: number;
   topics: TopicInventory[];
@@ -175,6 +182,7 @@ export interface InventorySummary {
   migration: string;
   collectedAt: string;
   durationMs: number;
+  phases?: InventoryPhases;
   clusterId: string;
   totals: InventoryTotals;
   topics: TopicSummary[];
