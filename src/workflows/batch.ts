@@ -469,7 +469,6 @@ function pick(offsets: Record<string, number>, group: PartitionRef[]): Record<st
   return out;
 }
 
-/** The partitions to copy, from the topic creation report (which follows partitions added on the source). */
 /**
  * Partitions per drain activity. A drain copies only the short tail left when producers stopped, and every
  * activity pays its own set-up (connections, offset-store read, producer id) inside the write pause: a few large
@@ -480,6 +479,7 @@ function drainGroupSize(partitions: number, perActivity: number): number {
   return Math.max(perActivity, Math.ceil(partitions / DRAIN_ACTIVITIES));
 }
 
+/** The partitions to copy, from the topic creation report (which follows partitions added on the source). */
 function partitionsOf(report: TopicCreationReport): PartitionRef[] {
   return report.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.topic, partition })));
 }
