@@ -86,7 +86,7 @@ afterAll(async () => {
   await Promise.all([sourceAdmin.disconnect(), targetAdmin.disconnect()]);
 });
 
-test('20 groups over 40 partitions: exact offsets in sorted order, well within the write pause, and a retry changes nothing', async () => {
+test('20 groups over 40 partitions: exact offsets in sorted order, and a retry changes nothing', async () => {
   const groups = Array.from({ length: 20 }, (_, g) => `co-${suffix}-g${String(g).padStart(2, '0')}`);
   /** Group g reads topics g % 10 and (g + 3) % 10, at offsets spread over 0..20 (20 = the end). */
   const sourceCommits = new Map<string, Map<string, number>>();
@@ -131,8 +131,8 @@ test('20 groups over 40 partitions: exact offsets in sorted order, well within t
   const started = Date.now();
   const report = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [...groups].reverse(), topics: [...topics].reverse() });
   const elapsed = Date.now() - started;
-  // Sequentially (a connection per commit) this shape took about 5 s; concurrently about 0.2-0.4 s.
-  expect(elapsed).toBeLessThan(1500);
+  // Speed is the benchmark's business (npm run bench: the cutover write pause); printed here for reference.
+  console.log(`translateAndCommitOffsets: ${groups.length} groups over ${TOPICS} topics x ${PARTITIONS} partitions in ${elapsed} ms`);
 
   expect(report.topics).toEqual(topics);
   expect(report.groups.map((g) => g.group)).toEqual(groups);
