@@ -13,11 +13,9 @@ import type { MigrationSpec } from '../src/config/spec';
 import type { BatchStatus, Decision, MigrationStatus } from '../src/types';
 import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
 import { batchStatusQuery, OPERATOR_ACTIONS, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
-import { migrationWorkflow } from '../src/workflows/migration';
-import { fakeActivities, resetScenario } from './helpers/fakeActivities';
+import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn } from './helpers/fakeActivities';
 import { expectNoRunningWorkflow } from './helpers/noDamage';
 import { cli } from './helpers/operator';
-import { stackSpec, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
@@ -44,20 +42,8 @@ beforeEach(() => resetScenario());
 const ALL_ACTIONS = OPERATOR_ACTIONS.join(', ');
 const PLAN_WAIT = 'approve the plan of 2 batches (see the plan report), optionally with an edited plan';
 
-function specFor(label: string): MigrationSpec {
-  return stackSpec({
-    name: `${label}-${uniqueSuffix()}`,
-    businessSystems: [
-      { name: 'ads', priority: 'non-core', topics: { prefix: ['ads.'] } },
-      { name: 'shop', priority: 'core', topics: { prefix: ['shop.'] } },
-    ],
-    copy: { roundSeconds: 1, heartbeatTimeoutSeconds: 10 },
-  } as never);
-}
-
-async function start(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
-  return t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-}
+const specFor = fakeWorldSpec;
+const start = (spec: MigrationSpec) => startMigrationOn(t, spec);
 
 /** Sends the checked update; resolves to the workflow's refusal message (fails the test if accepted). */
 async function refused(h: WorkflowHandle, action: unknown): Promise<string> {

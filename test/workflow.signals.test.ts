@@ -6,11 +6,10 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { MigrationSpec } from '../src/config/spec';
 import type { BatchStatus, MigrationStatus } from '../src/types';
-import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
+import { batchWorkflowId } from '../src/workflows/ids';
 import { actionSignals, batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
-import { migrationWorkflow, type MigrationResult } from '../src/workflows/migration';
-import { fakeActivities, resetScenario, scenario } from './helpers/fakeActivities';
-import { stackSpec, uniqueSuffix } from './helpers/stack';
+import type { MigrationResult } from '../src/workflows/migration';
+import { fakeActivities, fakeWorldSpec, resetScenario, scenario, startMigrationOn } from './helpers/fakeActivities';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
@@ -23,21 +22,8 @@ afterAll(async () => {
 });
 beforeEach(() => resetScenario());
 
-function specFor(label: string, overrides: Record<string, unknown> = {}): MigrationSpec {
-  return stackSpec({
-    name: `${label}-${uniqueSuffix()}`,
-    businessSystems: [
-      { name: 'ads', priority: 'non-core', topics: { prefix: ['ads.'] } },
-      { name: 'shop', priority: 'core', topics: { prefix: ['shop.'] } },
-    ],
-    copy: { roundSeconds: 1, heartbeatTimeoutSeconds: 10 },
-    ...overrides,
-  } as never);
-}
-
-async function start(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
-  return t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-}
+const specFor = fakeWorldSpec;
+const start = (spec: MigrationSpec) => startMigrationOn(t, spec);
 
 async function act(h: WorkflowHandle, action: OperatorAction): Promise<string> {
   try {

@@ -4,7 +4,13 @@
  * source that keeps moving...) can be driven exactly. The real activities are proven in their own suites and
  * in the end-to-end migration test.
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import type * as real from '../../src/activities';
+import type { MigrationSpec } from '../../src/config/spec';
+import { migrationWorkflowId } from '../../src/workflows/ids';
+import { migrationWorkflow } from '../../src/workflows/migration';
+import { stackSpec, uniqueSuffix } from './stack';
+import type { TestTemporal } from './temporal';
 import type { CheckResult, InventorySummary, PartitionProgress, QuietCheckResult, TopicCreationReport, VerificationSummary } from '../../src/types';
 
 export interface Scenario {
@@ -173,3 +179,21 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
 };
 
 export const fakeActivities = fakes as unknown as Acts;
+
+/** A spec for the scripted world: its topics (ads.*, shop.*) in two business systems, one-second rounds. */
+export function fakeWorldSpec(label: string, overrides: Record<string, unknown> = {}): MigrationSpec {
+  return stackSpec({
+    name: `${label}-${uniqueSuffix()}`,
+    businessSystems: [
+      { name: 'ads', priority: 'non-core', topics: { prefix: ['ads.'] } },
+      { name: 'shop', priority: 'core', topics: { prefix: ['shop.'] } },
+    ],
+    copy: { roundSeconds: 1, heartbeatTimeoutSeconds: 10 },
+    ...overrides,
+  } as never);
+}
+
+/** Starts the migration workflow of `spec` on the test worker's task queue. */
+export function startMigrationOn(t: TestTemporal, spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
+  return t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+}
