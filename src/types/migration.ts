@@ -58,4 +58,10 @@ export interface BatchSummary {
   recordsCopied?: number;
   bytesCopied?: number;
   report?: string;
+  /** The batch's own decisions (cutover, producers/consumers stopped, ...), for the migration report. */
+  decisions?: Decision[];
+  /** Paths of the batch's offset translation and verification reports (Markdown). */
+  reports?: Record<string, string>;
+  /** The verification verdict, once the batch verified. */
+  verification?: { ok: boolean; mismatchCount: number };
 }

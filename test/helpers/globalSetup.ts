@@ -7,7 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
-export const BUNDLE_PATH = resolve(__dirname, '../../.stack/cache/workflow-bundle.js');
+/** KM_BUNDLE_PATH lets parallel jest runs (one per developer) keep bundles of their own. */
+export const BUNDLE_PATH = process.env.KM_BUNDLE_PATH ? resolve(process.env.KM_BUNDLE_PATH) : resolve(__dirname, '../../.stack/cache/workflow-bundle.js');
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.KM_SKIP_STACK !== '1') {
