@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { effectiveProfile } from '../config/profiles';
 import { NON_RETRYABLE_TYPES, toKafkaFailure } from '../kafka/errors';
 import type { ClusterConnectivity, ConnectivityReport } from '../types';
+import { sameClusterFault } from '../kafka/sameCluster';
 
 /** Connects to one cluster over its configured protocol (SASL included) and describes it. */
 export async function probeCluster(conn: ClusterConnection, role: ClusterRole): Promise<ClusterConnectivity> {
@@ -54,5 +55,8 @@ export async function checkConnectivity(input: { source: MigrationSpec['source']
   const fault = protocolFault(input);
   if (fault) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${fault}`, NON_RETRYABLE_TYPES.config);
   const [source, target] = await Promise.all([probeCluster(input.source, 'source'), probeCluster(input.target, 'target')]);
+  // Both answered: now refuse a target that is the source (retrying cannot fix a spec).
+  const same = sameClusterFault(source, target);
+  if (same) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${same}`, NON_RETRYABLE_TYPES.config);
   return { checkedAt: new Date().toISOString(), source, target };
 }

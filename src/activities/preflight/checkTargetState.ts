@@ -1,11 +1,12 @@
 /**
- * Target state: in-scope topics that already exist on the target (judged by existingTopicPolicy), topic
- * configs the target profile rejects (they will be dropped), and the target's partition and replication
- * limits.
+ * Target state: a target that is the source itself (same cluster id or shared broker addresses), in-scope
+ * topics that already exist on the target (judged by existingTopicPolicy), topic configs the target profile
+ * rejects (they will be dropped), and the target's partition and replication limits.
  */
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { effectiveProfile } from '../../config/profiles';
 import type { CheckResult, Verdict } from '../../types/preflight';
+import { sameClusterFault, type ClusterIdentity } from '../../kafka/sameCluster';
 import { inScopeTopics, onCluster, result, worstVerdict, type CheckInput } from './common';
 
 const ID = 'target-state';
@@ -23,6 +24,12 @@ async function topicOverrides(admin: Admin, topics: string[]): Promise<Map<strin
   return out;
 }
 
+/** The cluster id and advertised brokers of the cluster an admin client talks to. */
+async function identityOf(admin: Admin, bootstrapServers: string[]): Promise<ClusterIdentity> {
+  const cluster = await admin.describeCluster();
+  return { clusterId: cluster.clusterId, bootstrapServers, brokers: cluster.brokers.map((b) => ({ host: b.host, port: b.port })) };
+}
+
 /** Activity: what on the target would collide with the migration, and what it will not accept. */
 export async function checkTargetState(input: CheckInput): Promise<CheckResult> {
   const { spec } = input;
@@ -33,6 +40,7 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
     const topics = await inScopeTopics(spec, admin);
     const meta = topics.length ? (await admin.fetchTopicMetadata({ topics })).topics : [];
     return {
+      identity: await identityOf(admin, spec.source.bootstrapServers),
       topics,
       partitions: new Map(meta.map((t) => [t.name, t.partitions.length])),
       replication: new Map(meta.map((t) => [t.name, t.partitions[0]?.replicas.length ?? 0])),
@@ -41,7 +49,8 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
   });
 
   const target = await onCluster(spec, 'target', 'checkTargetState', async (admin) => {
-    const brokers = (await admin.describeCluster()).brokers.length;
+    const identity = await identityOf(admin, spec.target.bootstrapServers);
+    const brokers = identity.brokers.length;
     const names = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
     const meta = names.length ? (await admin.fetchTopicMetadata({ topics: names })).topics : [];
     const inScope = new Set(source.topics);
@@ -51,8 +60,16 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
       const records = offsets.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0);
       existing.push({ topic: t.name, partitions: t.partitions.length, sourcePartitions: source.partitions.get(t.name) ?? 0, records });
     }
-    return { brokers, totalPartitions: meta.reduce((n, t) => n + t.partitions.length, 0), existing: existing.sort((a, b) => a.topic.localeCompare(b.topic)) };
+    return { identity, brokers, totalPartitions: meta.reduce((n, t) => n + t.partitions.length, 0), existing: existing.sort((a, b) => a.topic.localeCompare(b.topic)) };
   });
+
+  // The source itself as the target: its topics would look "already there" (and be adopted), not copied.
+  // Every other finding below would only echo that, so this one stands alone.
+  const sameCluster = sameClusterFault(source.identity, target.identity);
+  if (sameCluster) {
+    const evidence = { clusterIds: { source: source.identity.clusterId, target: target.identity.clusterId }, source: source.identity, target: target.identity };
+    return result(ID, TITLE, 'fail', sameCluster, evidence, 'set target.bootstrapServers to the brokers of the cluster to migrate to');
+  }
 
   const problems: { verdict: Verdict; text: string; fix: string }[] = [];
 
@@ -115,6 +132,7 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
 
   const verdict = worstVerdict(problems.map((p) => p.verdict));
   const evidence = {
+    clusterIds: { source: source.identity.clusterId, target: target.identity.clusterId },
     existingTopicPolicy: policy,
     existingTopics: target.existing,
     rejectedConfigs: rejected,
