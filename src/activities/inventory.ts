@@ -14,7 +14,7 @@ import { summarizeInventory } from '../inventory/summary';
 import { collectTopics } from '../inventory/topics';
 import { renderInventoryMarkdown } from '../reports/inventoryReport';
 import { writeReport } from '../reports/writeReport';
-import type { InventorySummary } from '../types/inventory';
+import type { Inventory, InventorySummary } from '../types/inventory';
 
 /** Records read at the end of each partition: the last one's timestamp, all of them for the size estimate. */
 const SAMPLE_RECORDS_PER_PARTITION = 5;
@@ -26,8 +26,17 @@ export function inventoryGroupPrefix(spec: Pick<MigrationSpec, 'source'>): strin
   return `${spec.source.clientId}-inventory-`;
 }
 
+/** Activity: the inventory, written to the migration's reports folder, summarised for the plan. */
 export async function collectInventory(input: { spec: MigrationSpec }): Promise<InventorySummary> {
   const { spec } = input;
+  const inventory = await takeInventory(spec);
+  activityProgress()('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
+  const files = writeReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
+  return summarizeInventory(inventory, files);
+}
+
+/** Reads the full inventory of the source, writing nothing (`kafka-migrate inventory` decides where it goes). */
+export async function takeInventory(spec: MigrationSpec): Promise<Inventory> {
   const progress = activityProgress();
   const started = Date.now();
   try {
@@ -55,10 +64,7 @@ export async function collectInventory(input: { spec: MigrationSpec }): Promise<
         `${unfinished.length} partition(s) did not return their last record within ${Math.round(deadlineMs / 1000)}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
       );
     }
-    const inventory = assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, phases, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
-    progress('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
-    const files = writeReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
-    return summarizeInventory(inventory, files);
+    return assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, phases, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
   } catch (e) {
     throw toKafkaFailure(e, spec.source, 'source', 'collectInventory');
   }

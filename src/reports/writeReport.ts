@@ -1,5 +1,6 @@
 /**
- * Writes one report as a JSON file and a Markdown file side by side under `<spec.reports.dir>/<spec.name>/`.
+ * Writes one report as a JSON file and a Markdown file side by side under `<spec.reports.dir>/<spec.name>/`
+ * (or, for the read-only commands, a folder the operator names).
  * Shared by every report writer (inventory, preflight, batches, final): one place decides where reports live.
  * Files are written to a temporary name and renamed, so a reader never sees a half-written report.
  */
@@ -20,22 +21,32 @@ export function migrationReportDir(spec: Pick<MigrationSpec, 'name' | 'reports'>
 
 const SAFE_STEM = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Writes `<dir>/<fileStem>.json` and `<dir>/<fileStem>.md`; returns both absolute paths. */
+/** True for a name writeReport accepts (src/workflows/ids.ts batchFileStem always produces one). */
+export function isSafeFileStem(stem: string): boolean {
+  return SAFE_STEM.test(stem) && stem.length <= 200;
+}
+
+/** Writes `<reports.dir>/<name>/<fileStem>.json` and `.md`; returns both absolute paths. */
 export function writeReport(input: {
   spec: Pick<MigrationSpec, 'name' | 'reports'>;
   fileStem: string;
   json: unknown;
   markdown: string;
 }): WrittenReport {
-  if (!SAFE_STEM.test(input.fileStem)) {
-    throw new Error(`report file stem "${input.fileStem}" must be letters, digits, dots, dashes or underscores (no path separators)`);
+  return writeReportIn(migrationReportDir(input.spec), input.fileStem, input.json, input.markdown);
+}
+
+/** Writes `<dir>/<fileStem>.json` and `<dir>/<fileStem>.md` into any folder (the read-only commands' --out). */
+export function writeReportIn(dir: string, fileStem: string, json: unknown, markdown: string): WrittenReport {
+  if (!isSafeFileStem(fileStem)) {
+    throw new Error(`report file stem "${fileStem}" must be letters, digits, dots, dashes or underscores (no path separators)`);
   }
-  const dir = migrationReportDir(input.spec);
-  mkdirSync(dir, { recursive: true });
-  const jsonPath = join(dir, `${input.fileStem}.json`);
-  const markdownPath = join(dir, `${input.fileStem}.md`);
-  writeAtomically(jsonPath, `${JSON.stringify(input.json, null, 2)}\n`);
-  writeAtomically(markdownPath, input.markdown.endsWith('\n') ? input.markdown : `${input.markdown}\n`);
+  const abs = resolve(dir);
+  mkdirSync(abs, { recursive: true });
+  const jsonPath = join(abs, `${fileStem}.json`);
+  const markdownPath = join(abs, `${fileStem}.md`);
+  writeAtomically(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeAtomically(markdownPath, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
   return { jsonPath, markdownPath };
 }
 
