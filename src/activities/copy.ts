@@ -9,11 +9,15 @@ import { toKafkaFailure } from '../kafka/errors';
 import { copyPartitionsUntil } from '../copy/copyPartitions';
 import { NonRetryableCopyError } from '../copy/copyErrors';
 import { createTopicsOnTarget, syncPartitionCountsOnTarget } from '../copy/targetTopics';
+import { missingTopicsFailure, type TopicCheck } from '../copy/sourceTopicMissing';
+import { SOURCE_TOPIC_MISSING, TARGET_TOPIC_MISSING } from '../types/failureTypes';
 import { sharedThrottle } from '../copy/throttle';
 import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCreationReport } from '../types/copy';
 
 function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
-  if (e instanceof NonRetryableCopyError) return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, e.type);
+  if (e instanceof NonRetryableCopyError) {
+    return ApplicationFailure.create({ nonRetryable: true, type: e.type, message: `${action}: ${e.message}`, details: e.topics ? [{ topics: e.topics }] : undefined });
+  }
   if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
   // Connection faults are tagged with their cluster by openClusterClients; others name it (or its broker
   // address, e.g. kafkajs' "connect ECONNREFUSED host:port" mid-copy) in the message.
@@ -24,12 +28,17 @@ function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
   return toKafkaFailure(e, role === 'target' ? spec.target : spec.source, role, action);
 }
 
-/** Creates the batch's topics on the target (see TopicCreationReport); safe to retry. */
+/**
+ * Creates the batch's topics on the target (see TopicCreationReport); safe to retry. Also the workflow's
+ * refresh before each round: without changes it only reads (metadata, configs, the offset store), and each
+ * topic's `partitions` is its current count, partitions the source gained included.
+ */
 export async function createTargetTopics(input: { spec: MigrationSpec; topics: string[] }): Promise<TopicCreationReport> {
   try {
     return await createTopicsOnTarget(input.spec, input.spec.name, input.topics);
   } catch (e) {
-    throw toFailure(e, input.spec, 'createTargetTopics');
+    // A topic deleted on the source between two of its requests fails one of them: say so.
+    throw (await explainMissing(e, { topics: input.topics, source: input.spec.source, action: 'createTargetTopics' })) ?? toFailure(e, input.spec, 'createTargetTopics');
   }
 }
 
@@ -38,8 +47,15 @@ export async function syncPartitionCounts(input: { spec: MigrationSpec; topics: 
   try {
     return await syncPartitionCountsOnTarget(input.spec, input.topics);
   } catch (e) {
-    throw toFailure(e, input.spec, 'syncPartitionCounts');
+    throw (await explainMissing(e, { topics: input.topics, source: input.spec.source, target: input.spec.target, action: 'syncPartitionCounts' })) ?? toFailure(e, input.spec, 'syncPartitionCounts');
   }
+}
+
+/** SourceTopicMissing / TargetTopicMissing when topics of the batch are gone and that explains e, else undefined. */
+async function explainMissing(e: unknown, check: TopicCheck): Promise<ApplicationFailure | undefined> {
+  if (e instanceof ApplicationFailure && (e.type === SOURCE_TOPIC_MISSING || e.type === TARGET_TOPIC_MISSING)) return e;
+  if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return undefined;
+  return missingTopicsFailure(check);
 }
 
 /**
@@ -55,8 +71,9 @@ export async function copyRound(input: CopyRoundInput): Promise<PartitionProgres
   const ticker = setInterval(heartbeat, 1000); // cancellation (an operator action) arrives with a heartbeat reply: do not make it wait
   try {
     heartbeat();
-    // A drain follows a partition refresh that already added them (the write pause is short of a round trip).
-    if (input.mode === 'follow') await syncPartitionCountsOnTarget(spec, topics);
+    // Partitions the source gained (the round may name some the target does not have yet) are added first;
+    // a topic gone on either side fails here at once. Without a change this is one metadata read per cluster.
+    await syncPartitionCountsOnTarget(spec, topics, 'copyRound');
     const progress = await copyPartitionsUntil({
       source: spec.source,
       target: spec.target,
@@ -77,7 +94,9 @@ export async function copyRound(input: CopyRoundInput): Promise<PartitionProgres
     return progress;
   } catch (e) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
-    throw toFailure(e, spec, 'copyRound');
+    // A topic deleted while the round ran surfaces as a fetch/produce error (UNKNOWN_TOPIC_OR_PARTITION).
+    const missing = await explainMissing(e, { topics, source: spec.source, target: spec.target, action: 'copyRound', targetHint: 'recreate it or exclude the topic' });
+    throw missing ?? toFailure(e, spec, 'copyRound');
   } finally {
     clearInterval(ticker);
   }

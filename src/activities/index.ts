@@ -1,6 +1,7 @@
 /** Every activity the worker registers. Names are what the Temporal UI shows: keep them readable. */
 import * as copy from './copy';
 import * as cutover from './cutover';
+import * as newTopics from './newTopics';
 import { keepAlive } from './keepAlive';
 import * as reports from './reports';
 import * as rollback from './rollback';
@@ -23,3 +24,4 @@ export const translateAndCommitOffsets = keepAlive(cutover.translateAndCommitOff
 export const translateOffsetsAndReport = keepAlive(cutover.translateOffsetsAndReport);
 export const deleteTargetTopics = keepAlive(rollback.deleteTargetTopics);
 export const writeReportFiles = keepAlive(reports.writeReportFiles);
+export const findNewTopics = keepAlive(newTopics.findNewTopics);

@@ -2,6 +2,8 @@
  * Failures of the copy engine that retrying cannot fix (the activity wrapper turns them into
  * non-retryable ApplicationFailures). Everything else thrown by the engine is retryable.
  */
+import { COPY_FAILURE_TYPES } from '../types/failureTypes';
+
 export type CopyFailureType =
   /** Records on the target that the migration did not write: someone else writes to the target topic. */
   | 'TargetWrittenByOthers'
@@ -20,10 +22,18 @@ export type CopyFailureType =
   /** A source batch cannot be decoded (old message format, unknown codec, corrupt compressed data). */
   | 'SourceBatchUnreadable';
 
+// The workflows' list (COPY_FAILURE_TYPES) and this union must hold the same names: checked at compile time.
+type Unlisted = Exclude<CopyFailureType, (typeof COPY_FAILURE_TYPES)[number]>;
+type Unknown = Exclude<(typeof COPY_FAILURE_TYPES)[number], CopyFailureType>;
+const sameTypes: [Unlisted, Unknown] extends [never, never] ? true : never = true;
+void sameTypes;
+
 export class NonRetryableCopyError extends Error {
   constructor(
     readonly type: CopyFailureType,
     message: string,
+    /** The topics concerned, for the failure's details (`{ topics }`): what an operator may exclude. */
+    readonly topics?: string[],
   ) {
     super(message);
     this.name = 'NonRetryableCopyError';

@@ -98,7 +98,7 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
   const targetTopics = new Set(await target.admin.listTopics());
   const missing = topics.filter((t) => !targetTopics.has(t));
   if (missing.length) {
-    throw new NonRetryableCopyError('TargetTopicMissing', `target topic(s) ${missing.join(', ')} do not exist: run createTargetTopics before copying`);
+    throw new NonRetryableCopyError('TargetTopicMissing', `target topic(s) ${missing.join(', ')} do not exist: run createTargetTopics before copying`, missing);
   }
   await ensureOffsetStoreTopic(target.admin, options.storeReplicationFactor);
   const [sourceOffsets, targetOffsets, snapshot, maxMessageBytes] = await Promise.all([
@@ -113,9 +113,10 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
     const key = partitionKey(ref.topic, ref.partition);
     const s = sourceOffsets.get(key);
     const t = targetOffsets.get(key);
-    if (!s) throw new NonRetryableCopyError('TargetTopicMissing', `source partition ${key} does not exist`);
+    // The caller (copyRound) tells a deleted source topic from a missing partition by metadata.
+    if (!s) throw new NonRetryableCopyError('TargetTopicMissing', `source partition ${key} does not exist`, [ref.topic]);
     if (!t) {
-      throw new NonRetryableCopyError('TargetTopicMissing', `target partition ${key} does not exist: the target topic has fewer partitions than the source (run syncPartitionCounts)`);
+      throw new NonRetryableCopyError('TargetTopicMissing', `target partition ${key} does not exist: the target topic has fewer partitions than the source (run syncPartitionCounts)`, [ref.topic]);
     }
     const stored = snapshot.get(ref.topic, ref.partition);
     const map: CheckpointedMap = {

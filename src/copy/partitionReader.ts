@@ -9,12 +9,14 @@ import { decodeRecordSet, type DecodedBatch } from './recordBatchCodec';
 import { sendFetch, READ_COMMITTED, type FetchPartitionResponse } from './fetchProtocol';
 import { errorFromCode, type InternalCluster } from './kafkaInternals';
 import { NonRetryableCopyError } from './copyErrors';
+import { isUnknownTopic } from '../inventory/concurrency';
 import type { KafkaRecord } from './kafkaRecord';
 import type { TokenBucket } from './throttle';
 import { BYTES_HELD_PER_RECORD_BYTE, recordCost, type MemoryBudget } from './memoryBudget';
 import { partitionKey, type TopicPartitionRef } from '../types/copy';
 
 const OFFSET_OUT_OF_RANGE = 1;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const MAX_PARTITION_FETCH_BYTES = 64 * 1024 * 1024;
 const MAX_CONSECUTIVE_FAILURES = 10;
 
@@ -274,6 +276,9 @@ export class PartitionReader {
         failures = 0;
       } catch (e) {
         if (this.closed) return;
+        // A topic gone from the metadata never comes back by retrying (kafkajs' metadata refresh would retry for
+        // seconds each time): the caller tells a deletion from a leader move.
+        if (isUnknownTopic(e)) throw e;
         const err = e as { retriable?: boolean; name?: string };
         const transient = err.retriable === true || /Connection|Timeout|NotLeader|Metadata|BrokerNotFound/i.test(err.name ?? '');
         if (!transient || ++failures > MAX_CONSECUTIVE_FAILURES) throw e;
@@ -345,6 +350,8 @@ export class PartitionReader {
     if (p.errorCode === OFFSET_OUT_OF_RANGE) throw new PositionOutOfRangeError(topic, partition, s.ref.position, this.options.cluster);
     if (p.errorCode !== 0) {
       const err = errorFromCode(p.errorCode, `fetch from ${this.options.cluster} partition ${topic}:${partition}`);
+      // Deleted topic or moved partition: fail now, the caller looks at the metadata (src/copy/sourceTopicMissing.ts).
+      if (p.errorCode === UNKNOWN_TOPIC_OR_PARTITION) throw err;
       if (err.retriable) return true;
       throw err;
     }

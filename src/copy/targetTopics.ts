@@ -5,13 +5,15 @@
  * store *before* it happens, so an activity retry recognises the migration's own topics.
  */
 import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
-import type { MigrationSpec } from '../config/spec';
+import type { ClusterConnection, MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
 import { createKafka } from '../kafka/clients';
 import type { PartitionCountChange, TopicCreationReport, TopicCreationResult } from '../types/copy';
 import { NonRetryableCopyError } from './copyErrors';
 import { ensureOffsetStoreTopic, OFFSET_STORE_TOPIC, ownershipRecord, readOffsetStore, targetIdOf, type TopicOwnership } from './offsetMapStore';
 import { createInternalCluster } from './kafkaInternals';
+import { growTargetPartitions } from './growPartitions';
+import { partitionCounts, topicsMissingFailure } from './sourceTopicMissing';
 
 /** ConfigSource of a config set on the topic itself (DescribeConfigs). */
 const TOPIC_CONFIG_SOURCE = 1;
@@ -24,14 +26,15 @@ interface SourceTopic {
   timestampType: 'CreateTime' | 'LogAppendTime';
 }
 
-async function describeSourceTopics(admin: Admin, topics: string[]): Promise<Map<string, SourceTopic>> {
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+/** The source topics (all present: the caller checked) with their partition counts and topic-level configs. */
+async function describeSourceTopics(admin: Admin, counts: Map<string, number>): Promise<Map<string, SourceTopic>> {
+  const out = new Map<string, SourceTopic>();
+  for (const [name, partitions] of counts) out.set(name, { name, partitions, configs: {}, timestampType: 'CreateTime' });
+  if (counts.size === 0) return out;
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    resources: [...counts.keys()].map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
   });
-  const out = new Map<string, SourceTopic>();
-  for (const m of metadata) out.set(m.name, { name: m.name, partitions: m.partitions.length, configs: {}, timestampType: 'CreateTime' });
   for (const r of described.resources) {
     const t = out.get(r.resourceName);
     if (!t) continue;
@@ -56,12 +59,14 @@ async function refuseUnlessAdoptable(spec: MigrationSpec, admin: Admin, name: st
     throw new NonRetryableCopyError(
       'TargetTopicExists',
       `target topic ${name} already exists (${partitions} partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
+      [name],
     );
   }
   if (partitions !== sourcePartitions) {
     throw new NonRetryableCopyError(
       'TargetTopicExists',
       `target topic ${name} already exists with ${partitions} partitions, the source has ${sourcePartitions}: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
+      [name],
     );
   }
   const { empty, records } = await isEmpty(admin, name);
@@ -69,6 +74,7 @@ async function refuseUnlessAdoptable(spec: MigrationSpec, admin: Admin, name: st
     throw new NonRetryableCopyError(
       'TargetTopicExists',
       `target topic ${name} already exists and holds ${records} records: adopt-if-empty only adopts empty topics; delete it on the target (or delete its records) first`,
+      [name],
     );
   }
 }
@@ -95,15 +101,15 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
     await Promise.all([sourceAdmin.connect(), targetAdmin.connect(), targetCluster.connect()]);
     const profile = effectiveProfile(spec.target);
     const unsupported = new Set(profile.unsupportedTopicConfigs);
-    const sourceTopics = await describeSourceTopics(sourceAdmin, topics);
-    const missingOnSource = topics.filter((t) => !sourceTopics.has(t));
-    if (missingOnSource.length) throw new NonRetryableCopyError('TargetTopicMissing', `source topic(s) ${missingOnSource.join(', ')} do not exist`);
+    const sourceCounts = await partitionCounts(sourceAdmin, topics);
+    const missingOnSource = topics.filter((t) => !sourceCounts.has(t));
+    if (missingOnSource.length) throw topicsMissingFailure('source', missingOnSource, 'createTargetTopics');
+    const sourceTopics = await describeSourceTopics(sourceAdmin, sourceCounts);
     await ensureOffsetStoreTopic(targetAdmin, spec.target.replicationFactor);
     const snapshot = await readOffsetStore(targetCluster, targetAdmin, migration, targetIdOf(spec.target));
-    const existing = new Set(await targetAdmin.listTopics());
-    const existingMeta = new Map(
-      existing.size ? (await targetAdmin.fetchTopicMetadata({ topics: topics.filter((t) => existing.has(t)) })).topics.map((t) => [t.name, t.partitions.length]) : [],
-    );
+    // One metadata request tells which topics exist on the target and their counts (a round's refresh is cheap).
+    const existingMeta = await partitionCounts(targetAdmin, topics);
+    const existing = new Set(existingMeta.keys());
     // Refuse before writing anything: a batch with one conflicting topic must not leave others created.
     for (const name of topics) {
       if (existing.has(name) && !snapshot.owner(name)) {
@@ -150,7 +156,7 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         } catch (e) {
           const msg = (e as Error).message;
           if (!/already exists/i.test(msg)) {
-            throw new NonRetryableCopyError('TargetTopicMissing', `creating target topic ${name} failed: ${msg}${(e as { errors?: unknown[] }).errors ? ` ${JSON.stringify((e as { errors?: unknown[] }).errors)}` : ''}`);
+            throw new NonRetryableCopyError('TargetTopicMissing', `creating target topic ${name} failed: ${msg}${(e as { errors?: unknown[] }).errors ? ` ${JSON.stringify((e as { errors?: unknown[] }).errors)}` : ''}`, [name]);
           }
         }
         action = 'created';
@@ -167,11 +173,13 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         warnings,
       });
     }
-    const changes = await syncCounts(sourceAdmin, targetAdmin, topics);
-    for (const c of changes) {
-      const r = results.find((x) => x.topic === c.topic)!;
-      r.partitionsAdded = c.targetPartitions - c.targetPartitionsBefore;
-      r.partitions = c.targetPartitions;
+    // Partitions the source gained since the topic was created (or adopted) are added now.
+    for (const r of results) {
+      const want = sourceTopics.get(r.topic)!.partitions;
+      const before = existingMeta.get(r.topic) ?? want;
+      if (before >= want) continue;
+      r.partitions = await growTargetPartitions(spec.target, r.topic, want);
+      r.partitionsAdded = r.partitions - before;
     }
     return { migration, checkedAt: new Date().toISOString(), topics: results };
   } finally {
@@ -179,39 +187,34 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
   }
 }
 
-/** Adds partitions on the target where the source has more; returns the topics that changed. */
-async function syncCounts(sourceAdmin: Admin, targetAdmin: Admin, topics: string[]): Promise<PartitionCountChange[]> {
-  const [onSource, onTarget] = await Promise.all([sourceAdmin.listTopics(), targetAdmin.listTopics()]);
-  const missingOnSource = topics.filter((t) => !onSource.includes(t));
-  if (missingOnSource.length) throw new NonRetryableCopyError('TargetTopicMissing', `source topic(s) ${missingOnSource.join(', ')} do not exist (deleted since the plan was made?)`);
-  const missingOnTarget = topics.filter((t) => !onTarget.includes(t));
-  if (missingOnTarget.length) throw new NonRetryableCopyError('TargetTopicMissing', `target topic(s) ${missingOnTarget.join(', ')} do not exist: run createTargetTopics before copying`);
-  const [src, tgt] = await Promise.all([sourceAdmin.fetchTopicMetadata({ topics }), targetAdmin.fetchTopicMetadata({ topics })]);
-  const targetCounts = new Map(tgt.topics.map((t) => [t.name, t.partitions.length]));
+/**
+ * Adds partitions on the target where the source has more; returns the topics that changed. A topic missing
+ * on either side is a non-retryable SourceTopicMissing / TargetTopicMissing naming it.
+ */
+async function syncCounts(target: ClusterConnection, sourceAdmin: Admin, targetAdmin: Admin, topics: string[], action: string): Promise<PartitionCountChange[]> {
+  const [src, tgt] = await Promise.all([partitionCounts(sourceAdmin, topics), partitionCounts(targetAdmin, topics)]);
+  const missingOnSource = topics.filter((t) => !src.has(t));
+  if (missingOnSource.length) throw topicsMissingFailure('source', missingOnSource, action);
+  const missingOnTarget = topics.filter((t) => !tgt.has(t));
+  if (missingOnTarget.length) throw topicsMissingFailure('target', missingOnTarget, action, 'run createTargetTopics before copying (or recreate it)');
   const changes: PartitionCountChange[] = [];
-  for (const t of src.topics) {
-    const before = targetCounts.get(t.name) ?? 0;
-    const want = t.partitions.length;
+  for (const topic of [...new Set(topics)]) {
+    const before = tgt.get(topic)!;
+    const want = src.get(topic)!;
     if (before >= want) continue;
-    try {
-      await targetAdmin.createPartitions({ validateOnly: false, timeout: 30000, topicPartitions: [{ topic: t.name, count: want }] });
-    } catch (e) {
-      // Another copy activity may have added them concurrently: fine if the count is now right.
-      const now = (await targetAdmin.fetchTopicMetadata({ topics: [t.name] })).topics[0]?.partitions.length ?? 0;
-      if (now < want) throw e;
-    }
-    changes.push({ topic: t.name, sourcePartitions: want, targetPartitionsBefore: before, targetPartitions: want });
+    const after = await growTargetPartitions(target, topic, want);
+    changes.push({ topic, sourcePartitions: want, targetPartitionsBefore: before, targetPartitions: after });
   }
   return changes;
 }
 
 /** Partitions added on the source since the target topics were created are added on the target. */
-export async function syncPartitionCountsOnTarget(spec: MigrationSpec, topics: string[]): Promise<PartitionCountChange[]> {
+export async function syncPartitionCountsOnTarget(spec: MigrationSpec, topics: string[], action = 'syncPartitionCounts'): Promise<PartitionCountChange[]> {
   const sourceAdmin = createKafka(spec.source, 'source', { clientIdSuffix: 'topics' }).admin();
   const targetAdmin = createKafka(spec.target, 'target', { clientIdSuffix: 'topics' }).admin();
   try {
     await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
-    return await syncCounts(sourceAdmin, targetAdmin, topics);
+    return await syncCounts(spec.target, sourceAdmin, targetAdmin, topics, action);
   } finally {
     await Promise.allSettled([sourceAdmin.disconnect(), targetAdmin.disconnect()]);
   }

@@ -18,6 +18,8 @@ export interface ClientOptions {
   clientIdSuffix?: string;
   /** kafkajs retries; 0 for probes that must fail fast. */
   retries?: number;
+  /** No kafkajs log lines: for requests whose failures the caller handles and reports itself. */
+  quiet?: boolean;
 }
 
 const KAFKAJS_LOG_LEVEL = (() => {
@@ -60,7 +62,7 @@ export function kafkaConfig(conn: ClusterConnection, role: ClusterRole, options:
     sasl: saslOptions(conn, role),
     connectionTimeout: conn.connectionTimeoutMs,
     requestTimeout: conn.requestTimeoutMs,
-    logLevel: KAFKAJS_LOG_LEVEL,
+    logLevel: options.quiet ? logLevel.NOTHING : KAFKAJS_LOG_LEVEL,
     logCreator: redactingLogCreator,
     retry: { retries: options.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5000 },
   };

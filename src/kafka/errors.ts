@@ -6,13 +6,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { SecretResolutionError } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import type { ClusterRole } from './clients';
+import { NON_RETRYABLE_TYPES } from '../types/failureTypes';
 
-export const NON_RETRYABLE_TYPES = {
-  authentication: 'KafkaAuthenticationFailed',
-  authorization: 'KafkaAuthorizationFailed',
-  secret: 'SecretUnavailable',
-  config: 'InvalidConfiguration',
-} as const;
+// Defined with every other non-retryable type in the workflow-safe list (BLOCKING_FAILURE_TYPES).
+export { NON_RETRYABLE_TYPES, BLOCKING_FAILURE_TYPES } from '../types/failureTypes';
 
 export function isAuthenticationError(e: unknown): boolean {
   const err = e as { name?: string; type?: string; message?: string };

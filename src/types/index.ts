@@ -8,3 +8,4 @@ export * from './preflight';
 export * from './copy';
 export * from './cutover';
 export * from './verify';
+export * from './newTopics';
