@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { demoWorld, seedDemo } from '../src/demo/seed';
 import { walkThroughMigration } from '../src/demo/walkthrough';
 import { DemoConsumer, type ClusterAccess } from '../src/demo/workload';
-import { migrationWorkflowId } from '../src/workflows/ids';
+import { batchFileStem, migrationWorkflowId } from '../src/workflows/ids';
 import { migrationWorkflow } from '../src/workflows/migration';
 import type { VerificationReport } from '../src/types';
 import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
@@ -76,7 +76,7 @@ test('a full migration: every batch copied, cut over with live clients, verified
 
     // Each batch's verification report: content, offset map, group offsets and configs all equal.
     for (const b of status.batches) {
-      const report = JSON.parse(readFileSync(join(reportsDir, spec.name, `batch-${b.number}-${b.name}-verification.json`), 'utf8')) as VerificationReport;
+      const report = JSON.parse(readFileSync(join(reportsDir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport;
       expect(report.mismatches).toEqual([]);
       expect(report.ok).toBe(true);
     }

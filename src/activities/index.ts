@@ -1,5 +1,6 @@
 /** Every activity the worker registers. Names are what the Temporal UI shows: keep them readable. */
 import * as copy from './copy';
+import * as ledger from './ledger';
 import * as cutover from './cutover';
 import * as newTopics from './newTopics';
 import { keepAlive } from './keepAlive';
@@ -24,4 +25,6 @@ export const translateAndCommitOffsets = keepAlive(cutover.translateAndCommitOff
 export const translateOffsetsAndReport = keepAlive(cutover.translateOffsetsAndReport);
 export const deleteTargetTopics = keepAlive(rollback.deleteTargetTopics);
 export const writeReportFiles = keepAlive(reports.writeReportFiles);
+export const recordBatchLedger = keepAlive(ledger.recordBatchLedger);
+export const readBatchLedger = keepAlive(ledger.readBatchLedger);
 export const findNewTopics = keepAlive(newTopics.findNewTopics);

@@ -2,6 +2,7 @@
  * Activity: writes one report (JSON + Markdown) under `<reports.dir>/<migration>/`. Rendering happens here, on
  * the worker, so that workflows only pass data. The kind picks the Markdown renderer.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationSpec } from '../config/spec';
 import type { BatchStatus, MigrationStatus, MigrationPlan, OffsetTranslationReport, PreflightReport, VerificationReport } from '../types';
 import { renderBatchMarkdown } from '../reports/batchReport';
@@ -10,7 +11,7 @@ import { renderOffsetTranslationMarkdown } from '../reports/offsetTranslationRep
 import { renderPlanMarkdown } from '../reports/planReport';
 import { renderPreflightMarkdown } from '../reports/preflightReport';
 import { renderVerificationMarkdown } from '../reports/verificationReport';
-import { writeReport, type WrittenReport } from '../reports/writeReport';
+import { isSafeFileStem, writeReport, type WrittenReport } from '../reports/writeReport';
 
 export type ReportKind = 'preflight' | 'plan' | 'batch' | 'offsets' | 'verification' | 'migration';
 
@@ -24,6 +25,10 @@ const RENDERERS: Record<ReportKind, (data: never) => string> = {
 };
 
 export async function writeReportFiles(input: { spec: MigrationSpec; fileStem: string; kind: ReportKind; data: unknown }): Promise<WrittenReport> {
+  // A bad name never heals by retrying: say so at once (the batch blocks on it) instead of retrying for minutes.
+  if (!isSafeFileStem(input.fileStem)) {
+    throw ApplicationFailure.nonRetryable(`writeReportFiles: report file stem "${input.fileStem}" must be letters, digits, dots, dashes or underscores`, 'InvalidReportName');
+  }
   const markdown = RENDERERS[input.kind](input.data as never);
   return writeReport({ spec: input.spec, fileStem: input.fileStem, json: input.data, markdown });
 }

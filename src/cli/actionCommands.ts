@@ -1,6 +1,7 @@
 /**
  * Operator actions: approve, reject, override, producers-stopped, consumers-stopped, retry-verification,
- * accept-mismatches, abort. Each is one `operatorAction` update; a refusal prints `refused: <reason>`, exit 3.
+ * accept-mismatches, retry, exclude-topic, abort. Each is one `operatorAction` update; a refusal prints
+ * `refused: <reason>`, exit 3. producers-stopped and consumers-stopped answer with the verdict of their check.
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
@@ -86,6 +87,30 @@ export function registerActionCommands(program: Command, io: Io): void {
   batchAction('consumers-stopped', 'consumersStopped', 'confirm that the consumers of the batch are stopped on the source (checked: their groups must be empty)');
   batchAction('retry-verification', 'retryVerification', 'run the verification of the batch again');
   batchAction('accept-mismatches', 'acceptMismatches', 'finish the batch despite verification mismatches', true);
+
+  program
+    .command('retry')
+    .description('run the step a blocked batch (or migration phase) is blocked on again, e.g. after fixing an ACL')
+    .argument('<id>', 'migration name or workflow id')
+    .addOption(batchOption('the blocked batch (default: the one that is blocked, else the migration)'))
+    .addOption(byOption())
+    .option('--reason <text>', 'what was fixed')
+    .option('--comment <text>', 'a comment kept with the decision')
+    .action((id: string, opts: ActionOptions, cmd: Command) => send(cmd, id, 'retry', opts));
+
+  program
+    .command('exclude-topic')
+    .description('drop a topic from a blocked batch (e.g. deleted on the source): reported as not migrated, never verified')
+    .argument('<id>', 'migration name or workflow id')
+    .requiredOption('--topic <name>', 'the topic to drop')
+    .addOption(batchOption('the blocked batch (default: the running one)'))
+    .option('--delete-target', 'also delete the partial copy on the target (only a topic this migration created)')
+    .addOption(byOption())
+    .requiredOption('--reason <text>', 'why the topic is not migrated')
+    .option('--comment <text>', 'a comment kept with the decision')
+    .action((id: string, opts: ActionOptions & { topic: string; deleteTarget?: boolean }, cmd: Command) =>
+      send(cmd, id, 'excludeTopic', opts, { topic: opts.topic, ...(opts.deleteTarget ? { deleteTarget: true } : {}) }),
+    );
 
   program
     .command('abort')

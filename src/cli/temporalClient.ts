@@ -65,17 +65,19 @@ export async function withTemporal<T>(opts: GlobalOptions, fn: (session: Tempora
 }
 
 /** Bounds a query/update: without a worker polling, Temporal would hold the call until its own deadline. */
-export async function answeredByWorker<T>(session: TemporalSession, what: string, fn: () => Promise<T>, taskQueue?: string): Promise<T> {
+export async function answeredByWorker<T>(session: TemporalSession, what: string, fn: () => Promise<T>, taskQueue?: string, actionDeadline?: string): Promise<T> {
+  // An action not taken in time is void (the workflow refuses it after its deadline): say so plainly.
+  const void_ = actionDeadline ? `; the action was NOT applied and will not be applied later (it expired at ${actionDeadline})` : '';
   try {
     return await session.client.withDeadline(Date.now() + session.rpcTimeoutMs, fn);
   } catch (e) {
     if (isNoPoller(e)) {
       const queue = taskQueue ? `task queue ${taskQueue}` : "the workflow's task queue";
-      throw new CliError(`${what}: no worker polls ${queue}; start one there ("KM_TASK_QUEUE=${taskQueue ?? '<queue>'} npm run worker")`, EXIT.unavailable);
+      throw new CliError(`${what}: no worker polls ${queue}; start one there ("KM_TASK_QUEUE=${taskQueue ?? '<queue>'} npm run worker")${void_}`, EXIT.unavailable);
     }
     if (isDeadline(e)) {
       throw new CliError(
-        `${what}: no worker answered within ${session.rpcTimeoutMs / 1000} s; is a worker polling the workflow's task queue? Start one with "npm run worker" (KM_TASK_QUEUE), or raise --timeout`,
+        `${what}: no worker answered within ${session.rpcTimeoutMs / 1000} s; is a worker polling the workflow's task queue? Start one with "npm run worker" (KM_TASK_QUEUE), or raise --timeout${void_}`,
         EXIT.unavailable,
       );
     }

@@ -128,8 +128,15 @@ export const migrationSpecSchema = z
         excludeGroups: z.array(z.string()).default([]),
         /** Inactive topics and unclaimed groups are left out unless named here. */
         includeInactive: z.array(z.string()).default([]),
+        /**
+         * Topics created on the source in scope after the plan was made: `propose` puts them in an extra batch
+         * that the operator approves; `ignore` leaves them out. Either way they are reported, never dropped silently.
+         */
+        newTopics: z.enum(['propose', 'ignore']).default('propose'),
+        /** How often the source is checked for new in-scope topics while batches run. */
+        newTopicsCheckSeconds: z.number().positive().max(86400).default(300),
       })
-      .default({ topics: [], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [] }),
+      .default({ topics: [], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [], newTopics: 'propose', newTopicsCheckSeconds: 300 }),
     businessSystems: z.array(businessSystemSchema).default([]),
     thresholds: z
       .strictObject({

@@ -1,5 +1,5 @@
 import type { PartitionProgress } from './copy';
-import type { Decision } from './migration';
+import type { BlockedState, Decision } from './migration';
 
 /** The steps of one batch, in the order producers-first walks them (consumers-first swaps the middle). */
 export type BatchStep =
@@ -10,9 +10,11 @@ export type BatchStep =
   | 'checking-quiet'
   | 'draining'
   | 'awaiting-consumers-stopped'
+  | 'checking-groups'
   | 'translating-offsets'
   | 'verifying'
   | 'verification-failed'
+  | 'blocked'
   | 'completed'
   | 'rolling-back'
   | 'aborted';
@@ -51,6 +53,12 @@ export interface BatchStatus {
   notes: string[];
   decisions: Decision[];
   reports: Record<string, string>;
+  /** Set while the batch waits for a decision on a fault (step is then 'blocked'). */
+  blocked?: BlockedState;
+  /** Topics the operator excluded (exclude-topic): not migrated, not verified, reported as such. */
+  excludedTopics?: { topic: string; by: string; at: string; reason: string; targetDeleted: boolean }[];
+  /** The verification verdict, once verified. */
+  verification?: { ok: boolean; mismatchCount: number };
   error?: string;
 }
 

@@ -8,4 +8,5 @@ export * from './preflight';
 export * from './copy';
 export * from './cutover';
 export * from './verify';
+export * from './resume';
 export * from './newTopics';

@@ -10,6 +10,7 @@ export type MigrationPhase =
   | 'plan'
   | 'sync'
   | 'verification'
+  | 'blocked'
   | 'completed'
   | 'aborted'
   | 'failed';
@@ -25,6 +26,31 @@ export interface Decision {
   accepted: boolean;
   /** Why: the operator's reason, or for a refused action why it was refused. */
   reason?: string;
+  batch?: number;
+  /** The topic an excludeTopic decision dropped. */
+  topic?: string;
+}
+
+/**
+ * A fault that retries could not cure: the batch (or the migration phase) stops here and waits for the operator's
+ * retry, excludeTopic or abort. Nothing is failed by it.
+ */
+export interface BlockedState {
+  /** The batch step or migration phase that failed (what `retry` runs again). */
+  step: string;
+  /** The failure type (e.g. SourceTopicMissing, GroupActiveOnTarget, KafkaUnavailable). */
+  type: string;
+  error: string;
+  since: string;
+  /** Topics, partitions ("topic:partition") and groups the fault concerns, when known. */
+  topics?: string[];
+  partitions?: string[];
+  groups?: string[];
+  /** The failure's own evidence (e.g. the members still connected). */
+  details?: unknown;
+  /** What the operator can do about it. */
+  actions: string[];
+  /** The batch it concerns (migration status only). */
   batch?: number;
 }
 
@@ -44,16 +70,33 @@ export interface MigrationStatus {
   batches: BatchSummary[];
   reports: Record<string, string>;
   decisions: Decision[];
+  /** Set while the migration (or its running batch) waits for a decision on a fault. */
+  blocked?: BlockedState;
+  /** Topics created on the source in scope after the plan was made, and what became of them. */
+  newTopics?: NewTopicState[];
+  /** The run this one resumed, when started with resume. */
+  resumedFrom?: { runsBefore: number; adoptedBatches: number[] };
   error?: string;
   startedAt: string;
   updatedAt: string;
+}
+
+export interface NewTopicState {
+  name: string;
+  partitions: number;
+  foundAt: string;
+  /** proposed: in an extra batch awaiting approval; ignored: scope.newTopics is ignore (reported, not migrated). */
+  disposition: 'proposed' | 'ignored';
+  batch?: number;
 }
 
 export interface BatchSummary {
   number: number;
   name: string;
   workflowId: string;
-  state: 'pending' | 'running' | 'completed' | 'aborted' | 'accepted-with-mismatches' | 'failed' | 'skipped';
+  state: 'pending' | 'running' | 'blocked' | 'completed' | 'aborted' | 'accepted-with-mismatches' | 'failed' | 'skipped';
+  /** Topics the operator excluded from the batch (not migrated, never verified as if they were). */
+  excludedTopics?: string[];
   writePauseMs?: number;
   recordsCopied?: number;
   bytesCopied?: number;

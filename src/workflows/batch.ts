@@ -1,13 +1,19 @@
 /**
- * One batch of a migration, as a child workflow (id `migration-<name>-batch-<n>-<system>`): create the topics
+ * One batch of a migration, as a child workflow (id `migration-<name>-batch-<n>-<slug>`): create the topics
  * on the target, copy in rounds until the batch has caught up, move the clients under operator control
  * (producers-first or consumers-first), then verify. Copy rounds run while the workflow waits for operators;
  * an operator action cancels the running round so that it takes effect at once. Progress is in the
  * `batchStatus` query; the history stays small through continueAsNew.
+ *
+ * A fault never ends the batch: a step whose activity fails beyond its retries moves the batch to `blocked`
+ * (naming the step, the error and the topics, partitions or groups affected) and waits for the operator's
+ * `retry`, `excludeTopic` or `abort`. A cancellation requested from Temporal is handled as an abort.
  */
 import {
   ActivityCancellationType,
   ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -25,7 +31,10 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import type { BatchResult, BatchStatus, BatchStep, PartitionProgressView, PlanBatch, TopicCreationReport } from '../types';
-import { batchMilestoneSignal, batchStatusQuery } from './messages';
+import { BLOCKING_FAILURE_TYPES } from '../types/failureTypes';
+import { failureFacts } from './failures';
+import { batchFileStem } from './ids';
+import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './messages';
 import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
@@ -37,6 +46,11 @@ export interface BatchInput {
   parentWorkflowId: string;
   /** State carried across continueAsNew. */
   carried?: BatchCarry;
+  /**
+   * Set when the migration starts this batch again (retry after the batch ended abnormally, or resume): the
+   * clients may already use the target, so the batch only verifies (and lifts its fence) instead of cutting over.
+   */
+  restart?: { clientsMoved: boolean; abort?: OperatorAction };
 }
 
 interface BatchCarry {
@@ -45,10 +59,11 @@ interface BatchCarry {
   partitions: PartitionRef[];
   createdTopics: string[];
   fencedTopics: string[];
+  topics?: string[];
   drainTo?: Record<string, number>;
 }
 
-const NON_RETRYABLE = ['KafkaAuthenticationFailed', 'KafkaAuthorizationFailed', 'SecretUnavailable', 'InvalidConfiguration', 'TargetTopicConflict', 'TargetWrittenByOthers', 'GroupActive'];
+const NON_RETRYABLE = [...BLOCKING_FAILURE_TYPES, 'InvalidReportName', 'TargetTopicConflict'];
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
 
 const HISTORY_LIMIT_FOR_CONTINUE = 4000;
@@ -90,15 +105,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let partitions: PartitionRef[] = carried?.partitions ?? [];
   let createdTopics: string[] = carried?.createdTopics ?? [];
   let fencedTopics: string[] = carried?.fencedTopics ?? [];
+  /** The batch's topics: the plan's, minus those the operator excluded. */
+  let topics: string[] = carried?.topics ?? batch.topics.map((t) => t.name);
   let drainTo: Record<string, number> | undefined = carried?.drainTo;
   /** A follow round cancelled by producersStopped, still stopping while the quiet check runs (see followUntilAction). */
   let stoppingRound: Promise<void> | undefined;
+  /** The checked action (producersStopped / consumersStopped) whose check runs now: it gets the verdict. */
+  let checking: OperatorAction | undefined;
 
   const terminalSteps: BatchStep[] = ['completed', 'aborted'];
   const inbox = new OperatorInbox(() => status.step, now, () => terminalSteps.includes(status.step));
-  inbox.restore(carried?.inbox);
+  inbox.restore(carried?.inbox ?? (input.restart?.abort ? { decisions: [], abortAction: input.restart.abort, refusedCount: 0 } : undefined));
   status.decisions = inbox.decisions;
   inbox.install();
+  inbox.installCancellation();
   // Once clients may write to the target, an abort can no longer roll back without losing their writes.
   inbox.abortBlockedReason = () =>
     status.milestones.clientsMayMove || status.milestones.consumersMayMove
@@ -109,26 +129,29 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
   }));
 
-  const topics = batch.topics.map((t) => t.name);
   const groups = batch.groups;
 
   const enter = (step: BatchStep) => {
     status.step = step;
-    upsertSearchAttributes([{ key: KM_PHASE, value: `batch:${step}` }]);
-    upsertMemo({ step, summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}` });
+    upsertSearchAttributes([{ key: KM_PHASE, value: step === 'blocked' ? 'blocked' : `batch:${step}` }]);
+    upsertMemo({ step, summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}${status.blocked ? ` (${status.blocked.step}: ${status.blocked.error.slice(0, 200)})` : ''}` });
     log.info('batch step', { migration: spec.name, batch: batch.number, step });
   };
   const milestone = (name: string, at = now()) => {
     status.milestones[name] = at;
   };
-  /** When the operator's action was accepted (the wait for a running copy round to stop counts too). */
-  const acceptedAt = (action: string) => [...inbox.decisions].reverse().find((d) => d.accepted && d.kind === action)?.at;
+  /** Tells the migration workflow (best effort: it also learns the outcome from the batch's result). */
+  const tellMigration = async (m: Omit<BatchMilestone, 'batch'>) => {
+    await getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(batchMilestoneSignal, { batch: batch.number, ...m })
+      .catch((e) => log.warn('could not tell the migration workflow', { error: String(e) }));
+  };
   /** Tells the migration that clients may now use the target: it must refuse a migration-wide abort from then on. */
   const clientsMoved = async (name: 'clientsMayMove' | 'consumersMayMove') => {
     milestone(name);
-    await getExternalWorkflowHandle(input.parentWorkflowId)
-      .signal(batchMilestoneSignal, { batch: batch.number, milestone: name })
-      .catch((e) => log.warn('could not tell the migration workflow', { error: String(e) }));
+    await tellMigration({ milestone: name });
+    // Durable beyond this workflow's history: a resumed migration must never cut this batch over again.
+    await admin.recordBatchLedger({ spec, entry: { number: batch.number, name: batch.name, topics, state: 'clientsMoved', at: now(), workflowId: workflowInfo().workflowId } });
   };
   const noted = new Set(status.notes.map((n) => n.slice(n.indexOf(' ') + 1)));
   /** Adds a note once (topic warnings are seen again at every refresh of the partition list). */
@@ -137,6 +160,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     noted.add(text);
     status.notes.push(`${now()} ${text}`);
   };
+  /** The batch as verification sees it: without the excluded topics. */
+  const currentBatch = (): PlanBatch => ({ ...batch, topics: batch.topics.filter((t) => topics.includes(t.name)) });
 
   /** Runs one copy round over all partitions, in parallel activities of spec.copy.partitionsPerActivity. */
   async function copyRoundOnce(mode: 'follow' | 'drain'): Promise<void> {
@@ -165,9 +190,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   function applyProgress(progress: PartitionProgressView[], seconds: number, recordsBefore: number): void {
     const byKey = new Map(status.partitions.map((p) => [`${p.topic}:${p.partition}`, p]));
     for (const p of progress) byKey.set(`${p.topic}:${p.partition}`, p);
-    status.partitions = [...byKey.values()].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    const wanted = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
+    status.partitions = [...byKey.entries()]
+      .filter(([k]) => wanted.has(k))
+      .map(([, p]) => p)
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
     status.totals = summarizeProgress(status.partitions, seconds, recordsBefore);
-    status.ready = isReady(status.partitions, spec.thresholds.readyMaxLagRecords, spec.thresholds.readyMaxLagSeconds);
+    status.totals.partitions = partitions.length;
+    // The lag gate counts every partition of the batch, also those added on the source and not yet copied.
+    status.ready = status.partitions.length === partitions.length && isReady(status.partitions, spec.thresholds.readyMaxLagRecords, spec.thresholds.readyMaxLagSeconds);
   }
 
   /**
@@ -180,6 +211,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       if (inbox.hasAction) return inbox.take();
       if (untilReady && status.ready) return undefined;
       await maybeContinueAsNew();
+      // Partitions added on the source (and new target partitions) join from this round on.
+      await refreshPartitions();
       let done = false;
       let failure: unknown;
       const scope = new CancellationScope();
@@ -206,7 +239,6 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         return inbox.take();
       }
       await settled;
-      if (status.rounds % 20 === 0) await refreshPartitions();
     }
   }
 
@@ -220,37 +252,44 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   async function refreshPartitions(): Promise<void> {
     const report = await admin.createTargetTopics({ spec, topics });
     partitions = partitionsOf(report);
+    status.totals.partitions = partitions.length;
     const created = report.topics.filter((t) => t.action === 'created').map((t) => t.topic);
     createdTopics = [...new Set([...createdTopics, ...created])];
     for (const t of report.topics) {
+      if (t.partitionsAdded > 0) note(`${t.topic}: ${t.partitionsAdded} partitions added on the source: created on the target and copied from this round on (now ${t.partitions})`);
       if (t.droppedConfigs.length) note(`${t.topic}: configs not accepted by the target profile, not set: ${t.droppedConfigs.map((c) => c.name).join(', ')}`);
       for (const w of t.warnings) note(`${t.topic}: ${w}`);
     }
+    if (status.partitions.length) applyProgress([], 0, status.totals.recordsCopied);
   }
 
   async function maybeContinueAsNew(): Promise<void> {
     const info = workflowInfo();
     if (!(info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT_FOR_CONTINUE)) return;
-    if (inbox.hasAction) return;
+    if (inbox.hasAction || !allHandlersFinished()) return;
     log.info('batch continues as new', { batch: batch.number, historyLength: info.historyLength });
     await continueAsNew<typeof batchWorkflow>({
       ...input,
-      carried: { status, inbox: inbox.snapshot(), partitions, createdTopics, fencedTopics, drainTo },
+      carried: { status, inbox: inbox.snapshot(), partitions, createdTopics, fencedTopics, topics, drainTo },
     });
   }
 
   async function drain(): Promise<void> {
-    enter('draining');
     await roundStopped();
     await copyRoundOnce('drain');
     const behind = status.partitions.filter((p) => drainTo && p.sourceNext < (drainTo[`${p.topic}:${p.partition}`] ?? 0));
-    if (behind.length) throw new Error(`drain ended with ${behind.length} partitions behind the captured end offsets`);
+    if (behind.length) {
+      throw ApplicationFailure.create({
+        type: 'DrainIncomplete',
+        message: `drain ended with ${behind.length} partitions behind the captured end offsets`,
+        details: [{ partitions: behind.slice(0, 50).map((p) => `${p.topic}:${p.partition}`) }],
+      });
+    }
     milestone('drained');
   }
 
-  /** producersStopped → fence (optional) → quiet check; true when the source stands still. */
-  async function confirmProducersStopped(): Promise<boolean> {
-    enter('checking-quiet');
+  /** producersStopped → fence (optional) → quiet check; settles the action with the check's verdict. */
+  async function confirmProducersStopped(action: OperatorAction | undefined): Promise<boolean> {
     if (spec.cutover.fenceWithAcl && fencedTopics.length === 0) {
       const fence = await admin.fenceSourceWrites({ spec, migration: spec.name, topics });
       if (fence.applied) fencedTopics = topics;
@@ -259,33 +298,49 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const quiet = await watch.waitForQuietSource({ spec, topics, quietSeconds: spec.thresholds.quietPeriodSeconds });
     if (!quiet.quiet) {
       const moved = quiet.changed.slice(0, 10).join(', ');
+      const message = `the source is not quiet: end offsets moved on ${quiet.changed.length} partitions within ${spec.thresholds.quietPeriodSeconds} s (${moved}${quiet.changed.length > 10 ? ', ...' : ''}); stop those producers and confirm again`;
       note(`producersStopped refused by the quiet check: writes continue on ${moved}${quiet.changed.length > 10 ? ', ...' : ''}`);
-      inbox.record({ kind: 'quietCheck', by: 'workflow', accepted: false, reason: `source end offsets still moving on ${moved}` });
+      settle(action, { accepted: false, message, evidence: { partitionsMoved: quiet.changed } });
       return false;
     }
     drainTo = quiet.endOffsets;
     milestone('sourceQuiet');
+    settle(action, { accepted: true, message: `the source stood still for ${spec.thresholds.quietPeriodSeconds} s on ${Object.keys(quiet.endOffsets).length} partitions`, evidence: { quietSeconds: spec.thresholds.quietPeriodSeconds, partitions: Object.keys(quiet.endOffsets).length } });
     return true;
   }
 
   /** consumersStopped → every group of the batch is Empty (or Dead) on the source. */
-  async function confirmConsumersStopped(): Promise<boolean> {
-    if (groups.length === 0) return true;
+  async function confirmConsumersStopped(action: OperatorAction | undefined): Promise<boolean> {
+    if (groups.length === 0) {
+      settle(action, { accepted: true, message: 'the batch has no consumer groups' });
+      return true;
+    }
     const states = await admin.describeGroups({ spec, cluster: 'source', groups });
     const active = states.filter((g) => g.state !== 'Empty' && g.state !== 'Dead');
     if (active.length) {
       const list = active.map((g) => `${g.group} (${g.state}, ${g.members.length} members)`).join(', ');
       note(`consumersStopped refused: still active on the source: ${list}`);
-      inbox.record({ kind: 'groupCheck', by: 'workflow', accepted: false, reason: `groups still active on the source: ${list}` });
+      settle(action, {
+        accepted: false,
+        message: `groups still active on the source: ${list}; stop those consumers and confirm again`,
+        evidence: { groups: active.map((g) => ({ group: g.group, state: g.state, members: g.members })) },
+      });
       return false;
     }
+    settle(action, { accepted: true, message: `${groups.length} groups are Empty on the source`, evidence: { groups: states.map((g) => ({ group: g.group, state: g.state })) } });
     return true;
   }
 
+  /** Gives a checked action its verdict (the CLI's update is waiting for it); a signal just records it. */
+  function settle(action: OperatorAction | undefined, verdict: { accepted: boolean; message: string; evidence?: unknown }): void {
+    if (!action) return;
+    inbox.settle(action, verdict);
+    if (checking === action) checking = undefined;
+  }
+
   async function translateOffsets(): Promise<void> {
-    enter('translating-offsets');
     if (groups.length === 0) return;
-    const summary = await admin.translateOffsetsAndReport({ spec, migration: spec.name, groups, topics, fileStem: `batch-${batch.number}-${batch.name}-offsets` });
+    const summary = await admin.translateOffsetsAndReport({ spec, migration: spec.name, groups, topics, fileStem: batchFileStem(batch.number, batch.name, 'offsets') });
     status.reports.offsets = summary.report.markdownPath;
   }
 
@@ -296,155 +351,276 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     return got!;
   }
 
+  /**
+   * A step failed beyond its retries: the batch is blocked on it and waits for retry, excludeTopic or abort.
+   * Returns the operator's action; the migration workflow (and its KmPhase) shows the block meanwhile.
+   */
+  async function blockedOn(step: BatchStep, e: unknown): Promise<OperatorAction> {
+    const facts = failureFacts(e);
+    const canExclude = !status.milestones.clientsMayMove && !status.milestones.consumersMayMove && topics.length > 1;
+    status.blocked = {
+      step,
+      type: facts.type,
+      error: facts.message,
+      since: now(),
+      ...(facts.topics ? { topics: facts.topics } : {}),
+      ...(facts.partitions ? { partitions: facts.partitions } : {}),
+      ...(facts.groups ? { groups: facts.groups } : {}),
+      ...(facts.details !== undefined ? { details: facts.details } : {}),
+      actions: ['retry', ...(canExclude ? ['exclude-topic'] : []), ...(inbox.abortBlockedReason() ? [] : ['abort'])],
+    };
+    note(`blocked in ${step}: ${facts.type}: ${facts.message}`);
+    enter('blocked');
+    await tellMigration({ milestone: 'blocked', blocked: status.blocked });
+    const a = await inbox.waitFor({
+      // Blocked while rolling back (the abort is already taken): only retry can go on.
+      ...(step === 'rolling-back' ? { ignoreAbort: true } : {}),
+      actions: step === 'rolling-back' ? ['retry'] : ['retry', 'excludeTopic'],
+      reason: `blocked in ${step}: ${facts.message.slice(0, 300)}; retry the step, exclude a topic, or abort`,
+      batch: batch.number,
+      validate: (x) => (x.action === 'excludeTopic' ? excludeRefusal(x) : undefined),
+    });
+    status.blocked = undefined;
+    await tellMigration({ milestone: 'unblocked' });
+    return a;
+  }
+
+  function excludeRefusal(a: OperatorAction): string | undefined {
+    if (typeof a.topic !== 'string' || !a.topic) return 'excludeTopic: "topic" is required (the topic to drop from the batch)';
+    if (!topics.includes(a.topic)) return `excludeTopic: topic ${a.topic} is not in batch ${batch.number} (its topics: ${topics.slice(0, 20).join(', ')}${topics.length > 20 ? ', ...' : ''})`;
+    if (status.milestones.clientsMayMove || status.milestones.consumersMayMove) return 'excludeTopic: clients may already use the target: the batch can no longer drop a topic';
+    if (topics.length === 1) return `excludeTopic: ${a.topic} is the batch's last topic: abort the batch instead`;
+    return undefined;
+  }
+
+  /** Drops a topic from the batch: not copied, not cut over, not verified; reported as not migrated. */
+  async function excludeTopic(a: OperatorAction): Promise<void> {
+    const topic = a.topic!;
+    const ours = createdTopics.includes(topic);
+    topics = topics.filter((t) => t !== topic);
+    partitions = partitions.filter((p) => p.topic !== topic);
+    status.partitions = status.partitions.filter((p) => p.topic !== topic);
+    if (drainTo) drainTo = Object.fromEntries(Object.entries(drainTo).filter(([k]) => !k.startsWith(`${topic}:`)));
+    applyProgress([], 0, status.totals.recordsCopied);
+    let targetDeleted = false;
+    let kept = ours ? ' (its partial target copy is kept)' : '';
+    if (a.deleteTarget && ours) {
+      try {
+        const deleted = await admin.deleteTargetTopics({ spec, migration: spec.name, topics: [topic] });
+        targetDeleted = deleted.deleted.includes(topic) || deleted.missing.includes(topic);
+        createdTopics = createdTopics.filter((t) => t !== topic);
+        kept = ' (its target copy was deleted)';
+      } catch (e) {
+        kept = ` (deleting its target copy failed: ${failureFacts(e).message}; delete it by hand)`;
+      }
+    }
+    status.excludedTopics = [...(status.excludedTopics ?? []), { topic, by: a.by, at: a.receivedAt ?? now(), reason: a.reason ?? '', targetDeleted }];
+    note(`topic ${topic} excluded by ${a.by}: ${a.reason}; it is not migrated${kept}`);
+  }
+
   async function rollback(action: OperatorAction): Promise<BatchResult> {
-    enter('rolling-back');
     await roundStopped().catch((e) => note(`the copy round stopped with an error during the abort: ${String(e)}`));
     note(`abort by ${action.by}: ${action.reason}`);
-    await CancellationScope.nonCancellable(async () => {
-      if (fencedTopics.length) {
-        await admin.unfenceSourceWrites({ spec, migration: spec.name, topics: fencedTopics });
-        fencedTopics = [];
-      }
-      if (spec.cutover.deleteTargetTopicsOnAbort && createdTopics.length) {
-        const deleted = await admin.deleteTargetTopics({ spec, migration: spec.name, topics: createdTopics });
-        note(`deleted target topics created by this migration: ${deleted.deleted.join(', ') || '(none)'}`);
-      }
-    });
+    if (fencedTopics.length) {
+      await admin.unfenceSourceWrites({ spec, migration: spec.name, topics: fencedTopics });
+      fencedTopics = [];
+    }
+    if (spec.cutover.deleteTargetTopicsOnAbort && createdTopics.length) {
+      const deleted = await admin.deleteTargetTopics({ spec, migration: spec.name, topics: createdTopics });
+      note(`deleted target topics created by this migration: ${deleted.deleted.join(', ') || '(none)'}`);
+      createdTopics = [];
+    }
     enter('aborted');
     milestone('aborted');
     await writeBatchReport();
-    return { number: batch.number, name: batch.name, outcome: 'aborted', status: forParent(status) };
+    return result('aborted');
   }
 
   async function writeBatchReport(): Promise<void> {
-    const paths = await admin.writeReportFiles({ spec, fileStem: `batch-${batch.number}-${batch.name}`, kind: 'batch', data: status });
+    const paths = await admin.writeReportFiles({ spec, fileStem: batchFileStem(batch.number, batch.name), kind: 'batch', data: status });
     status.reports.batch = paths.markdownPath;
   }
 
-  const aborted = (a: OperatorAction | undefined): boolean => a?.action === 'abort';
-
-  // ------------------------------------------------------------------ the step machine
-  try {
-    for (;;) {
-      switch (status.step) {
-        case 'creating-topics': {
-          enter('creating-topics');
-          await refreshPartitions();
-          status.totals.partitions = partitions.length;
-          milestone('topicsCreated');
-          enter('copying');
-          break;
-        }
-        case 'copying': {
-          inbox.expect({ actions: [], reason: 'copying until the batch catches up' });
-          const a = await followUntilAction(true);
-          if (aborted(a)) return await rollback(a!);
-          milestone('ready');
-          enter('awaiting-cutover-approval');
-          break;
-        }
-        case 'awaiting-cutover-approval': {
-          const a = await waitAction('awaiting-cutover-approval', ['approveCutover'], 'the batch has caught up; approve the client cutover', true);
-          if (aborted(a)) return await rollback(a!);
-          milestone('cutoverApproved');
-          enter(status.strategy === 'producers-first' ? 'awaiting-producers-stopped' : 'awaiting-consumers-stopped');
-          break;
-        }
-        case 'awaiting-producers-stopped': {
-          const a = await waitAction('awaiting-producers-stopped', ['producersStopped'], `stop the producers of ${topics.length} topics on the source`, true);
-          if (aborted(a)) return await rollback(a!);
-          milestone('producersStopped', acceptedAt('producersStopped'));
-          enter('checking-quiet');
-          break;
-        }
-        case 'checking-quiet': {
-          // The drain must cover partitions the source gained since the last refresh; the refresh (which also
-          // adds them on the target) runs during the quiet check, not after it.
-          const [quiet] = await Promise.all([confirmProducersStopped(), refreshPartitions()]);
-          if (!quiet) {
-            enter('awaiting-producers-stopped');
-            break;
-          }
-          await drain();
-          if (status.strategy === 'producers-first') enter('awaiting-consumers-stopped');
-          else {
-            await clientsMoved('clientsMayMove');
-            status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
-            note('producers may now start on the target');
-            enter('verifying');
-          }
-          break;
-        }
-        case 'awaiting-consumers-stopped': {
-          const copying = status.strategy === 'consumers-first';
-          const a = await waitAction('awaiting-consumers-stopped', ['consumersStopped'], `stop the consumers of ${groups.length} groups on the source`, copying);
-          if (aborted(a)) return await rollback(a!);
-          if (!(await confirmConsumersStopped())) break;
-          milestone('consumersStopped');
-          if (status.strategy === 'consumers-first') {
-            // Every committed offset must be copied before it can be translated: drain to the current end.
-            [drainTo] = await Promise.all([admin.sampleEndOffsets({ spec, topics }), refreshPartitions()]);
-            await drain();
-            await translateOffsets();
-            await clientsMoved('consumersMayMove');
-            note('consumers may now start on the target; copying continues until the producers move');
-            enter('awaiting-producers-stopped');
-          } else {
-            await translateOffsets();
-            await clientsMoved('clientsMayMove');
-            status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
-            note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
-            enter('verifying');
-          }
-          break;
-        }
-        case 'verifying': {
-          enter('verifying');
-          const report = await watch.verifyBatchAndReport({ spec, migration: spec.name, batch, fileStem: `batch-${batch.number}-${batch.name}-verification` });
-          status.reports.verification = report.report.markdownPath;
-          if (report.ok) {
-            milestone('verified');
-            enter('completed');
-            break;
-          }
-          note(`verification found ${report.mismatchCount} mismatches: ${report.mismatches.slice(0, 5).join('; ')}`);
-          enter('verification-failed');
-          break;
-        }
-        case 'verification-failed': {
-          const a = await waitAction('verification-failed', ['retryVerification', 'acceptMismatches'], 'verification found mismatches (see the report): retry it, or accept them with a reason', false);
-          if (aborted(a)) return await rollback(a!);
-          if (a!.action === 'retryVerification') enter('verifying');
-          else {
-            milestone('mismatchesAccepted');
-            await finish();
-            return { number: batch.number, name: batch.name, outcome: 'accepted-with-mismatches', status: forParent(status) };
-          }
-          break;
-        }
-        case 'completed': {
-          await finish();
-          return { number: batch.number, name: batch.name, outcome: 'completed', status: forParent(status) };
-        }
-        default:
-          throw new Error(`batch ${batch.number} cannot resume in step ${status.step}`);
-      }
-    }
-  } catch (e) {
-    status.error = e instanceof Error ? e.message : String(e);
-    throw e;
-  }
-
   async function finish(): Promise<void> {
-    if (fencedTopics.length) {
-      await admin.unfenceSourceWrites({ spec, migration: spec.name, topics: fencedTopics });
+    if (fencedTopics.length || input.restart?.clientsMoved) {
+      // A restarted batch does not know which fences its earlier run set: the fence store does.
+      await admin.unfenceSourceWrites({ spec, migration: spec.name, topics: fencedTopics.length ? fencedTopics : topics });
       fencedTopics = [];
     }
     milestone('completed');
     enter('completed');
     await writeBatchReport();
   }
+
+  const result = (outcome: BatchResult['outcome']): BatchResult => ({ number: batch.number, name: batch.name, outcome, status: forParent(status) });
+  const startAbort = () => enter('rolling-back');
+  const aborted = (a: OperatorAction | undefined): boolean => a?.action === 'abort';
+
+  /** One step of the machine; returns the batch's result when it has ended. Every step can run again (retry). */
+  async function runStep(step: BatchStep): Promise<BatchResult | undefined> {
+    switch (step) {
+      case 'creating-topics': {
+        await refreshPartitions();
+        milestone('topicsCreated');
+        if (input.restart?.abort) enter('rolling-back');
+        else if (input.restart?.clientsMoved) {
+          note('restarted after its clients may have moved to the target: verifying only');
+          milestone('clientsMayMove');
+          enter('verifying');
+        } else enter('copying');
+        return undefined;
+      }
+      case 'copying': {
+        inbox.expect({ actions: [], reason: 'copying until the batch catches up' });
+        const a = await followUntilAction(true);
+        if (aborted(a)) return void startAbort();
+        milestone('ready');
+        enter('awaiting-cutover-approval');
+        return undefined;
+      }
+      case 'awaiting-cutover-approval': {
+        const a = await waitAction('awaiting-cutover-approval', ['approveCutover'], 'the batch has caught up; approve the client cutover', true);
+        if (aborted(a)) return void startAbort();
+        milestone('cutoverApproved');
+        enter(status.strategy === 'producers-first' ? 'awaiting-producers-stopped' : 'awaiting-consumers-stopped');
+        return undefined;
+      }
+      case 'awaiting-producers-stopped': {
+        const a = await waitAction('awaiting-producers-stopped', ['producersStopped'], `stop the producers of ${topics.length} topics on the source`, true);
+        if (aborted(a)) return void startAbort();
+        checking = a;
+        milestone('producersStopped', a.receivedAt);
+        enter('checking-quiet');
+        return undefined;
+      }
+      case 'checking-quiet': {
+        // The drain must cover partitions the source gained since the last refresh; the refresh (which also
+        // adds them on the target) runs during the quiet check, not after it.
+        const [quiet] = await Promise.all([confirmProducersStopped(checking), refreshPartitions()]);
+        enter(quiet ? 'draining' : 'awaiting-producers-stopped');
+        return undefined;
+      }
+      case 'draining': {
+        await drain();
+        if (status.strategy === 'producers-first') enter('awaiting-consumers-stopped');
+        else if (!status.milestones.consumersMayMove) enter('translating-offsets');
+        else {
+          await clientsMoved('clientsMayMove');
+          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+          note('producers may now start on the target');
+          enter('verifying');
+        }
+        return undefined;
+      }
+      case 'awaiting-consumers-stopped': {
+        const copying = status.strategy === 'consumers-first';
+        const a = await waitAction('awaiting-consumers-stopped', ['consumersStopped'], `stop the consumers of ${groups.length} groups on the source`, copying);
+        if (aborted(a)) return void startAbort();
+        checking = a;
+        enter('checking-groups');
+        return undefined;
+      }
+      case 'checking-groups': {
+        if (!(await confirmConsumersStopped(checking))) {
+          enter('awaiting-consumers-stopped');
+          return undefined;
+        }
+        milestone('consumersStopped');
+        if (status.strategy === 'consumers-first') {
+          // Every committed offset must be copied before it can be translated: drain to the current end.
+          await roundStopped();
+          [drainTo] = await Promise.all([admin.sampleEndOffsets({ spec, topics }), refreshPartitions()]);
+          enter('draining');
+        } else enter('translating-offsets');
+        return undefined;
+      }
+      case 'translating-offsets': {
+        await translateOffsets();
+        if (status.strategy === 'consumers-first') {
+          await clientsMoved('consumersMayMove');
+          note('consumers may now start on the target; copying continues until the producers move');
+          enter('awaiting-producers-stopped');
+        } else {
+          await clientsMoved('clientsMayMove');
+          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+          note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
+          enter('verifying');
+        }
+        return undefined;
+      }
+      case 'verifying': {
+        const report = await watch.verifyBatchAndReport({ spec, migration: spec.name, batch: currentBatch(), fileStem: batchFileStem(batch.number, batch.name, 'verification') });
+        status.reports.verification = report.report.markdownPath;
+        status.verification = { ok: report.ok, mismatchCount: report.mismatchCount };
+        if (report.ok) {
+          milestone('verified');
+          enter('completed');
+          return undefined;
+        }
+        note(`verification found ${report.mismatchCount} mismatches: ${report.mismatches.slice(0, 5).join('; ')}`);
+        enter('verification-failed');
+        return undefined;
+      }
+      case 'verification-failed': {
+        const a = await waitAction('verification-failed', ['retryVerification', 'acceptMismatches'], 'verification found mismatches (see the report): retry it, or accept them with a reason', false);
+        if (aborted(a)) return void startAbort();
+        if (a.action === 'retryVerification') {
+          enter('verifying');
+          return undefined;
+        }
+        milestone('mismatchesAccepted');
+        await finish();
+        return result('accepted-with-mismatches');
+      }
+      case 'completed': {
+        await finish();
+        return result(status.milestones.mismatchesAccepted ? 'accepted-with-mismatches' : 'completed');
+      }
+      case 'rolling-back':
+        return rollback(inbox.aborted!);
+      default:
+        throw ApplicationFailure.nonRetryable(`batch ${batch.number} cannot run step ${step}`, 'UnknownBatchStep');
+    }
+  }
+
+  // ------------------------------------------------------------------ the step machine
+  // Inside a non-cancellable scope: a cancellation requested from Temporal arrives as an abort (inbox), which
+  // the step that is waiting takes like an operator's abort.
+  return CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      const step = status.step === 'blocked' ? (status.blocked?.step as BatchStep) ?? 'creating-topics' : status.step;
+      if (status.step === 'blocked') {
+        // Resumed (continueAsNew) while blocked: wait for the decision again.
+        const a = await blockedOn(step, new Error(status.blocked?.error ?? 'blocked'));
+        await decide(step, a);
+        continue;
+      }
+      try {
+        const done = await runStep(step);
+        if (done) return done;
+      } catch (e) {
+        // A checked action whose check could not run is refused: the CLI must not wait for it, nor carry on.
+        if (checking) settle(checking, { accepted: false, message: `the check could not run (${failureFacts(e).message}); the batch is blocked` });
+        const back = AWAITING_AFTER_FAILED_CHECK[step] ?? step;
+        const a = await blockedOn(back, e);
+        await decide(back, a);
+      }
+    }
+  });
+
+  /** Carries out the operator's decision on a blocked step. */
+  async function decide(step: BatchStep, a: OperatorAction): Promise<void> {
+    if (aborted(a)) return void startAbort();
+    if (a.action === 'excludeTopic') await excludeTopic(a);
+    enter(step);
+  }
 }
+
+/** A failed check goes back to waiting for its action: retrying means confirming again. */
+const AWAITING_AFTER_FAILED_CHECK: Partial<Record<BatchStep, BatchStep>> = {
+  'checking-quiet': 'awaiting-producers-stopped',
+  'checking-groups': 'awaiting-consumers-stopped',
+};
 
 /** The batch's result as the migration keeps it: without the per-partition detail (that is in the batch report). */
 function forParent(status: BatchStatus): BatchStatus {

@@ -4,11 +4,17 @@
  *   connectivity → preflight [overridePreflight on a fail] → inventory → plan [approvePlan | rejectPlan]
  *   → batches, each a child workflow, in plan order [approveBatch before each next one] → final report.
  * `abort` is accepted at any time: before the batches it ends the migration; during a batch it is forwarded
- * to the batch (which rolls back if clients have not moved yet) and no further batch starts.
+ * to the batch (which rolls back if clients have not moved yet) and no further batch starts. A cancellation
+ * requested from Temporal is the same abort ("cancelled from Temporal").
+ *
+ * Nothing fails the migration by itself: a phase whose activities fail beyond their retries, or a batch that
+ * ends abnormally, blocks (phase `blocked`, KmPhase `blocked`) and waits for `retry` or `abort`. A run started
+ * with `resume` adopts what an earlier run of the same migration finished (the batch ledger on the target).
  * Progress lives in the `status` query and in search attributes, not in history events.
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   log,
   ParentClosePolicy,
@@ -22,20 +28,35 @@ import {
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
-import type { BatchSummary, CheckResult, InventorySummary, MigrationPhase, MigrationPlan, MigrationStatus, PlanBatch } from '../types';
+import type {
+  BatchResult,
+  BatchSummary,
+  CheckResult,
+  InventorySummary,
+  LedgerEntry,
+  MigrationPhase,
+  MigrationPlan,
+  MigrationStatus,
+  NewTopicsReport,
+  PlanBatch,
+} from '../types';
 import { summarizePreflight } from '../activities/preflight/summary';
 import { buildPlan } from '../plan/buildPlan';
 import { emptyPlanError } from '../plan/emptyPlan';
 import { validateEditedPlan } from '../plan/validateEditedPlan';
-import { batchWorkflow } from './batch';
+import { batchWorkflow, type BatchInput } from './batch';
+import { failureFacts } from './failures';
 import { batchWorkflowId } from './ids';
 import { actionSignals, batchMilestoneSignal, statusQuery, type OperatorAction } from './messages';
+import { newTopicsBatch } from './newTopicsBatch';
 import { OperatorInbox } from './operatorInbox';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from './searchAttributes';
 
 export interface MigrationInput {
   /** The validated spec: holds secret references only, never a secret. */
   spec: MigrationSpec;
+  /** Start again after an earlier run ended: adopt the batches it finished (see src/resume/batchLedger.ts). */
+  resume?: boolean;
 }
 
 export interface MigrationResult {
@@ -43,7 +64,7 @@ export interface MigrationResult {
   status: MigrationStatus;
 }
 
-const NON_RETRYABLE = ['KafkaAuthenticationFailed', 'KafkaAuthorizationFailed', 'SecretUnavailable', 'InvalidConfiguration'];
+const NON_RETRYABLE = ['KafkaAuthenticationFailed', 'KafkaAuthorizationFailed', 'SecretUnavailable', 'InvalidConfiguration', 'InvalidReportName'];
 const retry: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 
 const PREFLIGHT_CHECKS = [
@@ -57,6 +78,11 @@ const PREFLIGHT_CHECKS = [
   'checkTargetState',
   'checkClients',
 ] as const;
+
+/** Thrown inside the workflow (and caught by it) to end the run with an outcome; never leaves the workflow. */
+class EndRun {
+  constructor(readonly outcome: MigrationResult['outcome']) {}
+}
 
 export async function migrationWorkflow(input: MigrationInput): Promise<MigrationResult> {
   const { spec } = input;
@@ -81,6 +107,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   const inbox = new OperatorInbox(() => status.phase, now, terminal);
   status.decisions = inbox.decisions;
   inbox.install();
+  inbox.installCancellation();
   setHandler(statusQuery, () => ({
     ...status,
     waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
@@ -88,11 +115,23 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
   // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
   const clientsMovedIn = new Set<number>();
-  setHandler(batchMilestoneSignal, ({ batch }) => void clientsMovedIn.add(batch));
+  /** The phase to return to when a block is lifted. */
+  let phaseBeforeBlock: MigrationPhase = 'sync';
+  setHandler(batchMilestoneSignal, (m) => {
+    const summaryOf = status.batches.find((b) => b.number === m.batch);
+    if (m.milestone === 'clientsMayMove' || m.milestone === 'consumersMayMove') clientsMovedIn.add(m.batch);
+    else if (m.milestone === 'blocked' && m.blocked) {
+      if (summaryOf) summaryOf.state = 'blocked';
+      block({ ...m.blocked, batch: m.batch });
+    } else if (m.milestone === 'unblocked') {
+      if (summaryOf?.state === 'blocked') summaryOf.state = 'running';
+      unblock();
+    }
+  });
   inbox.abortBlockedReason = () => {
-    const running = status.batches.find((b) => b.state === 'running');
-    return running && clientsMovedIn.has(running.number)
-      ? `clients of batch ${running.number} (${running.name}) may already use the target: it cannot be rolled back; let it finish, then abort before the next batch`
+    const current = status.batches.find((b) => b.state === 'running' || b.state === 'blocked' || b.state === 'failed');
+    return current && clientsMovedIn.has(current.number)
+      ? `clients of batch ${current.number} (${current.name}) may already use the target: it cannot be rolled back; let it finish, then abort before the next batch`
       : undefined;
   };
 
@@ -103,54 +142,111 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     upsertMemo({ phase, summary: summary(status) });
     log.info('migration phase', { migration: spec.name, phase, workflowId: workflowInfo().workflowId });
   };
+  function block(b: NonNullable<MigrationStatus['blocked']>): void {
+    if (status.phase !== 'blocked') phaseBeforeBlock = status.phase;
+    status.blocked = b;
+    enter('blocked');
+  }
+  function unblock(): void {
+    status.blocked = undefined;
+    if (status.phase === 'blocked') enter(phaseBeforeBlock);
+  }
 
   const writeReport = async (fileStem: string, kind: 'preflight' | 'plan' | 'migration', data: unknown) => {
     const paths = await quick.writeReportFiles({ spec, fileStem, kind, data });
     status.reports[fileStem] = paths.markdownPath;
   };
 
-  const end = async (outcome: MigrationResult['outcome'], phase: 'completed' | 'aborted'): Promise<MigrationResult> => {
-    enter(phase);
-    await writeReport('migration', 'migration', { outcome, status });
+  /**
+   * Runs one phase's work; when it fails beyond its retries, the migration blocks on it and waits: `retry`
+   * runs the work again, `abort` ends the run (EndRun). The failure never ends the migration by itself.
+   */
+  async function attempt<T>(phase: MigrationPhase, work: () => Promise<T>, batch?: number, evenIfAborted = false): Promise<T> {
+    for (;;) {
+      if (inbox.aborted && !evenIfAborted) throw new EndRun('aborted');
+      try {
+        return await work();
+      } catch (e) {
+        if (e instanceof EndRun) throw e;
+        const facts = failureFacts(e);
+        log.warn('migration blocked', { migration: spec.name, phase, type: facts.type, error: facts.message });
+        block({
+          step: phase,
+          type: facts.type,
+          error: facts.message,
+          since: now(),
+          ...(facts.topics ? { topics: facts.topics } : {}),
+          ...(facts.groups ? { groups: facts.groups } : {}),
+          ...(batch !== undefined ? { batch } : {}),
+          actions: ['retry', ...(inbox.abortBlockedReason() ? [] : ['abort'])],
+        });
+        const a = await inbox.waitFor({ actions: ['retry'], reason: `blocked in ${phase}${batch !== undefined ? ` (batch ${batch})` : ''}: ${facts.message.slice(0, 300)}; fix the cause and retry, or abort` });
+        unblock();
+        if (a.action === 'abort' && !evenIfAborted) throw new EndRun('aborted');
+      }
+    }
+  }
+
+  const endWith = async (outcome: MigrationResult['outcome']): Promise<MigrationResult> => {
+    markSkipped(status.batches, 0);
+    const final: MigrationPhase = outcome === 'completed' ? 'completed' : 'aborted';
+    // Written before the phase turns terminal: a fault here blocks like any other and `retry` is still accepted.
+    await attempt(status.phase, () => writeReport('migration', 'migration', { outcome, status: { ...status, phase: final, updatedAt: now() } }), undefined, true);
+    enter(final);
     return { outcome, status };
   };
 
-  const abortedBy = (a: OperatorAction | undefined) => (a?.action === 'abort' ? a : undefined);
+  const abortedBy = (a: OperatorAction | undefined) => a?.action === 'abort';
+  const stopIfAborted = () => {
+    if (inbox.aborted) throw new EndRun('aborted');
+  };
 
-  try {
+  async function run(): Promise<MigrationResult> {
     // ---------------------------------------------------------------- connectivity
     enter('connectivity');
-    status.connectivity = await quick.checkConnectivity({ source: spec.source, target: spec.target });
-    if (inbox.aborted) return await end('aborted', 'aborted');
+    status.connectivity = await attempt('connectivity', () => quick.checkConnectivity({ source: spec.source, target: spec.target }));
+    stopIfAborted();
 
     // ---------------------------------------------------------------- preflight
     enter('preflight');
-    const checks: CheckResult[] = await Promise.all(
-      PREFLIGHT_CHECKS.map((name) => (name === 'checkCapacity' ? sampling : quick)[name]({ spec }) as Promise<CheckResult>),
-    );
-    const preflight = summarizePreflight(spec.name, checks);
-    status.preflight = preflight;
-    await writeReport('preflight', 'preflight', preflight);
-    if (inbox.aborted) return await end('aborted', 'aborted');
+    const preflight = await attempt('preflight', async () => {
+      const checks: CheckResult[] = await Promise.all(
+        PREFLIGHT_CHECKS.map((name) => (name === 'checkCapacity' ? sampling : quick)[name]({ spec }) as Promise<CheckResult>),
+      );
+      const report = summarizePreflight(spec.name, checks);
+      status.preflight = report;
+      await writeReport('preflight', 'preflight', report);
+      return report;
+    });
+    stopIfAborted();
     if (preflight.verdict === 'fail') {
       const failed = preflight.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
       const a = await inbox.waitFor({ actions: ['overridePreflight'], reason: `preflight failed: ${failed.join(', ')}; fix and restart, or override with a reason` });
-      if (abortedBy(a)) return await end('aborted', 'aborted');
+      if (abortedBy(a)) throw new EndRun('aborted');
     }
 
-    // ---------------------------------------------------------------- inventory
-    enter('inventory');
-    const inventory: InventorySummary = await long.collectInventory({ spec });
-    status.inventory = inventoryCounts(inventory);
-    if (inbox.aborted) return await end('aborted', 'aborted');
-
-    // ---------------------------------------------------------------- plan
-    enter('plan');
-    let plan: MigrationPlan = buildPlan(spec, inventory);
-    status.plan = plan;
-    await writeReport('plan', 'plan', plan);
-    const empty = emptyPlanError(spec, plan);
-    if (empty) throw ApplicationFailure.nonRetryable(empty, 'EmptyPlan');
+    // ---------------------------------------------------------------- inventory and plan
+    let inventory!: InventorySummary;
+    let plan!: MigrationPlan;
+    for (;;) {
+      enter('inventory');
+      inventory = await attempt('inventory', () => long.collectInventory({ spec }));
+      status.inventory = inventoryCounts(inventory);
+      stopIfAborted();
+      enter('plan');
+      plan = buildPlan(spec, inventory);
+      status.plan = plan;
+      await attempt('plan', () => writeReport('plan', 'plan', plan));
+      const empty = emptyPlanError(spec, plan);
+      if (!empty) break;
+      // Nothing to migrate yet: block with why; `retry` takes the inventory again (topics may have been created).
+      let reported = false;
+      await attempt('plan', async () => {
+        if (reported) return;
+        reported = true;
+        throw ApplicationFailure.nonRetryable(empty, 'EmptyPlan');
+      });
+    }
     const decision = await inbox.waitFor({
       actions: ['approvePlan', 'rejectPlan'],
       reason: `approve the plan of ${plan.batches.length} batches (see the plan report), optionally with an edited plan`,
@@ -160,59 +256,135 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
         return checked.ok ? undefined : `approvePlan: edited plan refused: ${checked.error}`;
       },
     });
-    if (abortedBy(decision)) return await end('aborted', 'aborted');
-    if (decision.action === 'rejectPlan') return await end('rejected', 'aborted');
+    if (abortedBy(decision)) throw new EndRun('aborted');
+    if (decision.action === 'rejectPlan') throw new EndRun('rejected');
     if (decision.plan !== undefined) {
       const checked = validateEditedPlan(spec, inventory, plan, decision.plan);
       if (checked.ok) {
         status.proposedPlan = plan;
         plan = checked.plan;
         status.plan = plan;
-        await writeReport('plan-approved', 'plan', plan);
+        await attempt('plan', () => writeReport('plan-approved', 'plan', plan));
       }
     }
 
     // ---------------------------------------------------------------- batches
     enter('sync');
-    status.batches = plan.batches.map((b) => ({ number: b.number, name: b.name, workflowId: batchWorkflowId(spec.name, b.number, b.name), state: 'pending' }));
-    for (const [i, batch] of plan.batches.entries()) {
+    const ledger: LedgerEntry[] = input.resume ? await attempt('sync', () => quick.readBatchLedger({ spec })) : [];
+    status.batches = plan.batches.map((b) => batchSummary(spec, b));
+    if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn);
+    const watcher = new NewTopicWatcher(spec, plan, status, quick, now);
+    let started = 0;
+    for (let i = 0; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
+      const batch = plan.batches[i];
+      if (status.batches.length <= i) status.batches.push(batchSummary(spec, batch));
       const summaryOf = status.batches[i];
-      if (i > 0) {
-        const a = await inbox.waitFor({ actions: ['approveBatch'], reason: `batch ${batch.number - 1} is done; approve batch ${batch.number} (${batch.name})`, batch: batch.number });
-        if (abortedBy(a)) {
-          markSkipped(status.batches, i);
-          return await end('aborted', 'aborted');
-        }
+      if (summaryOf.state === 'completed' || summaryOf.state === 'accepted-with-mismatches') continue; // adopted on resume
+      if (started > 0 || batch.number > 1) {
+        const a = await inbox.waitFor({ actions: ['approveBatch'], reason: `${started > 0 ? `batch ${status.batches[i - 1]?.number} is done; ` : ''}approve batch ${batch.number} (${batch.name})${watcher.extra(batch) ? ': topics created on the source since the plan' : ''}`, batch: batch.number });
+        if (abortedBy(a)) throw new EndRun('aborted');
       }
-      if (inbox.aborted) {
-        markSkipped(status.batches, i);
-        return await end('aborted', 'aborted');
-      }
-      const outcome = await runBatch(spec, batch, summaryOf, inbox);
-      if (outcome === 'aborted' || inbox.aborted) {
-        markSkipped(status.batches, i + 1);
-        return await end('aborted', 'aborted');
-      }
+      stopIfAborted();
+      started++;
+      const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher);
+      if (outcome === 'aborted' || inbox.aborted) throw new EndRun('aborted');
     }
-    return await end('completed', 'completed');
-  } catch (e) {
-    const failedIn = status.phase;
-    status.error = `${failedIn}: ${rootMessage(e)}`;
-    enter('failed');
-    throw ApplicationFailure.nonRetryable(`migration ${spec.name} failed in phase ${failedIn}: ${rootMessage(e)}`, 'MigrationFailed');
+    return endWith('completed');
   }
+
+  // Inside a non-cancellable scope: a cancellation requested from Temporal reaches only the inbox (as an abort).
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof EndRun) return endWith(e.outcome);
+      // A defect in this code: still never FAILED by itself; wait for the operator, then end as aborted.
+      const facts = failureFacts(e);
+      status.error = `${status.phase}: ${facts.message}`;
+      block({ step: status.phase, type: facts.type, error: facts.message, since: now(), actions: ['abort'] });
+      await inbox.waitFor({ actions: [], reason: `internal error in ${status.blocked?.step}: ${facts.message}; abort, then resume the migration` });
+      return endWith('aborted');
+    }
+  });
 }
 
-/** Runs one batch as a child workflow; forwards an abort to it. */
-async function runBatch(spec: MigrationSpec, batch: PlanBatch, summaryOf: BatchSummary, inbox: OperatorInbox): Promise<BatchSummary['state']> {
+function batchSummary(spec: MigrationSpec, b: PlanBatch): BatchSummary {
+  return { number: b.number, name: b.name, workflowId: batchWorkflowId(spec.name, b.number, b.name), state: 'pending' };
+}
+
+type Attempt = <T>(phase: MigrationPhase, work: () => Promise<T>, batch?: number, evenIfAborted?: boolean) => Promise<T>;
+type Quick = ReturnType<typeof proxyActivities<typeof activities>>;
+
+/**
+ * Runs one batch as a child workflow; forwards an abort to it. A child that ends abnormally (terminated, a
+ * defect, timed out) blocks the migration: `retry` starts it again (it adopts its own topics and offsets and
+ * goes on from the durable checkpoints), `abort` starts it only to roll back.
+ */
+async function runBatch(
+  spec: MigrationSpec,
+  batch: PlanBatch,
+  summaryOf: BatchSummary,
+  inbox: OperatorInbox,
+  clientsMovedIn: Set<number>,
+  attempt: Attempt,
+  watcher: NewTopicWatcher,
+): Promise<BatchSummary['state']> {
   upsertSearchAttributes([
     { key: KM_BATCH, value: batch.number },
     { key: KM_BUSINESS_SYSTEM, value: batch.name },
   ]);
-  summaryOf.state = 'running';
+  const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry });
+  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) ? { clientsMoved: true } : undefined;
+  let r: BatchResult;
+  try {
+    r = await attempt(
+      'sync',
+      async () => {
+        summaryOf.state = 'running';
+        try {
+          return await runChild(spec, batch, summaryOf, inbox, restart, watcher);
+        } catch (e) {
+          summaryOf.state = 'failed';
+          // Started again on retry: its clients may have moved meanwhile (the milestone reached us).
+          restart = { clientsMoved: clientsMovedIn.has(batch.number) };
+          throw e;
+        }
+      },
+      batch.number,
+    );
+  } catch (e) {
+    if (!(e instanceof EndRun) || summaryOf.state !== 'failed' || !inbox.aborted) throw e;
+    // Aborted while the batch had ended abnormally: start it once more, only to roll back by its own rules.
+    summaryOf.state = 'running';
+    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted }, watcher), batch.number, true);
+  }
+  summaryOf.state = r.outcome;
+  summaryOf.writePauseMs = r.status.writePauseMs;
+  summaryOf.recordsCopied = r.status.totals.recordsCopied;
+  summaryOf.bytesCopied = r.status.totals.bytesCopied;
+  summaryOf.report = r.status.reports.batch;
+  summaryOf.reports = r.status.reports;
+  summaryOf.decisions = r.status.decisions;
+  summaryOf.verification = r.status.verification;
+  if (r.status.excludedTopics?.length) summaryOf.excludedTopics = r.status.excludedTopics.map((x) => x.topic);
+  if (r.outcome === 'completed' || r.outcome === 'accepted-with-mismatches') {
+    // Durable: a resumed migration adopts this batch instead of copying it again.
+    await attempt('sync', () => quick.recordBatchLedger({ spec, entry: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name), state: r.outcome as 'completed', at: new Date().toISOString(), workflowId: summaryOf.workflowId } }), batch.number);
+  }
+  return r.outcome;
+}
+
+async function runChild(
+  spec: MigrationSpec,
+  batch: PlanBatch,
+  summaryOf: BatchSummary,
+  inbox: OperatorInbox,
+  restart: BatchInput['restart'],
+  watcher: NewTopicWatcher,
+): Promise<BatchResult> {
   const child = await startChild(batchWorkflow, {
     workflowId: summaryOf.workflowId,
-    args: [{ spec, batch, parentWorkflowId: workflowInfo().workflowId }],
+    args: [{ spec, batch, parentWorkflowId: workflowInfo().workflowId, ...(restart ? { restart } : {}) }],
     // An abandoned child would keep copying without supervision: a batch ends with its migration.
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     typedSearchAttributes: [
@@ -223,23 +395,109 @@ async function runBatch(spec: MigrationSpec, batch: PlanBatch, summaryOf: BatchS
     ],
     memo: { summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${batch.topics.length} topics, ${batch.groups.length} groups` },
   });
-  let forwarded = false;
+  // Abort (operator or cancellation from Temporal): forwarded to the batch, which rolls back or refuses.
+  let forwarded = !!restart && !!inbox.aborted;
   let done = false;
   const result = child.result().finally(() => void (done = true));
+  result.catch(() => undefined);
+  const ticks = watcher.watchWhile(() => done);
   for (;;) {
     await condition(() => done || (!!inbox.aborted && !forwarded));
     if (done) break;
     const a = inbox.aborted!;
     forwarded = true;
-    await child.signal(actionSignals.abort, { by: a.by, reason: a.reason, comment: a.comment });
+    await child.signal(actionSignals.abort, { by: a.by, reason: a.reason, comment: a.comment }).catch((e) => log.warn('abort not forwarded', { error: String(e) }));
   }
-  const r = await result;
-  summaryOf.state = r.outcome;
-  summaryOf.writePauseMs = r.status.writePauseMs;
-  summaryOf.recordsCopied = r.status.totals.recordsCopied;
-  summaryOf.bytesCopied = r.status.totals.bytesCopied;
-  summaryOf.report = r.status.reports.batch;
-  return r.outcome;
+  await ticks;
+  return result;
+}
+
+/**
+ * Watches the source for topics created in scope after the plan (spec.scope.newTopics): checked before every
+ * batch and every newTopicsCheckSeconds while one runs; each one found is reported in the status and, with
+ * `propose`, put in an extra batch at the end that the operator approves like any other. Never dropped silently.
+ */
+class NewTopicWatcher {
+  private readonly known: Set<string>;
+  private pending: NewTopicsReport['topics'] = [];
+  private pendingGroups = new Map<string, Set<string>>();
+  private readonly extraBatches = new Set<number>();
+
+  constructor(
+    private readonly spec: MigrationSpec,
+    private readonly plan: MigrationPlan,
+    private readonly status: MigrationStatus,
+    private readonly quick: Quick,
+    private readonly now: () => string,
+  ) {
+    this.known = new Set([...plan.batches.flatMap((b) => b.topics.map((t) => t.name)), ...plan.excluded.filter((x) => x.kind === 'topic').map((x) => x.name)]);
+  }
+
+  extra(batch: PlanBatch): boolean {
+    return this.extraBatches.has(batch.number);
+  }
+
+  /** Checks now; a fault of the check is noted, never fatal (it is retried at the next tick). */
+  async check(): Promise<void> {
+    let found: NewTopicsReport;
+    try {
+      found = await this.quick.findNewTopics({ spec: this.spec, known: [...this.known] });
+    } catch (e) {
+      log.warn('new-topic check failed', { error: failureFacts(e).message });
+      return;
+    }
+    for (const t of found.topics) {
+      if (this.known.has(t.name)) continue;
+      this.known.add(t.name);
+      const disposition = this.spec.scope.newTopics === 'ignore' ? 'ignored' : 'proposed';
+      this.status.newTopics = [...(this.status.newTopics ?? []), { name: t.name, partitions: t.partitions, foundAt: this.now(), disposition }];
+      if (disposition === 'proposed') this.pending.push(t);
+    }
+    for (const g of found.groups) {
+      const set = this.pendingGroups.get(g.group) ?? new Set<string>();
+      g.topics.forEach((t) => set.add(t));
+      this.pendingGroups.set(g.group, set);
+    }
+  }
+
+  /** Checks every newTopicsCheckSeconds until `stop()` is true. */
+  async watchWhile(stop: () => boolean): Promise<void> {
+    await this.check();
+    while (!stop()) {
+      if (await condition(stop, `${this.spec.scope.newTopicsCheckSeconds}s` as Duration)) return;
+      await this.check();
+    }
+  }
+
+  /** After the planned batches: one last check, then an extra batch of the proposed topics, if any. */
+  async proposeExtraBatch(): Promise<boolean> {
+    await this.check();
+    if (!this.pending.length) return false;
+    const migrated = new Set(this.status.batches.filter((b) => b.state === 'completed' || b.state === 'accepted-with-mismatches').flatMap((b) => this.plan.batches.find((p) => p.number === b.number)?.groups ?? []));
+    const batch = newTopicsBatch(this.plan, this.pending, this.pendingGroups, migrated);
+    this.pending = [];
+    this.plan.batches.push(batch);
+    this.extraBatches.add(batch.number);
+    for (const t of this.status.newTopics ?? []) if (batch.topics.some((x) => x.name === t.name)) t.batch = batch.number;
+    const movedGroups = [...this.pendingGroups.keys()].filter((g) => migrated.has(g));
+    if (movedGroups.length) this.plan.warnings.push(`batch ${batch.number} (new topics): groups ${movedGroups.join(', ')} already moved to the target in an earlier batch; their offsets on the new topics are not translated`);
+    this.status.plan = this.plan;
+    return true;
+  }
+}
+
+function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>): void {
+  const key = (topics: string[]) => [...topics].sort().join('\n');
+  const byTopics = new Map(ledger.map((e) => [key(e.topics), e]));
+  const adopted: number[] = [];
+  for (const [i, b] of plan.batches.entries()) {
+    const entry = byTopics.get(key(b.topics.map((t) => t.name)));
+    if (!entry) continue;
+    adopted.push(b.number);
+    if (entry.state === 'clientsMoved') clientsMovedIn.add(b.number);
+    else status.batches[i].state = entry.state;
+  }
+  status.resumedFrom = { runsBefore: 1, adoptedBatches: adopted };
 }
 
 function markSkipped(batches: BatchSummary[], from: number): void {
@@ -253,12 +511,7 @@ function inventoryCounts(inv: InventorySummary): NonNullable<MigrationStatus['in
 
 function summary(s: MigrationStatus): string {
   const done = s.batches.filter((b) => b.state === 'completed').length;
-  return `migration ${s.name}: ${s.phase}${s.batches.length ? `, batches ${done}/${s.batches.length}` : ''}`;
+  const blocked = s.blocked ? ` (blocked in ${s.blocked.step}${s.blocked.batch !== undefined ? `, batch ${s.blocked.batch}` : ''}: ${s.blocked.error.slice(0, 200)})` : '';
+  return `migration ${s.name}: ${s.phase}${s.batches.length ? `, batches ${done}/${s.batches.length}` : ''}${blocked}`;
 }
 
-/** The innermost cause's message (an ActivityFailure wraps the activity's own error). */
-function rootMessage(e: unknown): string {
-  let cur = e as { cause?: unknown; message?: string } | undefined;
-  while (cur && cur.cause) cur = cur.cause as typeof cur;
-  return cur?.message ?? String(e);
-}

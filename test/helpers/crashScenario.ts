@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Consumer } from 'kafkajs';
 import type { MigrationStatus, VerificationReport } from '../../src/types';
 import { loadOffsetStore } from '../../src/copy/loadOffsetMap';
-import { migrationWorkflowId } from '../../src/workflows/ids';
+import { batchFileStem, migrationWorkflowId } from '../../src/workflows/ids';
 import { migrationWorkflow } from '../../src/workflows/migration';
 import { temporalSettings } from '../../src/worker/settings';
 import { operateMigration } from './crashOperator';
@@ -177,7 +177,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     const auditStarted = Date.now();
     if (status.phase === 'completed') {
       const b = status.batches[0];
-      verification = JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `batch-${b.number}-${b.name}-verification.json`), 'utf8')) as VerificationReport;
+      verification = JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport;
       audit = await auditMigration(world, [world.liveGroup, world.laggingGroup]);
       say(`audit: ${audit.sourceRecords} source records, ${audit.targetRecords} target records, lost ${audit.lost}, duplicated ${audit.duplicated}, foreign ${audit.foreign}, inexact partitions ${audit.inexactPartitions.length}, group offsets ${audit.groupOffsets.length} checked / ${audit.wrongGroupOffsets.length} wrong`);
     }

@@ -1,0 +1,14 @@
+/** What the batch ledger (src/resume/batchLedger.ts) keeps of a batch, for `resume`. */
+export interface LedgerEntry {
+  /** The batch's number and name in the run that wrote the entry (for reports; matching is by topics). */
+  number: number;
+  name: string;
+  topics: string[];
+  /**
+   * clientsMoved: clients may use the target (the batch cannot be copied or cut over again, only verified);
+   * completed / accepted-with-mismatches: the batch ended and was verified (or its mismatches accepted).
+   */
+  state: 'clientsMoved' | 'completed' | 'accepted-with-mismatches';
+  at: string;
+  workflowId: string;
+}
