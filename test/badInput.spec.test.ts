@@ -353,7 +353,7 @@ async function expectNothingStarted(name: string): Promise<void> {
 }
 
 test('plan: an empty plan is refused, saying whether nothing matched or everything matched was excluded', () => {
-  const spec = { scope: { topics: ['orders\\..*'], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [] } };
+  const spec = { scope: { topics: ['orders\\..*'], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [], newTopics: 'propose' as const, newTopicsCheckSeconds: 300 } };
   const excluded = [
     { kind: 'topic' as const, name: 'billing.tx', reason: 'out of scope (spec.scope.topics / spec.scope.excludeTopics)' },
     { kind: 'topic' as const, name: 'orders.old', reason: 'inactive: holds no records; name it in spec.scope.includeInactive to migrate it' },

@@ -154,14 +154,16 @@ test('batch: approve before ready is refused; producersStopped while writes cont
   await expect(act(b, { action: 'approveCutover', by: 'gina', batch: 1 })).rejects.toThrow(/approveCutover: not expected in phase/);
 
   await batchWaitingFor(b, 'producersStopped');
-  await act(b, { action: 'producersStopped', by: 'gina', batch: 1 });
-  const back = await until(() => b.query(batchStatusQuery), (s: BatchStatus) => s.notes.some((n) => /writes continue on shop.orders:0|writes continue on/.test(n)) && s.waitingFor?.signal === 'producersStopped', 'quiet check refusal');
-  expect(back.decisions.find((d) => d.kind === 'quietCheck')).toMatchObject({ accepted: false });
-  await act(b, { action: 'producersStopped', by: 'gina', batch: 1 });
+  // A checked action answers with its check's verdict: refused, with the partitions that moved.
+  await expect(act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).rejects.toThrow(/producersStopped refused: the source is not quiet: end offsets moved on 1 partitions .*shop\.orders:0/);
+  const back = await b.query(batchStatusQuery);
+  expect(back.waitingFor?.signal).toBe('producersStopped');
+  expect(back.decisions.find((d) => d.kind === 'producersStopped')).toMatchObject({ accepted: false, by: 'gina' });
+  expect(await act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).toMatch(/producersStopped accepted: the source stood still/);
 
   await batchWaitingFor(b, 'consumersStopped');
-  await act(b, { action: 'consumersStopped', by: 'gina', batch: 1 });
-  const refused = await until(() => b.query(batchStatusQuery), (s: BatchStatus) => s.notes.some((n) => /consumersStopped refused: still active on the source: ads-aggregator \(Stable, 1 members\)/.test(n)) && s.waitingFor?.signal === 'consumersStopped', 'group check refusal');
+  await expect(act(b, { action: 'consumersStopped', by: 'gina', batch: 1 })).rejects.toThrow(/consumersStopped refused: groups still active on the source: ads-aggregator \(Stable, 1 members\)/);
+  const refused = await b.query(batchStatusQuery);
   expect(refused.step).toBe('awaiting-consumers-stopped');
   await act(b, { action: 'consumersStopped', by: 'gina', batch: 1 });
 

@@ -172,6 +172,11 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
     const mismatches = ok ? [] : ['shop.orders:0: digest differs'];
     return { ok, durationMs: 1, partitions: 1, groups: 0, mismatchCount: mismatches.length, mismatches, report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
   },
+  findNewTopics: async () => ({ topics: [], groups: [], checkedAt: new Date().toISOString() }),
+  recordBatchLedger: async (input: { entry: { number: number; state: string } }) => {
+    scenario.calls.push(`recordBatchLedger:${input.entry.number}:${input.entry.state}`);
+  },
+  readBatchLedger: async () => [],
   deleteTargetTopics: async (input: { topics: string[] }) => {
     scenario.calls.push(`deleteTargetTopics:${input.topics.join(',')}`);
     return { deleted: input.topics, missing: [] };
