@@ -17,12 +17,12 @@ export interface TestTemporal {
   shutdown(): Promise<void>;
 }
 
-export async function startTestWorker(options: { activities?: object } = {}): Promise<TestTemporal> {
+export async function startTestWorker(options: { activities?: object; taskQueue?: string } = {}): Promise<TestTemporal> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeInstalled = true;
   }
-  const settings = temporalSettings({ taskQueue: `km-test-${uniqueSuffix()}` });
+  const settings = temporalSettings({ taskQueue: options.taskQueue ?? `km-test-${uniqueSuffix()}` });
   const nativeConnection = await NativeConnection.connect({ address: settings.address });
   const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: BUNDLE_PATH }, activities: options.activities });
   const running = worker.run();
