@@ -170,7 +170,7 @@ describe('reports', () => {
   });
 
   test('one report in three formats: migration then batches', () => {
-    const data = { workflowId: 'migration-demo', outcome: 'in progress (sync)', status: migrationStatus(), batches: [batchStatus()] };
+    const data = { workflowId: 'migration-demo', outcome: 'in progress (sync)', status: migrationStatus(), batches: [batchStatus()], batchReports: [] };
     const md = renderReport(data, 'md');
     expect(md).toMatch(/^# Migration demo: in progress \(sync\)/);
     expect(md).toContain('# Batch 1 (payments) of migration demo');
@@ -179,6 +179,8 @@ describe('reports', () => {
     expect(html).toContain('<title>Migration demo: in progress (sync)</title>');
     expect(html).toContain('<td>ok &lt;b&gt;</td>');
     expect(html).not.toMatch(/<script|src=|href=/);
-    expect(JSON.parse(renderReport(data, 'json'))).toEqual(data);
+    // JSON: the data, the summaries completed by the live batch (its decisions and report paths)
+    const status = { ...data.status, batches: [{ ...data.status.batches[0], decisions: batchStatus().decisions, reports: {} }, data.status.batches[1]] };
+    expect(JSON.parse(renderReport(data, 'json'))).toEqual({ ...data, status });
   });
 });

@@ -1,8 +1,13 @@
-/** `report ID --format md|json|html [--out FILE]`: the migration report, built from the live status queries. */
+/**
+ * `report ID --format md|json|html [--out FILE]`: the migration report, built from the live status queries:
+ * the migration, each started batch, and each batch's verification verdict, offset translation and
+ * verification reports (read from the paths the batch recorded).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { BatchStatus, MigrationStatus } from '../types';
+import { readBatchReports, type BatchReports, type DetailReport } from './batchReports';
 import { renderBatchMarkdown } from '../reports/batchReport';
 import { markdownToHtmlPage } from '../reports/html';
 import { renderMigrationMarkdown } from '../reports/migrationReport';
@@ -17,13 +22,56 @@ export interface MigrationReportData {
   outcome: string;
   status: MigrationStatus;
   batches: BatchStatus[];
+  /** Per started batch: the verification verdict and the offsets and verification reports. */
+  batchReports: BatchReports[];
 }
 
-/** The report in one format: the migration first, then each started batch. */
+/**
+ * The summaries the migration holds, completed by what the batches themselves say (a running batch's decisions
+ * and report paths reach the migration's summary only when it ends).
+ */
+export function withBatchDetails(status: MigrationStatus, batches: BatchStatus[], reports: BatchReports[]): MigrationStatus {
+  return {
+    ...status,
+    batches: status.batches.map((b) => {
+      const live = batches.find((x) => x.number === b.number);
+      const verification = b.verification ?? reports.find((r) => r.number === b.number)?.verification;
+      return {
+        ...b,
+        ...(b.decisions || live ? { decisions: b.decisions ?? live!.decisions } : {}),
+        ...(b.reports || live ? { reports: { ...(live?.reports ?? {}), ...(b.reports ?? {}) } } : {}),
+        ...(verification ? { verification } : {}),
+      };
+    }),
+  };
+}
+
+function detailMarkdown(what: string, r: DetailReport | undefined): string {
+  if (!r) return `- ${what} report: not written yet\n`;
+  return r.markdown ?? `- ${what} report: ${r.markdownPath}: ${r.error}\n`;
+}
+
+function batchReportsMarkdown(r: BatchReports): string {
+  const verdict = r.verification ? (r.verification.ok ? 'OK' : `${r.verification.mismatchCount} mismatch(es)`) : 'not verified yet';
+  return [`# Batch ${r.number} (${r.name}): verification ${verdict}`, '', detailMarkdown('offset translation', r.offsets), detailMarkdown('verification', r.verificationReport)].join('\n');
+}
+
+/** The report in one format: the migration first, then each started batch and its detail reports. */
 export function renderReport(data: MigrationReportData, format: ReportFormat): string {
-  if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
-  const md = [renderMigrationMarkdown({ outcome: data.outcome, status: data.status }), ...data.batches.map(renderBatchMarkdown)].join('\n');
+  const status = withBatchDetails(data.status, data.batches, data.batchReports);
+  if (format === 'json') {
+    // The detail reports as their JSON (the Markdown is a rendering of it).
+    const batchReports = data.batchReports.map((r) => ({ ...r, offsets: jsonOnly(r.offsets), verificationReport: jsonOnly(r.verificationReport) }));
+    return `${JSON.stringify({ ...data, status, batchReports }, null, 2)}\n`;
+  }
+  const md = [renderMigrationMarkdown({ outcome: data.outcome, status }), ...data.batches.map(renderBatchMarkdown), ...data.batchReports.map(batchReportsMarkdown)].join('\n');
   return format === 'md' ? md : markdownToHtmlPage(md, `Migration ${data.status.name}: ${data.outcome}`);
+}
+
+function jsonOnly(r: DetailReport | undefined): Omit<DetailReport, 'markdown'> | undefined {
+  if (!r) return undefined;
+  const { markdown: _markdown, ...rest } = r;
+  return rest;
 }
 
 export function registerReportCommand(program: Command, io: Io): void {
@@ -37,7 +85,8 @@ export function registerReportCommand(program: Command, io: Io): void {
       const data = await withTemporal(cmd.optsWithGlobals<GlobalOptions>(), async (session) => {
         const workflowId = await resolveMigrationId(session.client, id);
         const state = await readMigration(session, workflowId);
-        return { workflowId, outcome: state.outcome, status: state.status, batches: await readBatches(session, state.status) };
+        const batches = await readBatches(session, state.status);
+        return { workflowId, outcome: state.outcome, status: state.status, batches, batchReports: readBatchReports(state.status.batches, batches) };
       });
       const text = renderReport(data, opts.format);
       if (!opts.out) return io.out(text);

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from '../workflows/searchAttributes';
 import type { Io } from './io';
-import { readBatches, readMigration, TERMINAL_PHASES } from './migrationState';
-import { columns, renderStatus } from './statusView';
+import { endedBadly, readBatch, readBatchStates, readMigration, TERMINAL_PHASES } from './migrationState';
+import { columns, renderBatchStatus, renderStatus } from './statusView';
 import { CliError, EXIT, resolveMigrationId, withTemporal, type GlobalOptions, type TemporalSession } from './temporalClient';
 
 const WATCH_INTERVAL_MS = 2000;
@@ -18,13 +18,11 @@ export function registerStatusCommands(program: Command, io: Io): void {
     .action(async (id: string | undefined, opts: { watch?: boolean; json?: boolean }, cmd: Command) => {
       await withTemporal(cmd.optsWithGlobals<GlobalOptions>(), async (session) => {
         const workflowId = id ? await resolveMigrationId(session.client, id) : await onlyRunningMigration(session);
+        const { type } = await session.client.workflow.getHandle(workflowId).describe();
         for (let frame = 0; ; frame++) {
-          const state = await readMigration(session, workflowId);
-          const batches = await readBatches(session, state.status);
-          if (opts.json) io.out(JSON.stringify({ workflowId, execution: state.execution, status: state.status, batches }, null, 2));
-          else io.out(frameText(io, opts.watch === true, renderStatus(workflowId, state.execution, state.status, batches)));
-          const ended = state.execution !== 'RUNNING' || TERMINAL_PHASES.includes(state.status.phase);
-          if (!opts.watch || ended) return;
+          const shown = type === 'batchWorkflow' ? await batchFrame(session, workflowId, opts.json === true) : await migrationFrame(session, workflowId, opts.json === true);
+          io.out(opts.json ? shown.text : frameText(io, opts.watch === true, shown.text));
+          if (!opts.watch || shown.ended) return failIfEndedBadly(workflowId, shown);
           await io.sleep(WATCH_INTERVAL_MS);
         }
       });
@@ -46,6 +44,37 @@ export function registerStatusCommands(program: Command, io: Io): void {
         else io.out(columns([['WORKFLOW ID', 'STATUS', 'PHASE', 'MIGRATION', 'BATCH', 'STARTED'], ...rows.map((r) => [r.workflowId, r.status, r.phase ?? '', r.migration ?? '', r.batch === undefined ? '' : `${r.batch} ${r.businessSystem ?? ''}`.trim(), r.startTime])], '').join('\n'));
       });
     });
+}
+
+interface Frame {
+  text: string;
+  execution: string;
+  ended: boolean;
+  reason?: string;
+}
+
+async function migrationFrame(session: TemporalSession, workflowId: string, json: boolean): Promise<Frame> {
+  const state = await readMigration(session, workflowId);
+  const reads = await readBatchStates(session, state.status);
+  const batches = reads.flatMap((b) => (b.status ? [b.status] : []));
+  const batchExecutions = Object.fromEntries(reads.map((b) => [b.workflowId, b.execution]));
+  const text = json
+    ? JSON.stringify({ workflowId, execution: state.execution, ended: state.ended, fromHistory: state.fromHistory, status: state.status, batches, batchExecutions }, null, 2)
+    : renderStatus(workflowId, state.execution, state.status, batches, { batchExecutions, ended: state.ended, fromHistory: state.fromHistory });
+  return { text, execution: state.execution, ended: state.execution !== 'RUNNING' || TERMINAL_PHASES.includes(state.status.phase), reason: state.ended?.reason };
+}
+
+/** `status <batch workflow id>`: the batch's own status (its type is batchWorkflow). */
+async function batchFrame(session: TemporalSession, workflowId: string, json: boolean): Promise<Frame> {
+  const read = await readBatch(session, workflowId);
+  if (!read) throw new CliError(`no workflow ${workflowId}`, EXIT.notFound);
+  const text = json ? JSON.stringify({ workflowId, execution: read.execution, ended: read.ended, status: read.status }, null, 2) : renderBatchStatus(workflowId, read.execution, read.status, read.ended);
+  return { text, execution: read.execution, ended: read.execution !== 'RUNNING', reason: read.ended?.reason };
+}
+
+/** A migration that failed, was terminated, cancelled or timed out is not "ok": exit 1, saying why. */
+function failIfEndedBadly(workflowId: string, f: Frame): void {
+  if (endedBadly(f.execution)) throw new CliError(`${workflowId} ${f.reason ?? f.execution.toLowerCase()}`, EXIT.failure);
 }
 
 /** A full-screen redraw on a terminal; plain appended frames elsewhere (logs, pipes). */

@@ -4,6 +4,7 @@
  */
 import type { BatchStatus, MigrationStatus, PartitionProgressView } from '../types';
 import { formatBytes } from '../reports/markdown';
+import type { ClosedExecution } from './workflowClose';
 
 export interface TopicProgress {
   topic: string;
@@ -77,10 +78,35 @@ export function renderBatch(b: BatchStatus): string[] {
   return lines;
 }
 
-export function renderStatus(workflowId: string, execution: string, s: MigrationStatus, batches: BatchStatus[] = []): string {
-  const lines = [`${workflowId} (${execution}) — phase ${s.phase}`, `  started ${s.startedAt}, updated ${s.updatedAt}`];
+/** What the status knows besides the statuses themselves: how the workflows really stand in Temporal. */
+export interface StatusContext {
+  /** Execution status (RUNNING, TERMINATED, ...) of each started batch workflow, by workflow id. */
+  batchExecutions?: Record<string, string>;
+  /** How the migration workflow ended, when it did not complete. */
+  ended?: ClosedExecution;
+  /** The status was rebuilt from the history (no worker could answer the query). */
+  fromHistory?: boolean;
+}
+
+/** The newest time anything happened: the migration's own update, or a batch's milestone or decision. */
+export function latestUpdate(s: MigrationStatus, batches: BatchStatus[]): string {
+  const times = [s.updatedAt, ...batches.flatMap((b) => [...Object.values(b.milestones ?? {}), ...(b.decisions ?? []).map((d) => d.at)])];
+  return times.filter((t) => typeof t === 'string' && !Number.isNaN(Date.parse(t))).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), s.updatedAt);
+}
+
+/** A batch the migration's status calls running, shown as Temporal really has it when its workflow is not running. */
+function batchState(state: string, execution: string | undefined, step: string | undefined): string {
+  const live = state === 'running' || state === 'blocked';
+  if (live && execution && execution !== 'RUNNING') return `${execution.toLowerCase()} (was: ${step ?? state})`;
+  return state === 'running' && step ? `running: ${step}` : state;
+}
+
+export function renderStatus(workflowId: string, execution: string, s: MigrationStatus, batches: BatchStatus[] = [], ctx: StatusContext = {}): string {
+  const lines = [`${workflowId} (${execution}) — phase ${s.phase}`, `  started ${s.startedAt}, updated ${latestUpdate(s, batches)}`];
+  if (ctx.ended) lines.push(`  ended${ctx.ended.at ? ` ${ctx.ended.at}` : ''}: ${ctx.ended.reason}`);
+  if (ctx.fromHistory) lines.push('  (no worker answered: rebuilt from the workflow history, without progress details)');
   if (s.waitingFor) lines.push(`  waiting for: ${s.waitingFor.signal} — ${s.waitingFor.reason}`);
-  if (s.error) lines.push(`  error: ${s.error}`);
+  if (s.error && s.error !== ctx.ended?.reason) lines.push(`  error: ${s.error}`);
   if (s.preflight) {
     const count = (v: string) => s.preflight!.checks.filter((c) => c.verdict === v).length;
     lines.push(`  preflight: ${s.preflight.verdict} (${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail)`);
@@ -102,7 +128,7 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
       rows.push([
         String(b.number),
         b.name,
-        b.state === 'running' && live ? `running: ${live.step}` : b.state,
+        batchState(b.state, ctx.batchExecutions?.[b.workflowId], live?.step),
         records === undefined ? '' : n(records),
         bytes === undefined ? '' : formatBytes(bytes),
         pause === undefined ? '' : `${(pause / 1000).toFixed(1)} s`,
@@ -111,7 +137,9 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
     }
     lines.push(...columns(rows));
   }
-  for (const b of batches.filter((x) => s.batches.find((y) => y.number === x.number)?.state === 'running')) lines.push('', ...renderBatch(b));
+  // Details only for batches that really run: a terminated one waits for nothing.
+  const running = (b: BatchStatus) => s.batches.find((y) => y.number === b.number)?.state === 'running' && (ctx.batchExecutions?.[b.workflowId] ?? 'RUNNING') === 'RUNNING';
+  for (const b of batches.filter(running)) lines.push('', ...renderBatch(b));
   const decisions = [...s.decisions, ...batches.flatMap((b) => b.decisions.map((d) => ({ ...d, batch: d.batch ?? b.number })))].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   if (decisions.length) {
     lines.push('', 'Decisions');
@@ -129,5 +157,21 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
     );
   }
   if (Object.keys(s.reports).length) lines.push('', 'Reports', ...Object.entries(s.reports).map(([k, v]) => `  ${k}: ${v}`));
+  return lines.join('\n');
+}
+
+/** `status <batch workflow id>`: one batch on its own, with how its workflow stands. */
+export function renderBatchStatus(workflowId: string, execution: string, b: BatchStatus | undefined, ended?: ClosedExecution): string {
+  const lines = [`${workflowId} (${execution}) — batch ${b ? `${b.number} (${b.name}) of migration ${b.migration}, step ${b.step}` : 'status unknown (no worker answered)'}`];
+  if (ended) lines.push(`  ended${ended.at ? ` ${ended.at}` : ''}: ${ended.reason}`);
+  if (!b) return lines.join('\n');
+  const updated = [...Object.values(b.milestones ?? {}), ...b.decisions.map((d) => d.at)].sort().pop();
+  if (updated) lines.push(`  updated ${updated}`);
+  lines.push('', ...renderBatch(b));
+  if (b.decisions.length) {
+    lines.push('', 'Decisions');
+    lines.push(...columns(b.decisions.map((d) => [d.at, d.phase, d.kind, `by ${d.by}`, d.accepted ? 'accepted' : 'refused', [d.comment, d.reason].filter(Boolean).join(' — ')])));
+  }
+  if (Object.keys(b.reports).length) lines.push('', 'Reports', ...Object.entries(b.reports).map(([k, v]) => `  ${k}: ${v}`));
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * Renders the Markdown our report renderers produce (headings, paragraphs, bullet lists, pipe tables,
- * `code`, **bold**) as one self-contained HTML page: no scripts, no external resources. Pure.
+ * `code`, **bold**, [links](path)) as one self-contained HTML page: no scripts, no external resources. Pure.
  * Not a general Markdown engine: it covers exactly the subset written by src/reports/*.ts.
  */
 
@@ -8,11 +8,29 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** Inline markup on already-escaped text: `code` first (its content stays literal), then **bold**. */
+/** Only these link targets become <a>: plain paths and web/file URLs, never `javascript:` and the like. */
+function safeHref(href: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href)?.[1]?.toLowerCase();
+  return scheme === undefined || scheme === 'http' || scheme === 'https' || scheme === 'file';
+}
+
+/** [text](href) → a link (the reports link a batch's offset and verification reports), then **bold**. */
+function linksAndBold(raw: string): string {
+  return raw
+    .split(/(\[[^\]]+\]\([^)\s]+\))/)
+    .map((part) => {
+      const link = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(part);
+      if (link && safeHref(link[2])) return `<a href="${escapeHtml(link[2])}">${escapeHtml(link[1])}</a>`;
+      return escapeHtml(part).replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+    })
+    .join('');
+}
+
+/** Inline markup: `code` first (its content stays literal), then links and **bold**. */
 function inline(raw: string): string {
   return raw
     .split(/(`[^`]*`)/)
-    .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length >= 2 ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part).replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')))
+    .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length >= 2 ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : linksAndBold(part)))
     .join('');
 }
 
