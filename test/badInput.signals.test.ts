@@ -212,3 +212,25 @@ test('abort twice, then approve after abort: refused while the abort runs and af
   expect(r.status.preflight).toBeUndefined(); // the abort stopped it before any further phase
   await expectNoRunningWorkflow(t.client, spec.name);
 });
+
+test('blocked-state actions and deadlines: retry with nothing blocked, excludeTopic without topic or reason, an expired or malformed deadline are refused', async () => {
+  const spec = specFor('badblock');
+  const h = await start(spec);
+  await planWait(h);
+  expect(await refused(h, { action: 'retry', by: 'ops' })).toBe(`retry: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`);
+  expect(await refused(h, { action: 'excludeTopic', by: 'ops', topic: 'ads.clicks' })).toBe('excludeTopic: "reason" is required');
+  expect(await refused(h, { action: 'approvePlan', by: 'ops', deadline: new Date(Date.now() - 60_000).toISOString() })).toMatch(/^approvePlan: expired at .* before a worker took it; it was not applied \(send it again\)$/);
+  expect(await refused(h, { action: 'approvePlan', by: 'ops', deadline: 'tomorrow' })).toBe('approvePlan: "deadline" must be an ISO time, got "tomorrow"');
+  // The CLI: exclude-topic needs --topic and --reason (exit 2 from the argument parser), retry reaches the workflow.
+  expect((await cli(t.settings.taskQueue, 'exclude-topic', spec.name, '--reason', 'x', '--by', 'ops')).code).toBe(2);
+  expect((await cli(t.settings.taskQueue, 'exclude-topic', spec.name, '--topic', 'ads.clicks', '--by', 'ops')).code).toBe(2);
+  const r = await cli(t.settings.taskQueue, 'retry', spec.name, '--by', 'ops');
+  expect(r).toMatchObject({ code: 3 });
+  expect(r.err).toMatch(/^refused: retry: not expected in phase plan/);
+  const still = await status(h);
+  expect(still.waitingFor?.signal).toBe('approvePlan|rejectPlan');
+  expect(still.decisions).toEqual([]);
+  await h.signal('abort', { by: 'ops', reason: 'end of test' });
+  expect((await h.result()).outcome).toBe('aborted');
+  await expectNoRunningWorkflow(t.client, migrationWorkflowId(spec.name));
+});

@@ -72,6 +72,16 @@ const INLINE_PASSWORD = 'hunter2-never-echo';
 
 const SPEC_CASES: SpecCase[] = [
   {
+    title: 'an unknown policy for new topics',
+    break: (s) => ((s.scope.newTopics = 'migrate'), s),
+    issues: ['scope.newTopics: expected one of "propose"|"ignore", got "migrate"'],
+  },
+  {
+    title: 'a new-topic check interval that is not positive',
+    break: (s) => ((s.scope.newTopicsCheckSeconds = 0), s),
+    issues: ['scope.newTopicsCheckSeconds: expected a positive number of seconds, got 0'],
+  },
+  {
     title: 'a name that cannot name a workflow',
     break: (s) => ((s.name = 'Orders Migration'), s),
     issues: ['name: expected 1-63 lower-case letters, digits or dashes (it names the workflows), got "Orders Migration"'],

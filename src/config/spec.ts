@@ -134,7 +134,7 @@ export const migrationSpecSchema = z
          */
         newTopics: z.enum(['propose', 'ignore']).default('propose'),
         /** How often the source is checked for new in-scope topics while batches run. */
-        newTopicsCheckSeconds: z.number().positive().max(86400).default(300),
+        newTopicsCheckSeconds: z.number().positive('expected a positive number of seconds').max(86400, 'expected at most 86400 seconds (a day)').default(300),
       })
       .default({ topics: [], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [], newTopics: 'propose', newTopicsCheckSeconds: 300 }),
     businessSystems: z.array(businessSystemSchema).default([]),
