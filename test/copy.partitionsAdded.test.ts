@@ -66,7 +66,9 @@ test('partitions added on the source mid-copy are created on the target once (no
   expect(created.topics).toEqual([expect.objectContaining({ topic, action: 'created', partitions: 8, partitionsAdded: 0 })]);
 
   const round = (partitions: TopicPartitionRef[]) =>
-    Promise.all(groupsOf(partitions).map((group) => new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: group, mode: 'follow' as const, readyMaxLagRecords: 0 })));
+    Promise.all(
+      groupsOf(partitions).map((group) => new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: group, mode: 'follow' as const, readyMaxLagRecords: 0 }) as Promise<PartitionProgress[]>),
+    );
   await round(refs(topic, 8));
 
   // The source grows to 12 partitions; records land on the old and the new ones.
@@ -89,7 +91,7 @@ test('partitions added on the source mid-copy are created on the target once (no
   expect(next.lines).toEqual([]);
   const progress = next.result.flat().sort((a, b) => a.partition - b.partition);
   const expected = (p: number) => (p < 8 ? 10 + 10 : 10);
-  expect(progress.map((p: PartitionProgress) => [p.partition, p.sourceNext, p.targetNext, p.lagRecords])).toEqual(
+  expect(progress.map((p) => [p.partition, p.sourceNext, p.targetNext, p.lagRecords])).toEqual(
     Array.from({ length: 12 }, (_, p) => [p, expected(p), expected(p), 0]),
   );
   const store = await loadOffsetStore(spec.target, spec.name);
@@ -119,7 +121,7 @@ test('a round given partitions the target does not have yet (added on the source
   });
   expect(drained).toEqual([expect.objectContaining({ topic, partition: 3, sourceNext: 10, targetNext: 10 })]);
   expect(await targetPartitionCount(topic)).toBe(4);
-  const followed = await new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: refs(topic, 3), mode: 'follow' as const, readyMaxLagRecords: 0 });
+  const followed = (await new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: refs(topic, 3), mode: 'follow' as const, readyMaxLagRecords: 0 })) as PartitionProgress[];
   expect(followed.map((p) => [p.partition, p.sourceNext, p.targetNext])).toEqual([
     [0, 10, 10],
     [1, 10, 10],

@@ -9,8 +9,7 @@ import { toKafkaFailure } from '../kafka/errors';
 import { copyPartitionsUntil } from '../copy/copyPartitions';
 import { NonRetryableCopyError } from '../copy/copyErrors';
 import { createTopicsOnTarget, syncPartitionCountsOnTarget } from '../copy/targetTopics';
-import { missingTopicsFailure, type TopicCheck } from '../copy/sourceTopicMissing';
-import { SOURCE_TOPIC_MISSING, TARGET_TOPIC_MISSING } from '../types/failureTypes';
+import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { sharedThrottle } from '../copy/throttle';
 import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCreationReport } from '../types/copy';
 
@@ -38,7 +37,7 @@ export async function createTargetTopics(input: { spec: MigrationSpec; topics: s
     return await createTopicsOnTarget(input.spec, input.spec.name, input.topics);
   } catch (e) {
     // A topic deleted on the source between two of its requests fails one of them: say so.
-    throw (await explainMissing(e, { topics: input.topics, source: input.spec.source, action: 'createTargetTopics' })) ?? toFailure(e, input.spec, 'createTargetTopics');
+    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'createTargetTopics' })) ?? toFailure(e, input.spec, 'createTargetTopics');
   }
 }
 
@@ -47,15 +46,8 @@ export async function syncPartitionCounts(input: { spec: MigrationSpec; topics: 
   try {
     return await syncPartitionCountsOnTarget(input.spec, input.topics);
   } catch (e) {
-    throw (await explainMissing(e, { topics: input.topics, source: input.spec.source, target: input.spec.target, action: 'syncPartitionCounts' })) ?? toFailure(e, input.spec, 'syncPartitionCounts');
+    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, target: input.spec.target, action: 'syncPartitionCounts' })) ?? toFailure(e, input.spec, 'syncPartitionCounts');
   }
-}
-
-/** SourceTopicMissing / TargetTopicMissing when topics of the batch are gone and that explains e, else undefined. */
-async function explainMissing(e: unknown, check: TopicCheck): Promise<ApplicationFailure | undefined> {
-  if (e instanceof ApplicationFailure && (e.type === SOURCE_TOPIC_MISSING || e.type === TARGET_TOPIC_MISSING)) return e;
-  if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return undefined;
-  return missingTopicsFailure(check);
 }
 
 /**
@@ -95,7 +87,7 @@ export async function copyRound(input: CopyRoundInput): Promise<PartitionProgres
   } catch (e) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
     // A topic deleted while the round ran surfaces as a fetch/produce error (UNKNOWN_TOPIC_OR_PARTITION).
-    const missing = await explainMissing(e, { topics, source: spec.source, target: spec.target, action: 'copyRound', targetHint: 'recreate it or exclude the topic' });
+    const missing = await explainMissingTopics(e, { topics, source: spec.source, target: spec.target, action: 'copyRound', targetHint: 'recreate it or exclude the topic' });
     throw missing ?? toFailure(e, spec, 'copyRound');
   } finally {
     clearInterval(ticker);

@@ -6,6 +6,7 @@
 import type { MigrationSpec } from '../config/spec';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { toKafkaFailure } from '../kafka/errors';
+import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { fetchEndOffsets } from '../cutover/endOffsets';
 import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
 import { describeGroupStates } from '../cutover/groupStates';
@@ -24,7 +25,7 @@ export async function sampleEndOffsets(input: { spec: Clusters; topics: string[]
   try {
     return await withAdmin(input.spec.source, 'source', (admin) => fetchEndOffsets(admin, input.topics), { clientIdSuffix: 'cutover' });
   } catch (e) {
-    throw toKafkaFailure(e, input.spec.source, 'source', 'sampleEndOffsets');
+    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'sampleEndOffsets' })) ?? toKafkaFailure(e, input.spec.source, 'source', 'sampleEndOffsets');
   }
 }
 
@@ -38,7 +39,8 @@ export async function waitForQuietSource(input: { spec: Clusters; topics: string
       clientIdSuffix: 'quiet-check',
     });
   } catch (e) {
-    throw toKafkaFailure(e, input.spec.source, 'source', 'waitForQuietSource');
+    // A topic deleted while the check watches fails its next sample.
+    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'waitForQuietSource' })) ?? toKafkaFailure(e, input.spec.source, 'source', 'waitForQuietSource');
   }
 }
 

@@ -13,7 +13,15 @@ export async function deleteTargetTopics(input: { spec: MigrationSpec; migration
       const existing = new Set(await admin.listTopics());
       const deleted = topics.filter((t) => existing.has(t));
       const missing = topics.filter((t) => !existing.has(t));
-      if (deleted.length) await admin.deleteTopics({ topics: deleted, timeout: 30000 });
+      if (deleted.length) {
+        try {
+          await admin.deleteTopics({ topics: deleted, timeout: 30000 });
+        } catch (e) {
+          // Deleted by someone else since the listing (UNKNOWN_TOPIC_OR_PARTITION): gone is what was asked.
+          const left = new Set(await admin.listTopics());
+          if (deleted.some((t) => left.has(t))) throw e;
+        }
+      }
       return { deleted, missing };
     });
   } catch (e) {

@@ -6,6 +6,7 @@ import type { MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
 import { openClusterClients, type ClusterClients } from '../copy/clusterClients';
 import { failureOnTaggedCluster } from '../cutover/clusterRole';
+import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { offsetMapLoader } from '../cutover/offsetMaps';
 import type { VerificationReport, VerificationSummary, VerifyBatchRef } from '../types/verify';
 import { writeReportFiles } from './reports';
@@ -30,7 +31,10 @@ export async function verifyBatch(input: { spec: MigrationSpec; migration: strin
       clients: { source, target, loadMap },
     });
   } catch (e) {
-    throw failureOnTaggedCluster(e, spec, 'verifyBatch');
+    // A batch topic missing on the target from the start is a mismatch of the report; one deleted on either side
+    // while it is read fails the reads: SourceTopicMissing / TargetTopicMissing then.
+    const topics = input.batch.topics.map((t) => t.name);
+    throw (await explainMissingTopics(e, { topics, source: spec.source, target: spec.target, action: 'verifyBatch' })) ?? failureOnTaggedCluster(e, spec, 'verifyBatch');
   } finally {
     await Promise.all([source?.close(), target?.close()]);
   }

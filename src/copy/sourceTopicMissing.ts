@@ -8,7 +8,7 @@
  * mean a leader move, so after a failure the topics are looked up (twice, RECHECK_MS apart) and only topics
  * absent from both answers count as missing; otherwise the original (retryable) error stands.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { Admin } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
 import { withAdmin, type ClusterRole } from '../kafka/clients';
@@ -99,12 +99,12 @@ export async function missingTopicsFailure(check: TopicCheck): Promise<Applicati
   return undefined;
 }
 
-/** Runs fn; a failure it ends with is replaced by SourceTopicMissing / TargetTopicMissing when that explains it. */
-export async function explainingMissingTopics<T>(check: TopicCheck, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApplicationFailure && (e.type === SOURCE_TOPIC_MISSING || e.type === TARGET_TOPIC_MISSING)) throw e;
-    throw (await missingTopicsFailure(check)) ?? e;
-  }
+/**
+ * For an activity's catch: the missing-topic failure when topics of the batch are gone and that explains e,
+ * else undefined (the caller converts e as usual). Temporal failures (cancellation, GroupActive...) pass as they are.
+ */
+export async function explainMissingTopics(e: unknown, check: TopicCheck): Promise<ApplicationFailure | undefined> {
+  if (e instanceof ApplicationFailure && (e.type === SOURCE_TOPIC_MISSING || e.type === TARGET_TOPIC_MISSING)) return e;
+  if (e instanceof TemporalFailure) return undefined;
+  return missingTopicsFailure(check);
 }
