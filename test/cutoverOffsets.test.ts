@@ -3,11 +3,15 @@
  * copied by the real copy engine (log-start raised on one partition so offsets differ). Checks the exact
  * report and target offsets, the time the write pause allows, and the guarantees the concurrent version
  * must keep: refusal before any commit, nothing committed when one partition is not copied yet, a consumer
- * joining during the commit turns into a non-retryable GroupActive.
+ * joining during the commit turns into a non-retryable GroupActiveOnTarget. A consumer that starts on the
+ * target after its offsets were committed (an attempt that failed later) does not refuse the retry.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Admin, Consumer } from 'kafkajs';
-import { translateAndCommitOffsets } from '../src/activities/cutover';
+import { translateAndCommitOffsets, translateOffsetsAndReport } from '../src/activities/cutover';
 import { copyPartitionsUntil } from '../src/copy/copyPartitions';
 import { loadOffsetStore } from '../src/copy/loadOffsetMap';
 import { translateOffset } from '../src/copy/translateOffset';
@@ -54,7 +58,7 @@ const sourceEnds = async (topic: string) => (await sourceAdmin.fetchTopicOffsets
 const nothingCommitted = () => Object.fromEntries(allPartitions.map((p) => [key(p.topic, p.partition), -1]));
 
 beforeAll(async () => {
-  spec = stackSpec({ name: `co-${suffix}` });
+  spec = stackSpec({ name: `co-${suffix}`, reports: { dir: mkdtempSync(join(tmpdir(), 'km-co-')) } });
   sourceAdmin = source.admin();
   targetAdmin = target.admin();
   await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
@@ -175,15 +179,16 @@ test('one group with a member on the target refuses the whole batch before any g
     await joined;
     const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups, topics }).catch((e) => e);
     expect(refused).toBeInstanceOf(ApplicationFailure);
-    expect(refused).toMatchObject({ type: 'GroupActive', nonRetryable: true });
+    expect(refused).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
     expect(refused.message).toContain(`group "${groups[7]}" has 1 member(s) on the target`);
+    expect(refused.details).toEqual([{ groups: [{ group: groups[7], state: 'Stable', members: [{ memberId: expect.any(String), clientId: 'km-test', host: expect.any(String) }] }] }]);
   } finally {
     await consumer.disconnect();
   }
   for (const group of groups.slice(0, 7)) expect(await committedOn(targetAdmin, group)).toEqual(nothingCommitted());
 });
 
-test('a consumer joining on the target after the check makes the commit fail as non-retryable GroupActive', async () => {
+test('a consumer joining on the target after the check makes the commit fail as non-retryable GroupActiveOnTarget', async () => {
   const group = `co-${suffix}-race`;
   await commitOnSource(group, [{ topic: topics[2], partition: 1, offset: 4 }]);
   const consumer: Consumer = target.consumer({ groupId: group, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
@@ -211,10 +216,76 @@ test('a consumer joining on the target after the check makes the commit fail as 
       loadMap: offsetMapLoader(spec.target, spec.name),
     }).catch((e) => e);
     expect(failed).toBeInstanceOf(ApplicationFailure);
-    expect(failed).toMatchObject({ type: 'GroupActive', nonRetryable: true });
-    expect(failed.message).toMatch(new RegExp(`group "${group}" got members on the target while its offsets were being committed \\((UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS)\\)`));
+    expect(failed).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
+    expect(failed.message).toMatch(new RegExp(`group "${group}" is Empty on the target and a consumer joined it while its offsets were being committed \\((UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS)\\)`));
   } finally {
     await Promise.all([consumer.disconnect(), sourceSasl.disconnect(), targetAdminSeen.disconnect()]);
+  }
+});
+
+/** A consumer of the group running on `kafka` (joined, committing nothing unless told to); disconnect it. */
+async function joinedConsumer(kafka: typeof target, group: string, topic: string): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: false });
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+  await joined;
+  return consumer;
+}
+
+test('a consumer that starts on the target after the offsets were committed does not refuse the retry: the group counts as alreadyCommitted, nothing is written', async () => {
+  const early = `co-${suffix}-early`;
+  await commitOnSource(early, [{ topic: topics[4], partition: 1, offset: 9 }]);
+  const first = await translateOffsetsAndReport({ spec, migration: spec.name, groups: [early], topics, fileStem: 'early-1' });
+  expect(first).toMatchObject({ groups: 1, partitionsCommitted: 1, groupsAlreadyCommitted: 0 });
+  const consumer = await joinedConsumer(target, early, topics[4]);
+  try {
+    // The attempt failed after committing (worker lost, report not written...): the retry meets the consumer.
+    const retry = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [early], topics });
+    expect(retry.groups).toEqual([expect.objectContaining({ group: early, targetState: 'Stable', committed: 1, alreadyCommitted: true })]);
+    expect(retry.notes).toEqual(expect.arrayContaining([expect.stringContaining(`already held exactly the translated offsets on the target`)]));
+    const summary = await translateOffsetsAndReport({ spec, migration: spec.name, groups: [early], topics, fileStem: 'early-2' });
+    expect(summary).toMatchObject({ groups: 1, partitionsCommitted: 1, groupsAlreadyCommitted: 1 });
+  } finally {
+    await consumer.disconnect();
+  }
+  expect((await committedOn(targetAdmin, early))[key(topics[4], 1)]).toBe(9);
+});
+
+test('a group active on the target with other offsets there refuses GroupActiveOnTarget naming it and its members; nothing is committed for the batch', async () => {
+  const moved = `co-${suffix}-moved`;
+  const fresh = `co-${suffix}-fresh`;
+  await commitOnSource(moved, [{ topic: topics[6], partition: 0, offset: 9 }]);
+  await commitOnSource(fresh, [{ topic: topics[6], partition: 1, offset: 4 }]);
+  // A consumer ran on the target and committed a position of its own.
+  await commitGroupOffsets(target, moved, [{ topic: topics[6], partition: 0, offset: 15 }]);
+  const consumer = await joinedConsumer(target, moved, topics[6]);
+  try {
+    const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [fresh, moved], topics }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
+    expect(refused.message).toMatch(new RegExp(`^group "${moved}" has 1 member\\(s\\) on the target \\(Stable: km-test@.*\\) and its committed offsets there differ from the translation`));
+    expect(refused.details).toEqual([{ groups: [{ group: moved, state: 'Stable', members: [{ memberId: expect.stringMatching(/^km-test-/), clientId: 'km-test', host: expect.any(String) }] }] }]);
+  } finally {
+    await consumer.disconnect();
+  }
+  expect((await committedOn(targetAdmin, fresh))[key(topics[6], 1)]).toBe(-1);
+  expect((await committedOn(targetAdmin, moved))[key(topics[6], 0)]).toBe(15);
+});
+
+test('a group still consuming on the source refuses GroupActive with the same details shape', async () => {
+  const busy = `co-${suffix}-src-busy`;
+  groupsCreated.push(busy);
+  const consumer = await joinedConsumer(source, busy, topics[7]);
+  try {
+    const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [busy], topics }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: 'GroupActive', nonRetryable: true });
+    expect(refused.message).toContain(`group "${busy}" is Stable on the source with 1 member(s) (km-test-setup@`);
+    expect(refused.details).toEqual([{ groups: [{ group: busy, state: 'Stable', members: [{ memberId: expect.stringMatching(/^km-test-setup-/), clientId: 'km-test-setup', host: expect.any(String) }] }] }]);
+  } finally {
+    await consumer.disconnect();
   }
 });
 

@@ -83,8 +83,10 @@ export async function unfenceSourceWrites(input: { spec: MigrationSpec; migratio
 
 /**
  * Activity: commits on the target, for each group, its committed source offsets translated exactly through
- * the offset map. Refuses (non-retryable GroupActive) while a group has members on the target or is not
- * Empty on the source. Partitions without a committed offset stay without one (auto.offset.reset applies).
+ * the offset map. Refuses (non-retryable GroupActive) while a group is not Empty on the source, and
+ * (GroupActiveOnTarget) while a group has members on the target and offsets there that differ from the
+ * translation; a group already holding exactly the translated offsets is reported `alreadyCommitted`.
+ * Partitions without a committed offset stay without one (auto.offset.reset applies).
  */
 export async function translateAndCommitOffsets(input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[] }): Promise<OffsetTranslationReport> {
   const { spec } = input;
@@ -118,6 +120,7 @@ export async function translateOffsetsAndReport(input: { spec: MigrationSpec; mi
   return {
     groups: report.groups.length,
     partitionsCommitted: report.groups.reduce((n, g) => n + g.committed, 0),
+    groupsAlreadyCommitted: report.groups.filter((g) => g.alreadyCommitted).length,
     partitionsWithoutOffset: report.groups.reduce((n, g) => n + g.withoutOffset.length, 0),
     notes: report.notes,
     report: files,

@@ -1,18 +1,21 @@
 /**
  * Moves consumer group positions to the target: each committed source offset is translated exactly through
- * the offset map and committed on the target. Refuses (non-retryable, naming the group) while the group is
- * not Empty on the source (it could still commit there) or has members on the target (they would overwrite
- * or race the commit). Committing the same translation again is harmless, so a retry is idempotent.
+ * the offset map and committed on the target. Refuses (non-retryable, naming the groups and their members:
+ * src/cutover/activeGroups.ts) while a group is not Empty on the source (it could still commit there), or has
+ * members on the target and offsets there that differ from the translation (a write would race them). A group
+ * whose target offsets already are the translation (an earlier attempt committed them) needs no write: it
+ * counts as translated even with members on the target, so a retry after a consumer started early succeeds.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { PartitionOffsetMap } from '../types/copy';
-import type { GroupOffsetTranslation, OffsetTranslationReport } from '../types/cutover';
+import type { GroupOffsetTranslation, GroupState, OffsetTranslationReport } from '../types/cutover';
 import { mapLimitSettled } from './boundedConcurrency';
 import { onCluster } from './clusterRole';
 import { GroupOffsetCommitter } from './commitGroupOffsets';
 import { parsePartitionKey, partitionKey } from './endOffsets';
 import { describeGroupStates, isInactive } from './groupStates';
+import { groupsActiveOnSource, groupsActiveOnTarget } from './activeGroups';
 import { partitionsToTranslate, translateGroup, type CommittedOffsets, type GroupTranslation } from './groupTranslation';
 import type { OffsetMapLoader } from './offsetMaps';
 
@@ -23,7 +26,7 @@ const GROUP_CONCURRENCY = 8;
 /** Commit errors that mean a consumer joined the group after the activity checked it was inactive. */
 const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
 
-export const GROUP_ACTIVE = 'GroupActive';
+export { GROUP_ACTIVE, GROUP_ACTIVE_ON_TARGET } from '../types/failureTypes';
 
 /**
  * Loads the brokers and the topics' metadata into a freshly connected admin: kafkajs' first group call
@@ -35,31 +38,15 @@ async function loadMetadata(admin: Admin, topics: string[]): Promise<void> {
   if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
 }
 
-/** Refuses unless every group is inactive on both sides. */
-async function assertGroupsInactive(source: Admin, target: Admin, groups: string[]): Promise<{ source: Map<string, string>; target: Map<string, string> }> {
+/** The groups' states on both clusters; refuses (GroupActive) when any is active on the source. */
+async function groupStates(source: Admin, target: Admin, groups: string[]): Promise<{ source: Map<string, GroupState>; target: Map<string, GroupState> }> {
   const [onSource, onTarget] = await Promise.all([
     onCluster('source', () => describeGroupStates(source, 'source', groups)),
     onCluster('target', () => describeGroupStates(target, 'target', groups)),
   ]);
-  for (const g of onTarget) {
-    if (g.members.length > 0) {
-      const who = g.members.map((m) => `${m.clientId}@${m.host}`).join(', ');
-      throw ApplicationFailure.nonRetryable(
-        `group "${g.group}" has ${g.members.length} member(s) on the target (${g.state}: ${who}): stop those consumers before translating its offsets, or they would consume from the wrong position`,
-        GROUP_ACTIVE,
-      );
-    }
-  }
-  for (const g of onSource) {
-    if (!isInactive(g)) {
-      const who = g.members.map((m) => `${m.clientId}@${m.host}`).join(', ');
-      throw ApplicationFailure.nonRetryable(
-        `group "${g.group}" is ${g.state} on the source with ${g.members.length} member(s)${who ? ` (${who})` : ''}: stop its consumers (signal consumersStopped once they are) before its offsets are translated`,
-        GROUP_ACTIVE,
-      );
-    }
-  }
-  return { source: new Map(onSource.map((g) => [g.group, g.state])), target: new Map(onTarget.map((g) => [g.group, g.state])) };
+  const active = onSource.filter((g) => !isInactive(g));
+  if (active.length) throw groupsActiveOnSource(active);
+  return { source: new Map(onSource.map((g) => [g.group, g])), target: new Map(onTarget.map((g) => [g.group, g])) };
 }
 
 /** Committed offsets of a group on the given topics: "topic:partition" -> offset (or null when none). */
@@ -129,8 +116,7 @@ async function fetchGroupOffsets(
  * Commits every group's translated offsets over one connection to the target, GROUP_CONCURRENCY groups at
  * a time. A consumer that joined a group since the check makes its commit fail: non-retryable GroupActive.
  */
-async function commitTranslations(targetKafka: Kafka, translated: (GroupTranslation & { group: string })[]): Promise<void> {
-  const pending = translated.filter((t) => t.toCommit.length > 0);
+async function commitTranslations(targetKafka: Kafka, target: Admin, pending: (GroupTranslation & { group: string })[]): Promise<void> {
   if (pending.length === 0) return;
   const committer = await onCluster('target', () => GroupOffsetCommitter.open(targetKafka, pending.flatMap((t) => t.toCommit.map((o) => o.topic))));
   try {
@@ -140,7 +126,8 @@ async function commitTranslations(targetKafka: Kafka, translated: (GroupTranslat
       } catch (e) {
         const type = (e as { type?: string }).type ?? '';
         if (MEMBER_JOINED.includes(type)) {
-          throw ApplicationFailure.nonRetryable(`group "${group}" got members on the target while its offsets were being committed (${type}): stop those consumers and translate again`, GROUP_ACTIVE);
+          const [state] = await onCluster('target', () => describeGroupStates(target, 'target', [group])).catch(() => [{ group, cluster: 'target' as const, state: 'Unknown', protocolType: '', protocol: '', members: [] }]);
+          throw groupsActiveOnTarget([state], `a consumer joined it while its offsets were being committed (${type})`);
         }
         throw e;
       }
@@ -163,20 +150,36 @@ export async function translateGroupOffsets(input: {
   const groups = [...new Set(input.groups)].sort();
   const topics = [...new Set(input.topics)].sort();
   await Promise.all([onCluster('source', () => loadMetadata(input.source, topics)), onCluster('target', () => loadMetadata(input.target, topics))]);
-  const states = await assertGroupsInactive(input.source, input.target, groups);
+  const states = await groupStates(input.source, input.target, groups);
   const fetched = await fetchGroupOffsets(input, groups, topics);
   // Every group is translated before anything is committed: a partition not copied yet refuses them all.
-  const translated = fetched.map((f) => ({ group: f.group, ...translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!) }));
-  await commitTranslations(input.targetKafka, translated);
+  const translated = fetched.map((f) => {
+    const t = translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!);
+    // Committed by an earlier attempt (or nothing to commit): no write needed, so a consumer that joined since
+    // on the target cannot be overwritten or raced.
+    const needsWrite = t.toCommit.some((o) => f.onTarget.get(partitionKey(o.topic, o.partition)) !== o.offset);
+    return { group: f.group, ...t, needsWrite, alreadyCommitted: t.toCommit.length > 0 && !needsWrite };
+  });
+  const busy = translated.filter((t) => t.needsWrite && (states.target.get(t.group)?.members.length ?? 0) > 0);
+  if (busy.length) {
+    throw groupsActiveOnTarget(
+      busy.map((t) => states.target.get(t.group)!),
+      `its committed offsets there differ from the translation (or are missing)`,
+    );
+  }
+  await commitTranslations(input.targetKafka, input.target, translated.filter((t) => t.needsWrite));
   const result: GroupOffsetTranslation[] = translated.map((t) => ({
     group: t.group,
-    sourceState: states.source.get(t.group) ?? 'Dead',
-    targetState: states.target.get(t.group) ?? 'Dead',
+    sourceState: states.source.get(t.group)?.state ?? 'Dead',
+    targetState: states.target.get(t.group)?.state ?? 'Dead',
     committed: t.toCommit.length,
+    alreadyCommitted: t.alreadyCommitted,
     withoutOffset: t.withoutOffset,
     partitions: t.partitions,
   }));
   const notes: string[] = [];
+  const already = result.filter((g) => g.alreadyCommitted).map((g) => g.group);
+  if (already.length) notes.push(`${already.length} group(s) already held exactly the translated offsets on the target (committed by an earlier attempt): nothing written for them (${already.join(', ')})`);
   const missing = result.flatMap((g) => g.withoutOffset.map((k) => `${g.group} ${k}`));
   if (missing.length) {
     notes.push(`${missing.length} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts (${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''})`);

@@ -74,7 +74,13 @@ export interface GroupOffsetTranslation {
   group: string;
   sourceState: string;
   targetState: string;
+  /** Partitions whose translated offset the target holds now (written by this call or an earlier attempt). */
   committed: number;
+  /**
+   * The target already held exactly the translated offsets (an earlier attempt committed them): nothing was
+   * written, and members on the target (a consumer that started early) did not refuse the group.
+   */
+  alreadyCommitted: boolean;
   /** Partitions without a committed source offset: the consumer's auto.offset.reset applies on the target. */
   withoutOffset: string[];
   partitions: PartitionOffsetTranslation[];
@@ -96,6 +102,8 @@ export interface OffsetTranslationReport {
 export interface OffsetTranslationSummary {
   groups: number;
   partitionsCommitted: number;
+  /** Groups whose translated offsets the target already held (nothing written for them). */
+  groupsAlreadyCommitted: number;
   partitionsWithoutOffset: number;
   notes: string[];
   report: { jsonPath: string; markdownPath: string };
