@@ -213,6 +213,37 @@ test('abort is refused once clients may already write to the target', async () =
   expect(r.status.batches[0].state).toBe('accepted-with-mismatches');
 });
 
+test('cancellation from Temporal after clients moved is refused and recorded; the batch still completes', async () => {
+  resetScenario({ verifyOk: [false] });
+  const spec = specFor('latecancel', { scope: { topics: ['ads\\..*'] } });
+  const h = await start(spec);
+  await waitingFor(h, 'approvePlan|rejectPlan');
+  await act(h, { action: 'approvePlan', by: 'ivy' });
+  await cutOver(spec, 1, 'ads');
+  const b = t.client.workflow.getHandle(batchWorkflowId(spec.name, 1, 'ads'));
+  await batchWaitingFor(b, 'retryVerification|acceptMismatches');
+  // Request Cancellation (UI or API) on the batch and on the migration: both are aborts, both refused.
+  await b.cancel();
+  await h.cancel();
+  const refusedBatch = await until(() => b.query(batchStatusQuery), (s: BatchStatus) => s.decisions.some((d) => d.by === 'temporal'), 'batch records the cancellation');
+  expect(refusedBatch.decisions.filter((d) => d.by === 'temporal')).toEqual([
+    expect.objectContaining({ kind: 'abort', accepted: false, reason: expect.stringMatching(/^cancelled from Temporal: .*clients may already use the target/) }),
+  ]);
+  expect(refusedBatch.step).toBe('verification-failed');
+  expect(refusedBatch.waitingFor?.signal).toBe('retryVerification|acceptMismatches');
+  const refusedMigration = await until(() => h.query(statusQuery), (s: MigrationStatus) => s.decisions.some((d) => d.by === 'temporal'), 'migration records the cancellation');
+  expect(refusedMigration.decisions.filter((d) => d.by === 'temporal')).toEqual([
+    expect.objectContaining({ kind: 'abort', accepted: false, reason: expect.stringMatching(/^cancelled from Temporal: .*clients of batch 1 \(ads\) may already use the target/) }),
+  ]);
+  await act(b, { action: 'acceptMismatches', by: 'ivy', batch: 1, reason: 'known test data difference' });
+  const r = await h.result();
+  expect(r.outcome).toBe('completed');
+  expect(r.status.batches[0].state).toBe('accepted-with-mismatches');
+  expect((await h.describe()).status.name).toBe('COMPLETED');
+  expect((await b.describe()).status.name).toBe('COMPLETED');
+  expect(scenario.calls.filter((c) => c.startsWith('deleteTargetTopics') || c.startsWith('unfence'))).toEqual([]);
+});
+
 test('an invalid edited plan is refused with its reason while the workflow keeps waiting; a valid edit is used', async () => {
   const spec = specFor('editplan');
   const h = await start(spec);

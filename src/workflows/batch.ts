@@ -50,7 +50,7 @@ export interface BatchInput {
    * Set when the migration starts this batch again (retry after the batch ended abnormally, or resume): the
    * clients may already use the target, so the batch only verifies (and lifts its fence) instead of cutting over.
    */
-  restart?: { clientsMoved: boolean; abort?: OperatorAction };
+  restart?: { clientsMoved: boolean; abort?: OperatorAction; excludedTopics?: string[] };
 }
 
 interface BatchCarry {
@@ -106,7 +106,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let createdTopics: string[] = carried?.createdTopics ?? [];
   let fencedTopics: string[] = carried?.fencedTopics ?? [];
   /** The batch's topics: the plan's, minus those the operator excluded. */
-  let topics: string[] = carried?.topics ?? batch.topics.map((t) => t.name);
+  let topics: string[] = carried?.topics ?? batch.topics.map((t) => t.name).filter((t) => !input.restart?.excludedTopics?.includes(t));
   let drainTo: Record<string, number> | undefined = carried?.drainTo;
   /** A follow round cancelled by producersStopped, still stopping while the quiet check runs (see followUntilAction). */
   let stoppingRound: Promise<void> | undefined;
@@ -151,7 +151,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     milestone(name);
     await tellMigration({ milestone: name });
     // Durable beyond this workflow's history: a resumed migration must never cut this batch over again.
-    await admin.recordBatchLedger({ spec, entry: { number: batch.number, name: batch.name, topics, state: 'clientsMoved', at: now(), workflowId: workflowInfo().workflowId } });
+    // Keyed by the planned topics (as the migration's own entries are): an excluded topic must not hide the batch.
+    const excluded = batch.topics.map((t) => t.name).filter((t) => !topics.includes(t));
+    await admin.recordBatchLedger({
+      spec,
+      entry: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name), ...(excluded.length ? { excludedTopics: excluded } : {}), state: 'clientsMoved', at: now(), workflowId: workflowInfo().workflowId },
+    });
   };
   const noted = new Set(status.notes.map((n) => n.slice(n.indexOf(' ') + 1)));
   /** Adds a note once (topic warnings are seen again at every refresh of the partition list). */
@@ -462,6 +467,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       case 'creating-topics': {
         await refreshPartitions();
         milestone('topicsCreated');
+        if (input.restart?.excludedTopics?.length) note(`topics excluded by an earlier run, not migrated: ${input.restart.excludedTopics.join(', ')}`);
         if (input.restart?.abort) enter('rolling-back');
         else if (input.restart?.clientsMoved) {
           note('restarted after its clients may have moved to the target: verifying only');

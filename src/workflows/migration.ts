@@ -115,6 +115,8 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
   // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
   const clientsMovedIn = new Set<number>();
+  /** Topics an earlier run excluded from a batch (batch ledger, on resume): the restarted batch leaves them out too. */
+  const excludedBefore = new Map<number, string[]>();
   /** The phase to return to when a block is lifted. */
   let phaseBeforeBlock: MigrationPhase = 'sync';
   setHandler(batchMilestoneSignal, (m) => {
@@ -272,7 +274,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     enter('sync');
     const ledger: LedgerEntry[] = input.resume ? await attempt('sync', () => quick.readBatchLedger({ spec })) : [];
     status.batches = plan.batches.map((b) => batchSummary(spec, b));
-    if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn);
+    if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn, excludedBefore);
     const watcher = new NewTopicWatcher(spec, plan, status, quick, now);
     let started = 0;
     for (let i = 0; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
@@ -286,7 +288,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       }
       stopIfAborted();
       started++;
-      const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher);
+      const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher, excludedBefore.get(batch.number));
       if (outcome === 'aborted' || inbox.aborted) throw new EndRun('aborted');
     }
     return endWith('completed');
@@ -328,13 +330,15 @@ async function runBatch(
   clientsMovedIn: Set<number>,
   attempt: Attempt,
   watcher: NewTopicWatcher,
+  excludedTopics: string[] | undefined,
 ): Promise<BatchSummary['state']> {
   upsertSearchAttributes([
     { key: KM_BATCH, value: batch.number },
     { key: KM_BUSINESS_SYSTEM, value: batch.name },
   ]);
   const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry });
-  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) ? { clientsMoved: true } : undefined;
+  const excluded = excludedTopics?.length ? { excludedTopics } : {};
+  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) ? { clientsMoved: true, ...excluded } : undefined;
   let r: BatchResult;
   try {
     r = await attempt(
@@ -346,7 +350,7 @@ async function runBatch(
         } catch (e) {
           summaryOf.state = 'failed';
           // Started again on retry: its clients may have moved meanwhile (the milestone reached us).
-          restart = { clientsMoved: clientsMovedIn.has(batch.number) };
+          restart = { clientsMoved: clientsMovedIn.has(batch.number), ...excluded };
           throw e;
         }
       },
@@ -356,7 +360,7 @@ async function runBatch(
     if (!(e instanceof EndRun) || summaryOf.state !== 'failed' || !inbox.aborted) throw e;
     // Aborted while the batch had ended abnormally: start it once more, only to roll back by its own rules.
     summaryOf.state = 'running';
-    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted }, watcher), batch.number, true);
+    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted, ...excluded }, watcher), batch.number, true);
   }
   summaryOf.state = r.outcome;
   summaryOf.writePauseMs = r.status.writePauseMs;
@@ -369,7 +373,17 @@ async function runBatch(
   if (r.status.excludedTopics?.length) summaryOf.excludedTopics = r.status.excludedTopics.map((x) => x.topic);
   if (r.outcome === 'completed' || r.outcome === 'accepted-with-mismatches') {
     // Durable: a resumed migration adopts this batch instead of copying it again.
-    await attempt('sync', () => quick.recordBatchLedger({ spec, entry: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name), state: r.outcome as 'completed', at: new Date().toISOString(), workflowId: summaryOf.workflowId } }), batch.number);
+    const excludedNow = r.status.excludedTopics?.map((x) => x.topic) ?? excludedTopics ?? [];
+    const entry: LedgerEntry = {
+      number: batch.number,
+      name: batch.name,
+      topics: batch.topics.map((t) => t.name),
+      ...(excludedNow.length ? { excludedTopics: excludedNow } : {}),
+      state: r.outcome,
+      at: new Date().toISOString(),
+      workflowId: summaryOf.workflowId,
+    };
+    await attempt('sync', () => quick.recordBatchLedger({ spec, entry }), batch.number);
   }
   return r.outcome;
 }
@@ -486,7 +500,7 @@ class NewTopicWatcher {
   }
 }
 
-function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>): void {
+function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>, excludedBefore: Map<number, string[]>): void {
   const key = (topics: string[]) => [...topics].sort().join('\n');
   const byTopics = new Map(ledger.map((e) => [key(e.topics), e]));
   const adopted: number[] = [];
@@ -494,6 +508,10 @@ function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledg
     const entry = byTopics.get(key(b.topics.map((t) => t.name)));
     if (!entry) continue;
     adopted.push(b.number);
+    if (entry.excludedTopics?.length) {
+      excludedBefore.set(b.number, entry.excludedTopics);
+      status.batches[i].excludedTopics = entry.excludedTopics;
+    }
     if (entry.state === 'clientsMoved') clientsMovedIn.add(b.number);
     else status.batches[i].state = entry.state;
   }
