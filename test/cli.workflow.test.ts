@@ -47,7 +47,7 @@ test('start, status, list, refused actions, report and abort through the CLI', a
   expect(started.out).toContain(`started ${workflowId}`);
   expect(started.out).toContain(`Temporal UI: http://127.0.0.1:8233/namespaces/default/workflows/${workflowId}`);
   const again = await cli(q, 'start', '-f', specFile);
-  expect(again).toMatchObject({ code: 2, err: `error: migration ${workflowId} already exists; see "kafka-migrate status ${workflowId}", or start under another --id` });
+  expect(again).toMatchObject({ code: 2, err: `error: migration ${workflowId} is already running; see "kafka-migrate status ${workflowId}"` });
 
   let status = await waitForOperatorWait(t.client, workflowId);
   if (status.waitingFor?.signal === 'overridePreflight') {

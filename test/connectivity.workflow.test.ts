@@ -2,12 +2,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { MigrationStatus } from '../src/types';
 import { migrationWorkflow } from '../src/workflows/migration';
 import { operatorActionUpdate, statusQuery } from '../src/workflows/messages';
 import { migrationWorkflowId } from '../src/workflows/ids';
 import { SOURCE_SASL_BOOTSTRAP, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
 
 let t: TestTemporal;
 beforeAll(async () => {
@@ -42,7 +44,17 @@ test('checkConnectivity reaches both real clusters (SASL on the source) and is q
   expect(c.source.clusterId).not.toEqual(c.target.clusterId);
 });
 
-test('a wrong SASL password fails fast, non-retryable, naming the cluster and the user but not the password', async () => {
+/** A configuration fault blocks the migration in connectivity (never FAILED): returns the block, then aborts. */
+async function blockedThenAborted(handle: WorkflowHandle): Promise<MigrationStatus['blocked']> {
+  const status = await until(() => handle.query(statusQuery), (s: MigrationStatus) => s.phase === 'blocked', 'the migration to block', 30_000);
+  expect(status.blocked).toMatchObject({ step: 'connectivity', actions: ['retry', 'abort'] });
+  expect(status.waitingFor?.signal).toBe('retry');
+  await handle.signal('abort', { by: 'test', reason: 'fix the spec first' });
+  expect((await handle.result()).outcome).toBe('aborted');
+  return status.blocked;
+}
+
+test('a wrong SASL password blocks at once, non-retryable, naming the cluster and the user but not the password', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'km-'));
   const badFile = join(dir, 'wrong.password');
   writeFileSync(badFile, 'not-the-password-xyz');
@@ -54,14 +66,11 @@ test('a wrong SASL password fails fast, non-retryable, naming the cluster and th
     args: [{ spec }],
   });
   const started = Date.now();
-  const err: unknown = await handle.result().catch((e) => e);
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const message = String((err as WorkflowFailedError).cause?.message);
-  expect(message).toMatch(/failed in phase connectivity: checkConnectivity: authentication failed on the source cluster 127\.0\.0\.1:\d+ over SASL_PLAINTEXT as user "migrator" \(PLAIN\)/);
-  expect(message).not.toContain('not-the-password-xyz');
-  expect(Date.now() - started).toBeLessThan(20000); // not retried for minutes
-  const status = await handle.query(statusQuery);
-  expect(status.phase).toBe('failed');
+  const blocked = await blockedThenAborted(handle);
+  expect(blocked!.type).toBe('KafkaAuthenticationFailed');
+  expect(blocked!.error).toMatch(/^checkConnectivity: authentication failed on the source cluster 127\.0\.0\.1:\d+ over SASL_PLAINTEXT as user "migrator" \(PLAIN\)/);
+  expect(JSON.stringify(blocked)).not.toContain('not-the-password-xyz');
+  expect(Date.now() - started).toBeLessThan(30000); // not retried for minutes
   // exactly one attempt: the failure is non-retryable
   const history = await handle.fetchHistory();
   const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
@@ -74,17 +83,17 @@ test('a missing password reference is a clear non-retryable error', async () => 
   const spec = stackSpec({ name: `nopw-${uniqueSuffix()}` });
   spec.source.sasl!.password = { env: 'KM_TEST_UNSET_PASSWORD_VAR' };
   const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-  const err = (await handle.result().catch((e) => e)) as WorkflowFailedError;
-  expect(String(err.cause?.message)).toMatch(/source\.sasl\.password: environment variable KM_TEST_UNSET_PASSWORD_VAR is not set on the worker/);
+  const blocked = await blockedThenAborted(handle);
+  expect(blocked!.error).toMatch(/source\.sasl\.password: environment variable KM_TEST_UNSET_PASSWORD_VAR is not set on the worker/);
 });
 
-test('a protocol the target profile cannot take fails at once, saying which field and what is expected', async () => {
+test('a protocol the target profile cannot take blocks at once, saying which field and what is expected', async () => {
   const spec = stackSpec({ name: `ssl-${uniqueSuffix()}` });
   spec.target.securityProtocol = 'SSL';
   const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-  const err = (await handle.result().catch((e) => e)) as WorkflowFailedError;
-  expect(String(err.cause?.message)).toMatch(
-    /failed in phase connectivity: checkConnectivity: target\.securityProtocol SSL is not accepted by the automq profile \(expected PLAINTEXT\): use the target's PLAINTEXT listener/,
+  const blocked = await blockedThenAborted(handle);
+  expect(blocked!.error).toMatch(
+    /^checkConnectivity: target\.securityProtocol SSL is not accepted by the automq profile \(expected PLAINTEXT\): use the target's PLAINTEXT listener/,
   );
   const history = await handle.fetchHistory();
   expect(history.events!.filter((e) => e.activityTaskFailedEventAttributes)).toHaveLength(1);
