@@ -121,7 +121,7 @@ describe('a correct copy by the copy engine', () => {
     try {
       const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [group], topics: [topic] }).catch((e) => e);
       expect(refused).toBeInstanceOf(ApplicationFailure);
-      expect(refused).toMatchObject({ type: 'GroupActive', nonRetryable: true });
+      expect(refused).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
       expect(refused.message).toContain(`group "${group}" has 1 member(s) on the target`);
     } finally {
       await consumer.disconnect();
