@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { MigrationSpec } from '../src/config/spec';
 import type { MigrationStatus } from '../src/types';
 import { migrationWorkflowId } from '../src/workflows/ids';
@@ -20,6 +20,7 @@ import { captureIo, waitForOperatorWait } from './helpers/operator';
 import { run } from '../src/cli/main';
 import { MIGRATOR_PASSWORD_FILE, SOURCE_SASL_BOOTSTRAP, stackSpec, TARGET_BOOTSTRAP, targetKafka, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
 
 process.env.KM_KAFKAJS_LOG ??= 'nothing'; // the worker runs in this process; the errors under test are asserted
 
@@ -68,15 +69,15 @@ async function start(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrati
   return t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
 }
 
-/** The workflow's failure message (it must fail). */
+/**
+ * The fault the migration blocks on (it must block, never fail), as "migration <name> blocked in <step>: <error>";
+ * then aborts it (a batch rolls back) and waits until it has ended.
+ */
 async function failure(h: WorkflowHandle): Promise<string> {
-  try {
-    await h.result();
-  } catch (e) {
-    if (e instanceof WorkflowFailedError) return (e.cause as Error).message;
-    throw e;
-  }
-  throw new Error(`${h.workflowId} did not fail`);
+  const s = await until(() => h.query(statusQuery), (x: MigrationStatus) => x.phase === 'blocked', `${h.workflowId} to block`, 120_000);
+  await h.signal('abort', { by: 'bad-input-test', reason: 'bad input' });
+  expect((await h.result()).outcome).toBe('aborted');
+  return `migration ${s.name} blocked in ${s.blocked!.step}: ${s.blocked!.error}`;
 }
 
 /** Attempts and retryability of the last failure of an activity, from the workflow's history. */
@@ -149,7 +150,7 @@ test.concurrent('wrong credentials: connectivity fails at once (non-retryable), 
   writeFileSync(wrong, 'not-the-password\n');
   const h = await start(specOf(w, { source: sourceWith({ file: wrong }) }));
   expect(await failure(h)).toBe(
-    `migration ${w.name} failed in phase connectivity: checkConnectivity: authentication failed on the source cluster ${SOURCE_SASL_BOOTSTRAP} over SASL_PLAINTEXT as user "migrator" (PLAIN): check the username and the password reference in source.sasl`,
+    `migration ${w.name} blocked in connectivity: checkConnectivity: authentication failed on the source cluster ${SOURCE_SASL_BOOTSTRAP} over SASL_PLAINTEXT as user "migrator" (PLAIN): check the username and the password reference in source.sasl`,
   );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   expect(JSON.stringify(await h.query(statusQuery))).not.toContain('not-the-password');
@@ -161,7 +162,7 @@ test.concurrent('a password reference to an unset environment variable: non-retr
   const before = await snapshotSource(w.topics, [w.group]);
   const variable = `KM_BAD_INPUT_UNSET_${uniqueSuffix().toUpperCase()}`;
   const h = await start(specOf(w, { source: sourceWith({ env: variable }) }));
-  expect(await failure(h)).toBe(`migration ${w.name} failed in phase connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker`);
+  expect(await failure(h)).toBe(`migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker`);
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);
 });
@@ -171,7 +172,7 @@ test.concurrent('a password reference to a missing file: non-retryable, names th
   const before = await snapshotSource(w.topics, [w.group]);
   const missing = join(dir, `${w.name}-missing.password`);
   const h = await start(specOf(w, { source: sourceWith({ file: missing }) }));
-  expect(await failure(h)).toBe(`migration ${w.name} failed in phase connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker (ENOENT)`);
+  expect(await failure(h)).toBe(`migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker (ENOENT)`);
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);
 });
@@ -183,7 +184,7 @@ test.concurrent('an unreachable bootstrap: a clear error after a bounded number 
   const started = Date.now();
   const h = await start(specOf(w, { target: { bootstrapServers: [`127.0.0.1:${port}`], securityProtocol: 'PLAINTEXT' } }));
   expect(await failure(h)).toMatch(
-    new RegExp(`^migration ${w.name} failed in phase connectivity: checkConnectivity: target cluster 127\\.0\\.0\\.1:${port} over PLAINTEXT: .*ECONNREFUSED`),
+    new RegExp(`^migration ${w.name} blocked in connectivity: checkConnectivity: target cluster 127\\.0\\.0\\.1:${port} over PLAINTEXT: .*ECONNREFUSED`),
   );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 5, nonRetryable: false });
   expect(Date.now() - started).toBeLessThan(90_000);
@@ -195,7 +196,7 @@ test.concurrent('a scope that matches no topic: the empty plan is refused, sayin
   const before = await snapshotSource(w.topics, [w.group]);
   const h = await start(specOf(w, { scope: { topics: [`${w.name}\\.ordres`] } })); // a typo
   expect(await failure(h)).toBe(
-    `migration ${w.name} failed in phase plan: the plan has no batches: no source topic matches spec.scope.topics ["${w.name}\\\\.ordres"]; check the topic names (patterns are full-match regular expressions) and that the migration user may describe them, then start again`,
+    `migration ${w.name} blocked in plan: the plan has no batches: no source topic matches spec.scope.topics ["${w.name}\\\\.ordres"]; check the topic names (patterns are full-match regular expressions) and that the migration user may describe them, then start again`,
   );
   await expectNoDamage(w, before);
 }, 90_000);
@@ -209,7 +210,7 @@ test.concurrent("a target topic with other partitions under existingTopicPolicy 
   const h = await start(specOf(w));
   await approveUpToBatch(h, new RegExp(`${taken.replace(/\./g, '\\.')} exists on the target with 3 partitions, more than the source's 2`));
   expect(await failure(h)).toBe(
-    `migration ${w.name} failed in phase sync: createTargetTopics: target topic ${taken} already exists (3 partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
+    `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${taken} already exists (3 partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
   );
   await expectNoDamage(w, before, { [taken]: 3 });
   expect(await targetTopicsPresent([fresh])).toEqual({});
@@ -225,7 +226,7 @@ test.concurrent('adopt-if-empty with a different partition count: preflight fail
   const s = await approveUpToBatch(h, new RegExp(`${topic.replace(/\./g, '\\.')} exists on the target with 1 partitions, the source has 2: it cannot be adopted`));
   expect(s.preflight?.checks.find((c) => c.id === 'target-state')?.remediation).toContain(`delete ${topic} on the target, or give it 2 partitions`);
   expect(await failure(h)).toBe(
-    `migration ${w.name} failed in phase sync: createTargetTopics: target topic ${topic} already exists with 1 partitions, the source has 2: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
+    `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${topic} already exists with 1 partitions, the source has 2: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
   );
   await expectNoDamage(w, before, { [topic]: 1 });
 }, 90_000);
