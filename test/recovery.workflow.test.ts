@@ -17,7 +17,7 @@ import { batchFileStem, batchWorkflowId, migrationWorkflowId } from '../src/work
 import { batchStatusQuery, statusQuery } from '../src/workflows/messages';
 import type { MigrationResult } from '../src/workflows/migration';
 import { cli, createSourceTopic, waitForOperatorWait } from './helpers/operator';
-import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
+import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix, targetTopicNames } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
@@ -46,16 +46,6 @@ async function waitForAction(id: string, name: string, signal: string, timeoutMs
   return s;
 }
 
-async function targetTopics(): Promise<string[]> {
-  const admin = targetKafka().admin();
-  await admin.connect();
-  try {
-    return await admin.listTopics();
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 function smallSpec(name: string, reportsDir: string): MigrationSpec {
   return stackSpec({
     name,
@@ -81,7 +71,7 @@ async function migrationCopying(label: string): Promise<{ spec: MigrationSpec; h
   const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
   // Copying: at least one follow round done (the batch keeps copying while it waits for the cutover approval).
   await until(() => batchStatus(t.client, batchId), (b: BatchStatus) => b.rounds >= 1 && (b.step === 'copying' || b.step === 'awaiting-cutover-approval'), `${batchId} copying`, 90_000);
-  expect(await targetTopics()).toContain(topic);
+  expect(await targetTopicNames()).toContain(topic);
   return { spec, handle, batchId, topic };
 }
 
@@ -114,7 +104,7 @@ test('cancellation from the Temporal client API is an abort (of the migration an
   expect(await bBatch.result()).toMatchObject({ outcome: 'aborted' });
 
   // Rolled back: the target topics both migrations created are deleted (deleteTargetTopicsOnAbort).
-  const left = await targetTopics();
+  const left = await targetTopicNames();
   expect(left).not.toContain(m.topic);
   expect(left).not.toContain(b.topic);
 }, 200_000);

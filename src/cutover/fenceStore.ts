@@ -6,6 +6,7 @@
  * reporting it) know the binding is its own. The intent is written before the ACL is created.
  */
 import type { Kafka } from 'kafkajs';
+import { ensureCompactedTopic } from '../kafka/compactedTopic';
 import type { FenceAcl } from '../types/cutover';
 import { TopicRangeReader } from '../verify/topicRangeReader';
 import { fenceAclFor } from './fenceAcl';
@@ -14,23 +15,8 @@ export const FENCE_TOPIC = '__kafka_migrate_fences';
 
 const recordKey = (migration: string, topic: string) => `${migration}/${topic}`;
 
-export async function ensureFenceTopic(target: Kafka, replicationFactor: number | undefined): Promise<void> {
-  const admin = target.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (existing.includes(FENCE_TOPIC)) return;
-    await admin
-      .createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: FENCE_TOPIC, numPartitions: 1, replicationFactor: replicationFactor ?? -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-      })
-      .catch((e: { type?: string }) => {
-        if (e.type !== 'TOPIC_ALREADY_EXISTS') throw e;
-      });
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+export function ensureFenceTopic(target: Kafka, replicationFactor: number | undefined): Promise<void> {
+  return ensureCompactedTopic(target, FENCE_TOPIC, replicationFactor);
 }
 
 export async function fenceStoreExists(target: Kafka): Promise<boolean> {

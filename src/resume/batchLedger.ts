@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { ensureCompactedTopic } from '../kafka/compactedTopic';
 import type { LedgerEntry } from '../types/resume';
 import { TopicRangeReader } from '../verify/topicRangeReader';
 
@@ -19,22 +20,8 @@ export function topicsDigest(topics: string[]): string {
 
 const recordKey = (migration: string, topics: string[]) => `${migration}/batch/${topicsDigest(topics)}`;
 
-export async function ensureLedgerTopic(target: Kafka, replicationFactor: number | undefined): Promise<void> {
-  const admin = target.admin();
-  await admin.connect();
-  try {
-    if ((await admin.listTopics()).includes(LEDGER_TOPIC)) return;
-    await admin
-      .createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: LEDGER_TOPIC, numPartitions: 1, replicationFactor: replicationFactor ?? -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-      })
-      .catch((e: { type?: string }) => {
-        if (e.type !== 'TOPIC_ALREADY_EXISTS') throw e;
-      });
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+export function ensureLedgerTopic(target: Kafka, replicationFactor: number | undefined): Promise<void> {
+  return ensureCompactedTopic(target, LEDGER_TOPIC, replicationFactor);
 }
 
 /** Writes one entry durably (acks=all, idempotent). */

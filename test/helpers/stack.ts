@@ -28,6 +28,17 @@ export function sourceAdminKafka(): Kafka {
   return new Kafka({ clientId: 'km-test-setup', brokers: [SOURCE_ADMIN_BOOTSTRAP], logLevel: logLevel.NOTHING });
 }
 
+/** The topics on the target, as an operator would list them. */
+export async function targetTopicNames(): Promise<string[]> {
+  const admin = targetKafka().admin();
+  await admin.connect();
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function targetKafka(): Kafka {
   return new Kafka({ clientId: 'km-test', brokers: [TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING });
 }
