@@ -17,6 +17,13 @@ async function addSourcePartitions(topic: string, count: number): Promise<void> 
   await admin.connect();
   try {
     await admin.createPartitions({ topicPartitions: [{ topic, count }] });
+    // Until every broker's metadata has the new partitions (with leaders), a producer can still be routed by
+    // the old partition count: records aimed at the new partitions would land elsewhere.
+    for (let i = 0; i < 100; i++) {
+      const [t] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      if (t.partitions.length === count && t.partitions.every((p) => p.leader >= 0)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }

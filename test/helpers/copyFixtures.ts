@@ -28,7 +28,8 @@ export interface TestMessage {
 }
 
 export async function produceToSource(topic: string, messages: TestMessage[]): Promise<void> {
-  const producer = sourceAdminKafka().producer({ allowAutoTopicCreation: false });
+  // Idempotent: a send retried under load must not write its records twice (the tests count them exactly).
+  const producer = sourceAdminKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 500) {
