@@ -356,6 +356,22 @@ test('an unknown migration id: status and actions exit 4 and say where to look',
   });
 });
 
+test('resume: no earlier run to take the spec from, or a spec of another migration: exit 2, naming what to give; nothing is started', async () => {
+  const name = `bad-resume-${uniqueSuffix()}`;
+  expect(await cli(QUEUE, 'resume', name)).toEqual({
+    code: 2,
+    out: '',
+    err: `error: resume: Temporal has no earlier run of migration-${name} to take the spec from; give it with -f <spec>`,
+  });
+  const other = join(dir, `${name}-other.yaml`);
+  writeFileSync(other, stringify(validSpec(`${name}-other`)));
+  const run = await cli(QUEUE, 'resume', name, '-f', other);
+  expect(run.code).toBe(2);
+  expect(run.err).toBe(`error: resume: the spec's name is "${name}-other", not "${name}"`);
+  await expectNothingStarted(name);
+  await expectNothingStarted(`${name}-other`);
+});
+
 /** No workflow of that name exists at all (not merely ended), and no target topic appeared. */
 async function expectNothingStarted(name: string): Promise<void> {
   await expect(client.workflow.getHandle(migrationWorkflowId(name)).describe()).rejects.toThrow(/not found/i);

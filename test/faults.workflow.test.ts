@@ -284,6 +284,10 @@ test('a consumer that joins the target group before its offsets are committed bl
     const refusedExclude = await cli(q(), 'exclude-topic', spec.name, '--topic', topic, '--reason', 'x', '--by', 'faults-test');
     expect(refusedExclude.code).toBe(3);
     expect(refusedExclude.err).toMatch(/last topic/);
+    // Refused: a topic that is not in the batch (a typo) names the batch's topics.
+    const typo = await cli(q(), 'exclude-topic', spec.name, '--topic', `${topic}-typo`, '--reason', 'x', '--by', 'faults-test');
+    expect(typo.code).toBe(3);
+    expect(typo.err).toContain(`topic ${topic}-typo is not in batch 1 (its topics: ${topic})`);
   } finally {
     await early.disconnect();
   }

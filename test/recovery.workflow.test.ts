@@ -16,7 +16,7 @@ import type { BatchStatus, MigrationStatus, VerificationReport } from '../src/ty
 import { batchFileStem, batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
 import { batchStatusQuery, statusQuery } from '../src/workflows/messages';
 import type { MigrationResult } from '../src/workflows/migration';
-import { cli, createSourceTopic, waitForOperatorWait } from './helpers/operator';
+import { cli, createSourceTopic } from './helpers/operator';
 import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix, targetTopicNames } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
@@ -33,16 +33,18 @@ const batchStatus = (client: Client, id: string) => client.workflow.getHandle(id
 const migrationStatus = (client: Client, id: string) => client.workflow.getHandle(id).query(statusQuery);
 
 /**
- * Waits until the migration asks for `signal`. A failed preflight on the shared test stack (e.g. topics of other
- * tests' migrations, or this migration's own topics on resume) is overridden first, as an operator would.
+ * Waits until the migration asks for `signal`. Every migration here migrates topics of its own: the preflight has
+ * nothing to fail on (on resume the target-state check recognises the migration's own copies), so a wait for
+ * overridePreflight, or a block, fails the test at once.
  */
 async function waitForAction(id: string, name: string, signal: string, timeoutMs = 120_000): Promise<MigrationStatus> {
-  let s = await waitForOperatorWait(t.client, id, timeoutMs);
-  if (s.waitingFor?.signal === 'overridePreflight') {
-    expect(await cli(t.settings.taskQueue, 'override', name, '--by', 'recovery-test', '--reason', 'shared test stack')).toMatchObject({ code: 0 });
-    s = await until(() => migrationStatus(t.client, id), (x) => x.waitingFor?.signal !== undefined && x.waitingFor.signal !== 'overridePreflight', `${id} past preflight`, timeoutMs);
-  }
-  s = await until(() => migrationStatus(t.client, id), (x) => x.waitingFor?.signal === signal, `${id} waiting for ${signal}`, timeoutMs);
+  const s = await until(
+    () => migrationStatus(t.client, id),
+    (x) => x.waitingFor?.signal === signal || x.waitingFor?.signal === 'overridePreflight' || x.phase === 'blocked' || x.phase === 'failed',
+    `${name} waiting for ${signal}`,
+    timeoutMs,
+  );
+  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, preflightFailures: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toMatchObject({ waitingFor: signal, preflightFailures: [] });
   return s;
 }
 
@@ -242,7 +244,13 @@ test('resume adopts finished batches and continues the rest exactly', async () =
   expect(running.code).toBe(3);
   expect(running.err).toMatch(/still running/);
 
-  await waitForAction(id, name, 'approvePlan|rejectPlan');
+  const resumedAtPlan = await waitForAction(id, name, 'approvePlan|rejectPlan');
+  // The preflight of the resumed run met both topics on the target and recognised them as the migration's own.
+  const targetState = resumedAtPlan.preflight!.checks.find((c) => c.id === 'target-state')!;
+  expect(targetState.summary).toContain("2 in-scope topic(s) on the target are this migration's own copies");
+  expect(targetState.summary).toContain(alpha);
+  expect(targetState.summary).toContain(beta);
+  expect(targetState.verdict).toBe('pass');
   expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'x')).toMatchObject({ code: 0 });
   // Batch 1 is adopted (completed, not run again); batch 2 is the first to start in this run: it waits for approveBatch.
   const atBatch = await waitForAction(id, name, 'approveBatch');
@@ -261,7 +269,7 @@ test('resume adopts finished batches and continues the rest exactly', async () =
     [1, 'completed'],
     [2, 'completed'],
   ]);
-  expect(result.status.resumedFrom?.adoptedBatches).toEqual([1]);
+  expect(result.status.resumedFrom).toEqual({ runsBefore: 1, adoptedBatches: [1] });
 
   // Batch 1 ran once, in run 1: the same single run of its workflow id.
   const batch1Runs: string[] = [];
@@ -303,4 +311,47 @@ test('resume adopts finished batches and continues the rest exactly', async () =
   const late = await cli(q, 'start', '-f', specFile);
   expect(late.code).toBe(2);
   expect(late.err).toContain('resume');
+}, 240_000);
+
+test('resume after an abort that deleted the target topics copies them afresh, exactly once', async () => {
+  const q = t.settings.taskQueue;
+  const name = `rca-${uniqueSuffix()}`;
+  const id = migrationWorkflowId(name);
+  const topic = `${name}.orders`;
+  await seedTopic(topic, 2, 300);
+  const dir = mkdtempSync(join(tmpdir(), 'km-resume-abort-'));
+  const spec = smallSpec(name, join(dir, 'reports'));
+  const specFile = join(dir, 'spec.json');
+  writeFileSync(specFile, JSON.stringify(spec, null, 2));
+
+  // ------------------------------------------------------------------ run 1: copying, then aborted (target deleted)
+  expect(await cli(q, 'start', '-f', specFile)).toMatchObject({ code: 0 });
+  const atPlan = await waitForAction(id, name, 'approvePlan|rejectPlan');
+  const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
+  expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'x')).toMatchObject({ code: 0 });
+  await until(() => batchStatus(t.client, batchId), (b: BatchStatus) => b.totals.recordsCopied >= 600, `${batchId} copied everything`, 90_000);
+  expect(await cli(q, 'abort', name, '--by', 'x', '--reason', 'start over')).toMatchObject({ code: 0 });
+  const aborted = (await t.client.workflow.getHandle(id).result()) as MigrationResult;
+  expect(aborted.outcome).toBe('aborted');
+  expect(await targetTopicNames()).not.toContain(topic);
+  // Its checkpoints are forgotten with it: nothing of the topic is left in the offset store.
+  expect((await loadOffsetMap(spec.target, name, topic, 0)).checkpoint).toBeNull();
+  expect((await loadOffsetMap(spec.target, name, topic, 1)).checkpoint).toBeNull();
+  await seedTopic(topic, 2, 50, 300);
+
+  // ------------------------------------------------------------------ run 2: resume; the topic is created and copied again
+  expect(await cli(q, 'resume', name, '-f', specFile)).toMatchObject({ code: 0 });
+  await waitForAction(id, name, 'approvePlan|rejectPlan');
+  expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'x')).toMatchObject({ code: 0 });
+  // Batch 1 was aborted, not finished: nothing is adopted and it starts at once (a first batch needs no approveBatch).
+  await cutOverByCli(name, batchId);
+  const result = (await t.client.workflow.getHandle(id).result()) as MigrationResult;
+  expect(result.outcome).toBe('completed');
+  expect(result.status.resumedFrom).toEqual({ runsBefore: 1, adoptedBatches: [] });
+  const b = await batchStatus(t.client, batchId);
+  expect(b.verification).toEqual({ ok: true, mismatchCount: 0 });
+  expect(b.notes.join('\n')).not.toMatch(/TargetTruncated/);
+  const [s, d] = await Promise.all([endOffsets(sourceAdminKafka(), topic), endOffsets(targetKafka(), topic)]);
+  expect(d).toEqual(s);
+  expect(d.map((o) => o.high)).toEqual([350, 350]);
 }, 240_000);

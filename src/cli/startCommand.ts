@@ -25,12 +25,12 @@ export async function startMigration(
   workflowId = migrationWorkflowId(spec.name),
   options: { resume?: boolean } = {},
 ): Promise<{ workflowId: string; runId: string }> {
-  if (options.resume) await checkResumable(client, workflowId);
+  const runsBefore = options.resume ? await checkResumable(client, workflowId) : 0;
   try {
     const handle = await client.workflow.start('migrationWorkflow', {
       taskQueue,
       workflowId,
-      args: [options.resume ? { spec, resume: true } : { spec }],
+      args: [options.resume ? { spec, resume: true, runsBefore } : { spec }],
       // A plain start never reuses a name silently: an earlier run's topics and offsets are adopted only by resume.
       workflowIdReusePolicy: options.resume ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       // Set at start so that the migration is listed and filterable before its first workflow task runs.
@@ -63,10 +63,20 @@ async function executionState(client: Client, workflowId: string): Promise<strin
   }
 }
 
-/** Resume continues an earlier run that has ended; a running one has nothing to resume. */
-async function checkResumable(client: Client, workflowId: string): Promise<void> {
+/**
+ * Resume continues an earlier run that has ended; a running one has nothing to resume. Returns how many earlier
+ * runs Temporal still lists under the id (at least 1: a resume follows a run even if its history is gone).
+ */
+async function checkResumable(client: Client, workflowId: string): Promise<number> {
   const state = await executionState(client, workflowId);
   if (state === 'RUNNING') throw new CliError(`refused: resume: ${workflowId} is still running; nothing to resume ("kafka-migrate status ${workflowId}")`, EXIT.refused);
+  let runs = 0;
+  try {
+    for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` })) runs++;
+  } catch {
+    // Visibility unavailable: one earlier run is all that is known.
+  }
+  return Math.max(1, runs);
 }
 
 /** The spec the last run of a migration started with (its history's first event), when Temporal still has it. */

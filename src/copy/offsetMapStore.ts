@@ -4,6 +4,9 @@
  *   v1|<migration>|<topic>|<partition>|checkpoint   -> OffsetCheckpoint + runCount
  *   v1|<migration>|<topic>|<partition>|runs|<chunk> -> runs [chunk*RUNS_PER_CHUNK, +RUNS_PER_CHUNK)
  *   v1|<migration>|<topic>|owner                    -> the migration created/adopted this target topic
+ * A target topic the migration deletes (abort, exclude-topic --delete-target) is forgotten with tombstones for
+ * all of its keys: a later resume creates and copies it afresh instead of meeting checkpoints of a topic
+ * that no longer exists.
  * A checkpoint and the run chunks it needs travel in the same record batch, after the copied records are
  * acknowledged; on load, runs are clipped to the checkpoint so the checkpoint is always the truth.
  */
@@ -104,6 +107,12 @@ export function offsetMapRecords(map: PartitionOffsetMap, firstChangedRun: numbe
   return out;
 }
 
+/** A tombstone for one store key (compaction removes the key's older values, then the tombstone). */
+export function tombstoneRecord(key: string): KafkaRecord {
+  const k = Buffer.from(key, 'utf8');
+  return { offset: -1, timestamp: Date.now(), key: k, value: null, headers: NO_HEADERS, size: k.length };
+}
+
 export function ownershipRecord(migration: string, topic: string, ownership: TopicOwnership): KafkaRecord {
   return storeRecord(`v1|${migration}|${topic}|owner`, ownership);
 }
@@ -114,6 +123,7 @@ export class OffsetStoreSnapshot {
     readonly migration: string,
     private readonly maps: Map<string, PartitionOffsetMap>,
     private readonly owners: Map<string, TopicOwnership>,
+    private readonly keys: Map<string, string[]> = new Map(),
   ) {}
 
   /** The map of a partition; empty (no checkpoint) when nothing was copied yet. */
@@ -129,6 +139,11 @@ export class OffsetStoreSnapshot {
   partitions(): PartitionOffsetMap[] {
     return [...this.maps.values()];
   }
+
+  /** Every store key this migration holds for a topic (its checkpoints, run chunks and ownership). */
+  keysOf(topic: string): string[] {
+    return this.keys.get(topic) ?? [];
+  }
 }
 
 /** What the store holds for one migration, as records are applied in store order (latest value per key wins). */
@@ -137,6 +152,8 @@ class StoredMigrationState {
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
   private readonly chunks = new Map<string, Map<number, OffsetRun[]>>();
   private readonly owners = new Map<string, TopicOwnership>();
+  /** Topic -> its live store keys (for forgetting a deleted topic). */
+  private readonly keys = new Map<string, Set<string>>();
 
   constructor(readonly migration: string) {
     this.prefix = `v1|${migration}|`;
@@ -144,8 +161,14 @@ class StoredMigrationState {
 
   apply(rec: KafkaRecord): void {
     const key = rec.key?.toString('utf8');
-    if (!key?.startsWith(this.prefix) || !rec.value) return;
+    if (!key?.startsWith(this.prefix)) return;
     const parts = key.split('|'); // v1, migration, topic, (partition, kind[, chunk] | owner)
+    if (!rec.value) {
+      this.forget(key, parts);
+      return;
+    }
+    if (!this.keys.has(parts[2])) this.keys.set(parts[2], new Set());
+    this.keys.get(parts[2])!.add(key);
     const value = JSON.parse(rec.value.toString('utf8'));
     if (parts[3] === 'owner') {
       this.owners.set(parts[2], value as TopicOwnership);
@@ -156,6 +179,14 @@ class StoredMigrationState {
       if (!this.chunks.has(k)) this.chunks.set(k, new Map());
       this.chunks.get(k)!.set(Number(parts[5]), (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })));
     }
+  }
+
+  /** A tombstone: the key's value is gone. */
+  private forget(key: string, parts: string[]): void {
+    this.keys.get(parts[2])?.delete(key);
+    if (parts[3] === 'owner') this.owners.delete(parts[2]);
+    else if (parts[4] === 'checkpoint') this.checkpoints.delete(partitionKey(parts[2], Number(parts[3])));
+    else if (parts[4] === 'runs') this.chunks.get(partitionKey(parts[2], Number(parts[3])))?.delete(Number(parts[5]));
   }
 
   /** Maps built fresh (callers mutate them); each checkpoint's runs clipped to it. */
@@ -180,7 +211,7 @@ class StoredMigrationState {
       const { runCount, ...checkpoint } = cp;
       maps.set(k, { migration: this.migration, topic, partition, runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext), checkpoint });
     }
-    return new OffsetStoreSnapshot(this.migration, maps, new Map(this.owners));
+    return new OffsetStoreSnapshot(this.migration, maps, new Map(this.owners), new Map([...this.keys].map(([t, k]) => [t, [...k]])));
   }
 }
 
@@ -220,7 +251,7 @@ interface CachedStore {
  * Reads of the store are incremental within a worker process: every copy round, translation and verification
  * starts by reading it, and a batch of 200 partitions starts 25 copy activities at once. Applying only the
  * records appended since the last read gives exactly what a full read gives (compaction only removes records
- * a later one with the same key supersedes, and the store never writes tombstones); a recreated store topic or
+ * a later one with the same key supersedes, or a tombstone together with what it deletes); a recreated store topic or
  * an entry older than CACHE_MAX_AGE_MS is read again from its start.
  */
 const CACHE_MAX_AGE_MS = 30 * 60_000;

@@ -421,6 +421,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
     status.excludedTopics = [...(status.excludedTopics ?? []), { topic, by: a.by, at: a.receivedAt ?? now(), reason: a.reason ?? '', targetDeleted }];
     note(`topic ${topic} excluded by ${a.by}: ${a.reason}; it is not migrated${kept}`);
+    await tellMigration({ milestone: 'topicExcluded', topic });
   }
 
   async function rollback(action: OperatorAction): Promise<BatchResult> {

@@ -86,8 +86,10 @@ export const batchMilestoneSignal = defineSignal<[BatchMilestone]>('batchMilesto
 
 export interface BatchMilestone {
   batch: number;
-  /** clientsMayMove | consumersMayMove | blocked | unblocked */
+  /** clientsMayMove | consumersMayMove | blocked | unblocked | topicExcluded */
   milestone: string;
   /** With `blocked`: what the batch is blocked on. */
   blocked?: BlockedState;
+  /** With `topicExcluded`: the topic the operator dropped (a restarted run of the batch leaves it out too). */
+  topic?: string;
 }

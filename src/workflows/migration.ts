@@ -57,6 +57,8 @@ export interface MigrationInput {
   spec: MigrationSpec;
   /** Start again after an earlier run ended: adopt the batches it finished (see src/resume/batchLedger.ts). */
   resume?: boolean;
+  /** With resume: earlier runs under this id that Temporal still lists (the CLI counts them). */
+  runsBefore?: number;
 }
 
 export interface MigrationResult {
@@ -115,7 +117,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
   // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
   const clientsMovedIn = new Set<number>();
-  /** Topics an earlier run excluded from a batch (batch ledger, on resume): the restarted batch leaves them out too. */
+  /**
+   * Topics excluded from a batch, by an earlier run (batch ledger, on resume) or by an earlier run of its child
+   * in this one (topicExcluded milestones): a restarted batch leaves them out too.
+   */
   const excludedBefore = new Map<number, string[]>();
   /** The phase to return to when a block is lifted. */
   let phaseBeforeBlock: MigrationPhase = 'sync';
@@ -128,6 +133,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     } else if (m.milestone === 'unblocked') {
       if (summaryOf?.state === 'blocked') summaryOf.state = 'running';
       unblock();
+    } else if (m.milestone === 'topicExcluded' && m.topic) {
+      const before = excludedBefore.get(m.batch) ?? [];
+      if (!before.includes(m.topic)) excludedBefore.set(m.batch, [...before, m.topic]);
+      if (summaryOf) summaryOf.excludedTopics = excludedBefore.get(m.batch);
     }
   });
   inbox.abortBlockedReason = () => {
@@ -274,7 +283,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     enter('sync');
     const ledger: LedgerEntry[] = input.resume ? await attempt('sync', () => quick.readBatchLedger({ spec })) : [];
     status.batches = plan.batches.map((b) => batchSummary(spec, b));
-    if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn, excludedBefore);
+    if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn, excludedBefore, input.runsBefore ?? 1);
     const watcher = new NewTopicWatcher(spec, plan, status, quick, now);
     let started = 0;
     for (let i = 0; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
@@ -288,7 +297,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       }
       stopIfAborted();
       started++;
-      const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher, excludedBefore.get(batch.number));
+      const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher, () => excludedBefore.get(batch.number));
       if (outcome === 'aborted' || inbox.aborted) throw new EndRun('aborted');
     }
     return endWith('completed');
@@ -330,15 +339,19 @@ async function runBatch(
   clientsMovedIn: Set<number>,
   attempt: Attempt,
   watcher: NewTopicWatcher,
-  excludedTopics: string[] | undefined,
+  /** Topics excluded so far (read at each start of the child: a retried child leaves out what its last run dropped). */
+  excludedSoFar: () => string[] | undefined,
 ): Promise<BatchSummary['state']> {
   upsertSearchAttributes([
     { key: KM_BATCH, value: batch.number },
     { key: KM_BUSINESS_SYSTEM, value: batch.name },
   ]);
   const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry });
-  const excluded = excludedTopics?.length ? { excludedTopics } : {};
-  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) ? { clientsMoved: true, ...excluded } : undefined;
+  const excluded = () => {
+    const excludedTopics = excludedSoFar();
+    return excludedTopics?.length ? { excludedTopics } : {};
+  };
+  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) || excluded().excludedTopics ? { clientsMoved: clientsMovedIn.has(batch.number), ...excluded() } : undefined;
   let r: BatchResult;
   try {
     r = await attempt(
@@ -350,7 +363,7 @@ async function runBatch(
         } catch (e) {
           summaryOf.state = 'failed';
           // Started again on retry: its clients may have moved meanwhile (the milestone reached us).
-          restart = { clientsMoved: clientsMovedIn.has(batch.number), ...excluded };
+          restart = { clientsMoved: clientsMovedIn.has(batch.number), ...excluded() };
           throw e;
         }
       },
@@ -360,7 +373,7 @@ async function runBatch(
     if (!(e instanceof EndRun) || summaryOf.state !== 'failed' || !inbox.aborted) throw e;
     // Aborted while the batch had ended abnormally: start it once more, only to roll back by its own rules.
     summaryOf.state = 'running';
-    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted, ...excluded }, watcher), batch.number, true);
+    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted, ...excluded() }, watcher), batch.number, true);
   }
   summaryOf.state = r.outcome;
   summaryOf.writePauseMs = r.status.writePauseMs;
@@ -370,10 +383,11 @@ async function runBatch(
   summaryOf.reports = r.status.reports;
   summaryOf.decisions = r.status.decisions;
   summaryOf.verification = r.status.verification;
-  if (r.status.excludedTopics?.length) summaryOf.excludedTopics = r.status.excludedTopics.map((x) => x.topic);
+  const excludedAll = [...new Set([...(excludedSoFar() ?? []), ...(r.status.excludedTopics?.map((x) => x.topic) ?? [])])];
+  if (excludedAll.length) summaryOf.excludedTopics = excludedAll;
   if (r.outcome === 'completed' || r.outcome === 'accepted-with-mismatches') {
     // Durable: a resumed migration adopts this batch instead of copying it again.
-    const excludedNow = r.status.excludedTopics?.map((x) => x.topic) ?? excludedTopics ?? [];
+    const excludedNow = [...new Set([...(excludedSoFar() ?? []), ...(r.status.excludedTopics?.map((x) => x.topic) ?? [])])];
     const entry: LedgerEntry = {
       number: batch.number,
       name: batch.name,
@@ -500,7 +514,7 @@ class NewTopicWatcher {
   }
 }
 
-function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>, excludedBefore: Map<number, string[]>): void {
+function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>, excludedBefore: Map<number, string[]>, runsBefore: number): void {
   const key = (topics: string[]) => [...topics].sort().join('\n');
   const byTopics = new Map(ledger.map((e) => [key(e.topics), e]));
   const adopted: number[] = [];
@@ -515,7 +529,7 @@ function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledg
     if (entry.state === 'clientsMoved') clientsMovedIn.add(b.number);
     else status.batches[i].state = entry.state;
   }
-  status.resumedFrom = { runsBefore: 1, adoptedBatches: adopted };
+  status.resumedFrom = { runsBefore, adoptedBatches: adopted };
 }
 
 function markSkipped(batches: BatchSummary[], from: number): void {

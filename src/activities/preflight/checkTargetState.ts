@@ -1,12 +1,15 @@
 /**
  * Target state: a target that is the source itself (same cluster id or shared broker addresses), in-scope
- * topics that already exist on the target (judged by existingTopicPolicy), topic configs the target profile
+ * topics that already exist on the target (judged by existingTopicPolicy, unless this migration's offset store
+ * records them as its own: a resumed migration meets its own copies), topic configs the target profile
  * rejects (they will be dropped), and the target's partition and replication limits.
  */
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { effectiveProfile } from '../../config/profiles';
 import type { CheckResult, Verdict } from '../../types/preflight';
 import { sameClusterFault, type ClusterIdentity } from '../../kafka/sameCluster';
+import { ownedTopics } from '../../copy/ownedTopics';
+import { toKafkaFailure } from '../../kafka/errors';
 import { inScopeTopics, onCluster, result, worstVerdict, type CheckInput } from './common';
 
 const ID = 'target-state';
@@ -73,8 +76,15 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
 
   const problems: { verdict: Verdict; text: string; fix: string }[] = [];
 
-  // Topics already on the target.
-  for (const e of target.existing) {
+  // Topics already on the target; those this migration created or adopted are its own (resume continues them).
+  let owned: Awaited<ReturnType<typeof ownedTopics>>;
+  try {
+    owned = await ownedTopics(spec.target, spec.name, target.existing.map((e) => e.topic));
+  } catch (e) {
+    throw toKafkaFailure(e, spec.target, 'target', 'checkTargetState');
+  }
+  const ownTopics = target.existing.filter((e) => owned.has(e.topic)).map((e) => ({ ...e, ownership: owned.get(e.topic)! }));
+  for (const e of target.existing.filter((x) => !owned.has(x.topic))) {
     if (e.partitions > e.sourcePartitions) {
       problems.push({
         verdict: 'fail',
@@ -134,16 +144,18 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
   const evidence = {
     clusterIds: { source: source.identity.clusterId, target: target.identity.clusterId },
     existingTopicPolicy: policy,
-    existingTopics: target.existing,
+    existingTopics: target.existing.filter((e) => !owned.has(e.topic)),
+    ownTopics,
     rejectedConfigs: rejected,
     unsupportedTopicConfigs: profile.unsupportedTopicConfigs,
     partitions: { onTargetNow: target.totalPartitions, newFromScope: newPartitions, after, limit: spec.target.capacity.maxPartitions },
     targetBrokers: target.brokers,
     ...(rf !== undefined ? { replicationFactor: rf } : {}),
   };
+  const own = ownTopics.length ? `; ${ownTopics.length} in-scope topic(s) on the target are this migration's own copies (${ownTopics.map((e) => `${e.topic}: ${e.ownership.action}`).join(', ')}) and will be continued` : '';
   const summary =
     problems.length === 0
-      ? `no in-scope topic exists on the target; no rejected configs; ${after} of ${spec.target.capacity.maxPartitions} partitions after the migration`
-      : problems.map((p) => p.text).join('; ');
+      ? `no other in-scope topic exists on the target; no rejected configs; ${after} of ${spec.target.capacity.maxPartitions} partitions after the migration${own}`
+      : problems.map((p) => p.text).join('; ') + own;
   return result(ID, TITLE, verdict, summary, evidence, problems.length ? problems.map((p) => p.fix).join('; ') : undefined);
 }
