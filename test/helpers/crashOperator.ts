@@ -1,8 +1,8 @@
 /**
  * An operator that walks a migration through every phase while its worker is being killed: every query and
  * action tolerates a worker (or Temporal server) that is down for a while and simply tries again; a refused
- * action (the workflow moved on, or replayed) is logged, not fatal. Hooks let the test stop its clients and
- * inject faults at the cutover steps.
+ * action (the workflow moved on, or replayed) is logged, not fatal. Hooks let the test stop its clients,
+ * inject faults at the cutover steps and decide on a blocked migration (retry, exclude-topic) as an operator would.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { BatchStatus, MigrationStatus } from '../../src/types';
@@ -21,6 +21,11 @@ export interface OperatorHooks {
   afterConsumersStopped?: () => Promise<void>;
   /** Runs when the batch starts verifying (a fault during verification). */
   onVerifying?: () => Promise<void>;
+  /**
+   * Runs at every poll while the migration is blocked (status.blocked set): the operator's decision. Without it a
+   * block is fatal to the scenario.
+   */
+  onBlocked?: (status: MigrationStatus) => Promise<void>;
 }
 
 export interface OperateOptions {
@@ -89,6 +94,16 @@ export async function operateMigration(o: OperateOptions): Promise<MigrationStat
     if (['completed', 'aborted', 'failed'].includes(status.phase)) return status;
     const waiting = status.waitingFor?.signal;
     let state = `${status.phase}${waiting ? ` waiting for ${waiting}` : ''}`;
+    if (status.phase === 'blocked' && status.blocked) {
+      const b = status.blocked;
+      state += ` (batch ${b.batch ?? '-'} ${b.step}: ${b.type} ${[...(b.topics ?? []), ...(b.groups ?? [])].join(', ')})`;
+      if (state !== lastState) o.say(`state: ${state}`);
+      lastState = state;
+      if (!o.hooks.onBlocked) throw new Error(`migration ${o.workflowId} blocked: ${b.step} ${b.type}: ${b.error}`);
+      await o.hooks.onBlocked(status);
+      await sleep(500);
+      continue;
+    }
     if (waiting === 'overridePreflight') {
       const failed = status.preflight?.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.id}: ${c.summary}`) ?? [];
       o.say(`preflight failed on the local stack (${failed.join('; ')}): overriding`);

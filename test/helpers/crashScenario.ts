@@ -2,13 +2,16 @@
  * One migration under injected faults, shared by the CI crash test and the chaos suite: seeds a world, runs the
  * real migration workflow with the real activities in a worker PROCESS, injects the faults of the scenario at
  * random points of the copy and at the cutover steps, walks the migration to its end and audits the result
- * independently of the tool.
+ * independently of the tool. Blocks are decided as an operator would, through the CLI: a source topic the
+ * scenario deleted is excluded (`exclude-topic --delete-target`), a group blocked by the consumer the scenario
+ * started early on the target is retried once that consumer is stopped; any other block is recorded as
+ * unexpected and retried. The audit covers the topics the migration migrated (excluded ones left out).
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Consumer } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
 import type { MigrationStatus, VerificationReport } from '../../src/types';
 import { loadOffsetStore } from '../../src/copy/loadOffsetMap';
 import { batchFileStem, migrationWorkflowId } from '../../src/workflows/ids';
@@ -18,15 +21,20 @@ import { operateMigration } from './crashOperator';
 import { copiedFraction, defineCrashWorld, deleteCrashWorld, seedCrashWorld, seededRandom, SequencedProducer, sourceRecordCount, startLiveConsumer, targetAdmin, type CrashWorld, type CrashWorldOptions } from './crashWorld';
 import { FaultInjector, spreadPoints, type Fault, type InjectedFault } from './faults';
 import { auditMigration, type MigrationAudit } from './migrationAudit';
-import { STACK_DIR, stackSpec, uniqueSuffix } from './stack';
+import { cli } from './operator';
+import { sourceAdminKafka, STACK_DIR, stackSpec, targetKafka, uniqueSuffix } from './stack';
+import type { MigrationSpec } from '../../src/config/spec';
 import { WorkerProcess } from './workerProcess';
 
 export interface CrashScenario {
   label: string;
   seed: number;
   world: Omit<CrashWorldOptions, 'prefix'>;
-  /** Injected in this order at random points spread over copyRange (shares of the initial records copied). */
-  copyFaults: Fault[];
+  /**
+   * Injected in this order at random points spread over copyRange (shares of the initial records copied). A
+   * function builds them once the world, the worker and the workflow exist (scenario actions need them).
+   */
+  copyFaults: Fault[] | ((ctx: ScenarioContext) => Fault[]);
   copyRange: [number, number];
   /** After producersStopped is accepted, within maxDelayMs: lands in the quiet check or the drain. */
   afterProducersStopped: { faults: Fault[]; maxDelayMs: number };
@@ -42,12 +50,64 @@ export interface CrashScenario {
   throttleBytesPerSecond: number;
   maxBatchBytes: number;
   timeoutMs: number;
+  /** Indexes of the world's topics the live consumer group reads (default: all). */
+  liveTopics?: number[];
+  /** Indexes of the world's topics whose copied share places the copy faults (default: all). Never deleted ones. */
+  progressTopics?: number[];
+  /** Merged into the spec's sections (e.g. scope.newTopicsCheckSeconds, cutover.deleteTargetTopicsOnAbort). */
+  spec?: { scope?: Record<string, unknown>; cutover?: Record<string, unknown> };
+  /**
+   * Once the live consumer is stopped on the source, a consumer of its group starts on the TARGET before
+   * consumersStopped (too early): the offset step must block with GroupActiveOnTarget; the operator stops it and retries.
+   */
+  earlyTargetConsumer?: boolean;
+}
+
+/** What scenario actions (copy faults built by a function) can use. */
+export interface ScenarioContext {
+  client: Client;
+  workflowId: string;
+  taskQueue: string;
+  spec: MigrationSpec;
+  world: CrashWorld;
+  producer: SequencedProducer;
+  faults: FaultInjector;
+  random: () => number;
+  say: (line: string) => void;
+  /** Source topics the scenario deleted: a SourceTopicMissing block on them is decided by exclude-topic. */
+  deletedTopics: Set<string>;
+  /** A super-user admin client of the source (connected). */
+  sourceAdmin: Admin;
+}
+
+export interface BlockSeen {
+  batch?: number;
+  step: string;
+  type: string;
+  topics?: string[];
+  groups?: string[];
+  error: string;
+  /** The operator's command line (kafka-migrate ...), and whether the block was one the scenario caused. */
+  decision: string;
+  expected: boolean;
 }
 
 export interface ScenarioOutcome {
   status: MigrationStatus;
+  /** Batch 1's verification report (see `verifications` for every completed batch). */
   verification?: VerificationReport;
+  verifications: VerificationReport[];
   audit?: MigrationAudit;
+  /** The topics audited: those of the completed batches, without the excluded ones. */
+  auditedTopics: string[];
+  blocks: BlockSeen[];
+  /** The migration workflow's Temporal status at the end (COMPLETED, ...), and each batch workflow's by its id. */
+  workflowStatus?: string;
+  batchWorkflowStatuses: Record<string, string | undefined>;
+  /** The world's topics (created ones too) on each cluster once the migration ended, before the clean-up. */
+  topicsAtEnd: { source: string[]; target: string[] };
+  /** Records on the source of the world's topics at the end. */
+  sourceRecordsAtEnd?: number;
   injected: InjectedFault[];
   workerKills: number;
   /** Worker exits nobody injected (each was restarted, as a deployment would). */
@@ -78,12 +138,20 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
   const worker = new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: workerLog, supervise: true });
   const producer = new SequencedProducer(world);
   const progressAdmin = targetAdmin();
+  const sourceAdmin = sourceAdminKafka().admin();
   let consumer: Consumer | undefined;
+  let earlyConsumer: Consumer | undefined;
+  const blocks: BlockSeen[] = [];
+  const deletedTopics = new Set<string>();
+  const pick = (indexes: number[] | undefined) => (indexes ? indexes.map((i) => world.topicNames[i]) : world.topicNames);
+  const liveTopics = pick(s.liveTopics);
+  const progressTopics = pick(s.progressTopics);
   let connection: Connection | undefined;
   let status: MigrationStatus | undefined;
   const spec = stackSpec({
     name: `${s.label}-${suffix}`,
-    scope: { topics: [`${world.prefix.replace(/[-.]/g, '\\$&')}t.*`], groups: [`${world.prefix.replace(/[-.]/g, '\\$&')}(live|lagging)`] },
+    scope: { topics: [`${world.prefix.replace(/[-.]/g, '\\$&')}t.*`], groups: [`${world.prefix.replace(/[-.]/g, '\\$&')}(live|lagging)`], ...s.spec?.scope },
+    ...(s.spec?.cutover ? { cutover: s.spec.cutover } : {}),
     thresholds: { capacitySampleSeconds: 1, quietPeriodSeconds: 2, readyMaxLagRecords: 20000, readyMaxLagSeconds: 120 },
     copy: { roundSeconds: 5, heartbeatTimeoutSeconds: 5, throttleBytesPerSecond: s.throttleBytesPerSecond, maxBatchBytes: s.maxBatchBytes, partitionsPerActivity: 4 },
     reports: { dir: mkdtempSync(join(tmpdir(), `km-${s.label}-`)) },
@@ -94,19 +162,21 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     const store = await loadOffsetStore(spec.target, spec.name);
     let ahead = 0;
     for (const topic of world.topicNames) {
-      for (const o of await progressAdmin.fetchTopicOffsets(topic)) ahead += Number(o.high) - (store.get(topic, o.partition).checkpoint?.targetNext ?? Number(o.low));
+      const offsets = await progressAdmin.fetchTopicOffsets(topic).catch(() => []); // a topic excluded and deleted
+      for (const o of offsets) ahead += Number(o.high) - (store.get(topic, o.partition).checkpoint?.targetNext ?? Number(o.low));
     }
     return `${ahead} records on the target beyond the checkpoints`;
   };
   const faults = new FaultInjector(worker, say, tailBeyondCheckpoints);
   try {
     await seedCrashWorld(world, producer);
-    consumer = await startLiveConsumer(world);
+    consumer = await startLiveConsumer(world, liveTopics);
     producer.startSteady(s.steady.perPartition, s.steady.intervalMs);
-    const sourceTotal = await sourceRecordCount(world);
+    const sourceTotal = await sourceRecordCount(world, progressTopics);
     say(`seeded ${world.topicNames.length} topics × ${world.partitions} partitions, ${sourceTotal} records; producer and consumer running`);
     await worker.start();
     await progressAdmin.connect();
+    await sourceAdmin.connect();
     const setupSeconds = (Date.now() - t0) / 1000;
 
     const settings = temporalSettings({ taskQueue: `km-${s.label}-${suffix}` });
@@ -118,14 +188,18 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     let lastProgress = 0;
     const progress = async () => {
       try {
-        lastProgress = await copiedFraction(world, sourceTotal, progressAdmin);
+        lastProgress = await copiedFraction(world, sourceTotal, progressAdmin, progressTopics);
       } catch {
         /* target topics not created yet, or the target is restarting */
       }
       return lastProgress;
     };
-    const points = spreadPoints(s.copyFaults.length, s.copyRange[0], s.copyRange[1], random);
-    const copyPhase = faults.duringCopy(s.copyFaults, points, progress, random, s.timeoutMs);
+    const taskQueue = settings.taskQueue;
+    const ctx: ScenarioContext = { client, workflowId, taskQueue, spec, world, producer, faults, random, say, deletedTopics, sourceAdmin };
+    const copyFaults = typeof s.copyFaults === 'function' ? s.copyFaults(ctx) : s.copyFaults;
+    const points = spreadPoints(copyFaults.length, s.copyRange[0], s.copyRange[1], random);
+    say(`copy faults: ${copyFaults.map((f, i) => `${f.kind === 'action' ? f.name : f.kind === 'restart' ? `restart ${f.component}` : 'SIGKILL worker'} at ${(points[i] * 100).toFixed(1)}%`).join(', ')}`);
+    const copyPhase = faults.duringCopy(copyFaults, points, progress, random, s.timeoutMs);
     copyPhase.catch(() => undefined); // awaited by the cutover approval and below
 
     const batchStep = async () => {
@@ -142,6 +216,8 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
       }
     };
 
+    const decided = new Set<string>();
+    let earlyStopped = false;
     const migrationStarted = Date.now();
     status = await operateMigration({
       client,
@@ -163,28 +239,78 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
           await consumer?.disconnect();
           consumer = undefined;
           say('live consumer stopped on the source');
+          if (s.earlyTargetConsumer) earlyConsumer = await startEarlyTargetConsumer(world.liveGroup, liveTopics, say);
+        },
+        onBlocked: async (m) => {
+          const b = m.blocked!;
+          const key = `${b.batch}:${b.step}:${b.type}:${b.since}`;
+          if (decided.has(key)) return;
+          let argv: string[];
+          let expected = true;
+          const missing = (b.topics ?? []).filter((t) => deletedTopics.has(t));
+          if (b.type === 'SourceTopicMissing' && missing.length && missing.length === (b.topics ?? []).length) {
+            argv = ['exclude-topic', spec.name, '--topic', missing[0], '--reason', 'deleted on the source by its team', '--delete-target', '--by', 'chaos-operator'];
+          } else if (b.type === 'GroupActiveOnTarget' && (earlyConsumer || earlyStopped) && (b.groups ?? []).every((g) => g === world.liveGroup)) {
+            if (earlyConsumer) {
+              await earlyConsumer.disconnect().catch(() => undefined);
+              earlyConsumer = undefined;
+              earlyStopped = true;
+              say(`the consumer started too early on the target (group ${world.liveGroup}) is stopped`);
+            }
+            argv = ['retry', spec.name, '--by', 'chaos-operator', '--reason', 'stopped the consumer that started on the target too early'];
+          } else {
+            expected = false;
+            say(`UNEXPECTED block: batch ${b.batch} ${b.step} ${b.type}: ${b.error}`);
+            await sleep(3000);
+            argv = ['retry', spec.name, '--by', 'chaos-operator', '--reason', `unexpected block ${b.type}`];
+          }
+          const r = await cli(taskQueue, ...argv);
+          say(`operator: kafka-migrate ${argv.join(' ')} -> exit ${r.code}: ${(r.code === 0 ? r.out : r.err).split('\n')[0]}`);
+          if (r.code === 0) {
+            decided.add(key);
+            blocks.push({ batch: b.batch, step: b.step, type: b.type, topics: b.topics, groups: b.groups, error: b.error, decision: `kafka-migrate ${argv.join(' ')}`, expected });
+          } else await sleep(2000);
         },
         afterConsumersStopped: () => cutoverFaults(s.afterConsumersStopped.faults, s.afterConsumersStopped.maxDelayMs, 'after consumersStopped'),
         onVerifying: () => cutoverFaults(s.duringVerification.faults, s.duringVerification.maxDelayMs, 'verifying'),
       },
     });
+    if (status.phase !== 'completed') faults.stopped = true; // e.g. cancelled mid-copy: the remaining copy faults are moot
     await copyPhase;
     const migrationSeconds = (Date.now() - migrationStarted) / 1000;
     say(`migration ${status.phase}${status.error ? `: ${status.error}` : ''} after ${migrationSeconds.toFixed(0)}s`);
 
-    let verification: VerificationReport | undefined;
+    const workflowStatus = (await client.workflow.getHandle(workflowId).describe().catch(() => undefined))?.status.name;
+    const batchWorkflowStatuses: Record<string, string | undefined> = {};
+    for (const b of status.batches) batchWorkflowStatuses[b.workflowId] = (await client.workflow.getHandle(b.workflowId).describe().catch(() => undefined))?.status.name;
+    const topicsAtEnd = { source: await worldTopicsOn(sourceAdmin, world), target: await worldTopicsOn(progressAdmin, world) };
+    const sourceRecordsAtEnd = await sourceRecordCount(world, topicsAtEnd.source).catch(() => undefined);
+    const verifications: VerificationReport[] = [];
+    let auditedTopics: string[] = [];
     let audit: MigrationAudit | undefined;
     const auditStarted = Date.now();
     if (status.phase === 'completed') {
-      const b = status.batches[0];
-      verification = JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport;
-      audit = await auditMigration(world, [world.liveGroup, world.laggingGroup]);
+      for (const b of status.batches.filter((x) => x.state === 'completed')) {
+        verifications.push(JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport);
+        const excluded = new Set(b.excludedTopics ?? []);
+        auditedTopics.push(...(status.plan?.batches.find((p) => p.number === b.number)?.topics.map((t) => t.name) ?? []).filter((t) => !excluded.has(t)));
+      }
+      auditedTopics = [...new Set(auditedTopics)].sort();
+      say(`auditing ${auditedTopics.length} migrated topics: ${auditedTopics.join(', ')}`);
+      audit = await auditMigration(world, [world.liveGroup, world.laggingGroup], 180000, auditedTopics);
       say(`audit: ${audit.sourceRecords} source records, ${audit.targetRecords} target records, lost ${audit.lost}, duplicated ${audit.duplicated}, foreign ${audit.foreign}, inexact partitions ${audit.inexactPartitions.length}, group offsets ${audit.groupOffsets.length} checked / ${audit.wrongGroupOffsets.length} wrong`);
     }
     return {
       status,
-      verification,
+      verification: verifications[0],
+      verifications,
       audit,
+      auditedTopics,
+      blocks,
+      workflowStatus,
+      batchWorkflowStatuses,
+      topicsAtEnd,
+      sourceRecordsAtEnd,
       injected: faults.injected,
       workerKills: worker.kills,
       workerCrashes: worker.unexpectedExits.map((e) => `${e.at} pid ${e.pid}: ${e.detail}`),
@@ -204,8 +330,30 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     await worker.stop().catch(() => undefined);
     await producer.disconnect();
     await consumer?.disconnect().catch(() => undefined);
+    await earlyConsumer?.disconnect().catch(() => undefined);
     await progressAdmin.disconnect().catch(() => undefined);
+    await sourceAdmin.disconnect().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await deleteCrashWorld(world);
   }
+}
+
+/** The world's topics (created ones too) that exist on the cluster of `admin`. */
+async function worldTopicsOn(admin: Admin, world: CrashWorld): Promise<string[]> {
+  const names = new Set([...world.topicNames, ...world.createdTopics]);
+  return (await admin.listTopics()).filter((t) => names.has(t)).sort();
+}
+
+/** A consumer of `group` on the target that joins before its offsets are translated (autoCommit off: it commits nothing). */
+async function startEarlyTargetConsumer(group: string, topics: string[], say: (line: string) => void): Promise<Consumer> {
+  const early = targetKafka().consumer({ groupId: group, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  let joined!: () => void;
+  const hasJoined = new Promise<void>((r) => (joined = r));
+  early.on(early.events.GROUP_JOIN, () => joined());
+  await early.connect();
+  await early.subscribe({ topics, fromBeginning: true });
+  await early.run({ autoCommit: false, eachBatch: async () => undefined });
+  await Promise.race([hasJoined, sleep(60000)]);
+  say(`a consumer of group ${group} joined on the TARGET before consumersStopped (too early)`);
+  return early;
 }

@@ -22,6 +22,8 @@ export interface CrashWorld extends CrashWorldOptions {
   topicNames: string[];
   liveGroup: string;
   laggingGroup: string;
+  /** Topics a scenario created on the source later (deleted with the world). */
+  createdTopics: string[];
 }
 
 export const pkey = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -32,6 +34,7 @@ export function defineCrashWorld(options: CrashWorldOptions): CrashWorld {
     topicNames: Array.from({ length: options.topics }, (_, i) => `${options.prefix}t${i}`),
     liveGroup: `${options.prefix}live`,
     laggingGroup: `${options.prefix}lagging`,
+    createdTopics: [],
   };
 }
 
@@ -59,12 +62,16 @@ function sourceKafka(clientId: string): Kafka {
 export class SequencedProducer {
   private producer?: Producer;
   private readonly next = new Map<string, number>();
+  /** The topics written to and their partition counts (a scenario may add, drop or grow topics). */
+  private readonly topics = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   sent = 0;
   failures = 0;
 
-  constructor(private readonly world: CrashWorld) {}
+  constructor(private readonly world: CrashWorld) {
+    for (const t of world.topicNames) this.topics.set(t, world.partitions);
+  }
 
   async connect(): Promise<void> {
     this.producer = sourceKafka(`crash-producer-${this.world.prefix}`).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -75,12 +82,12 @@ export class SequencedProducer {
   async write(perPartition: number, chunk = 2000): Promise<void> {
     for (let done = 0; done < perPartition; done += chunk) {
       const n = Math.min(chunk, perPartition - done);
-      const topicMessages = this.world.topicNames.map((topic) => ({
+      const topicMessages = [...this.topics].map(([topic, partitions]) => ({
         topic,
-        messages: Array.from({ length: this.world.partitions }, (_, partition) => Array.from({ length: n }, () => this.record(topic, partition))).flat(),
+        messages: Array.from({ length: partitions }, (_, partition) => Array.from({ length: n }, () => this.record(topic, partition))).flat(),
       }));
       await this.producer!.sendBatch({ topicMessages, acks: -1 });
-      this.sent += n * this.world.partitions * this.world.topicNames.length;
+      this.sent += topicMessages.reduce((sum, t) => sum + t.messages.length, 0);
     }
   }
 
@@ -89,6 +96,35 @@ export class SequencedProducer {
     this.timer = setInterval(() => {
       this.writing = this.writing.then(() => this.write(perPartition).catch(() => void this.failures++));
     }, intervalMs);
+  }
+
+  /** Runs `change` between two writes (none in flight). */
+  private between(change: () => Promise<void> | void): Promise<void> {
+    const done = this.writing.then(change);
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Stops writing to `topic` (e.g. before it is deleted); resolves once no write to it is in flight. */
+  dropTopic(topic: string): Promise<void> {
+    return this.between(() => void this.topics.delete(topic));
+  }
+
+  /** Writes to `topic` (just created) from the next write on. */
+  addTopic(topic: string, partitions: number): Promise<void> {
+    return this.between(() => void this.topics.set(topic, partitions));
+  }
+
+  /**
+   * Writes to `partitions` partitions of `topic` from the next write on (partitions were just added). A new
+   * kafkajs producer: the old one would drop records for partitions its metadata does not know yet.
+   */
+  setPartitions(topic: string, partitions: number): Promise<void> {
+    return this.between(async () => {
+      await this.producer?.disconnect().catch(() => undefined);
+      await this.connect();
+      this.topics.set(topic, partitions);
+    });
   }
 
   /** Stops the steady writes after the one in progress (a producer shutting down flushes what it holds). */
@@ -143,10 +179,10 @@ export async function seedCrashWorld(world: CrashWorld, producer: SequencedProdu
 }
 
 /** A consumer group that reads the world's topics on the source and commits as it goes, until stopped. */
-export async function startLiveConsumer(world: CrashWorld): Promise<Consumer> {
+export async function startLiveConsumer(world: CrashWorld, topics = world.topicNames): Promise<Consumer> {
   const consumer = sourceKafka(`crash-consumer-${world.prefix}`).consumer({ groupId: world.liveGroup, sessionTimeout: 30000, heartbeatInterval: 3000 });
   await consumer.connect();
-  await consumer.subscribe({ topics: world.topicNames, fromBeginning: true });
+  await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({ autoCommitInterval: 1000, eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
     for (const m of batch.messages) resolveOffset(m.offset);
     await heartbeat();
@@ -154,21 +190,21 @@ export async function startLiveConsumer(world: CrashWorld): Promise<Consumer> {
   return consumer;
 }
 
-/** Records on the target of the world's topics over the records on the source when the copy began (0..1+). */
-export async function copiedFraction(world: CrashWorld, sourceTotal: number, admin: Admin): Promise<number> {
+/** Records on the target of the world's topics (or `topics`) over the records on the source when the copy began (0..1+). */
+export async function copiedFraction(world: CrashWorld, sourceTotal: number, admin: Admin, topics = world.topicNames): Promise<number> {
   let copied = 0;
-  for (const topic of world.topicNames) {
+  for (const topic of topics) {
     for (const o of await admin.fetchTopicOffsets(topic)) copied += Number(o.high) - Number(o.low);
   }
   return copied / sourceTotal;
 }
 
-export async function sourceRecordCount(world: CrashWorld): Promise<number> {
+export async function sourceRecordCount(world: CrashWorld, topics = world.topicNames): Promise<number> {
   const admin = sourceAdminKafka().admin();
   await admin.connect();
   try {
     let n = 0;
-    for (const topic of world.topicNames) for (const o of await admin.fetchTopicOffsets(topic)) n += Number(o.high) - Number(o.low);
+    for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) n += Number(o.high) - Number(o.low);
     return n;
   } finally {
     await admin.disconnect();
@@ -182,7 +218,7 @@ export async function deleteCrashWorld(world: CrashWorld): Promise<void> {
     try {
       await admin.connect();
       const existing = new Set(await admin.listTopics());
-      const mine = world.topicNames.filter((t) => existing.has(t));
+      const mine = [...world.topicNames, ...world.createdTopics].filter((t) => existing.has(t));
       if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 60000 });
       await admin.deleteGroups([world.liveGroup, world.laggingGroup]).catch(() => undefined);
     } catch (e) {

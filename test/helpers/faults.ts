@@ -1,14 +1,16 @@
 /**
- * Fault injection for the crash and chaos suites: SIGKILLs of the worker process and restarts of the stack's
- * components (scripts/stack.sh restart-component), placed at random points of the copy by the share of the
- * records already on the target, and a log of what was injected when.
+ * Fault injection for the crash and chaos suites: SIGKILLs of the worker process, restarts of the stack's
+ * components (scripts/stack.sh restart-component) and scenario actions (a source topic deleted, partitions
+ * added, a topic created, a cancellation from Temporal...), placed at random points of the copy by the share of
+ * the records already on the target, and a log of what was injected when.
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { WorkerProcess } from './workerProcess';
 
 export type StackComponent = 'source' | 'target' | 'temporal';
-export type Fault = { kind: 'kill-worker' } | { kind: 'restart'; component: StackComponent };
+/** `action`: something a scenario does to the clusters or the workflow; its answer is logged as what it observed. */
+export type Fault = { kind: 'kill-worker' } | { kind: 'restart'; component: StackComponent } | { kind: 'action'; name: string; run: () => Promise<string | void> };
 
 export interface InjectedFault {
   fault: string;
@@ -22,7 +24,7 @@ export interface InjectedFault {
   observed?: string;
 }
 
-export const describeFault = (f: Fault) => (f.kind === 'kill-worker' ? 'SIGKILL worker' : `restart ${f.component}`);
+export const describeFault = (f: Fault) => (f.kind === 'kill-worker' ? 'SIGKILL worker' : f.kind === 'restart' ? `restart ${f.component}` : f.name);
 
 /** `n` points in [from, to]: one at random in each of n equal segments, so that they spread over the range. */
 export function spreadPoints(n: number, from: number, to: number, random: () => number): number[] {
@@ -86,12 +88,14 @@ export class FaultInjector {
       await this.worker.kill('SIGKILL', phase);
       observed = await this.probeWhileDead?.().catch((e) => `probe failed: ${String(e)}`);
       await this.worker.start();
-    } else {
+    } else if (fault.kind === 'restart') {
       await restartComponent(fault.component);
+    } else {
+      observed = (await fault.run()) || undefined;
     }
     const tookMs = Date.now() - started;
     this.injected.push({ fault: describeFault(fault), phase, at, progress, tookMs, observed });
-    this.say(`inject: ${describeFault(fault)} done in ${tookMs} ms${observed ? `; while dead: ${observed}` : ''}`);
+    this.say(`inject: ${describeFault(fault)} done in ${tookMs} ms${observed ? `; ${fault.kind === 'action' ? 'observed' : 'while dead'}: ${observed}` : ''}`);
   }
 
   /**

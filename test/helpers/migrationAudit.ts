@@ -155,11 +155,12 @@ function expectedTargetOffset(s: number, source: Seen[], target: Seen[], targetE
   return i < target.length ? target[i].offset : -1;
 }
 
-export async function auditMigration(world: CrashWorld, groups: string[], timeoutMs = 180000): Promise<MigrationAudit> {
+/** Audits `topics` (default: the world's topics), e.g. only those a migration migrated (not the excluded ones). */
+export async function auditMigration(world: CrashWorld, groups: string[], timeoutMs = 180000, topics = world.topicNames): Promise<MigrationAudit> {
   const readerGroup = `${world.prefix}audit`;
   const [source, target] = await Promise.all([
-    readAll('source', world.topicNames, readerGroup, timeoutMs),
-    readAll('target', world.topicNames, readerGroup, timeoutMs),
+    readAll('source', topics, readerGroup, timeoutMs),
+    readAll('target', topics, readerGroup, timeoutMs),
   ]);
   const partitions = [...source.records.keys()].sort().map((k) => comparePartition(k, source.records.get(k)!, target.records.get(k) ?? []));
 
@@ -169,7 +170,7 @@ export async function auditMigration(world: CrashWorld, groups: string[], timeou
   await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
   try {
     for (const group of groups) {
-      const [s, t] = await Promise.all([committedOffsets(sourceAdmin, group, world.topicNames), committedOffsets(targetAdmin, group, world.topicNames)]);
+      const [s, t] = await Promise.all([committedOffsets(sourceAdmin, group, topics), committedOffsets(targetAdmin, group, topics)]);
       for (const [k, offset] of s) {
         const expected = expectedTargetOffset(offset, source.records.get(k)!, target.records.get(k) ?? [], target.ends.get(k) ?? 0);
         groupOffsets.push({ group, partition: k, source: offset, target: t.get(k) ?? null, expected });
