@@ -231,6 +231,18 @@ test('a source topic deleted mid-copy blocks the batch; exclude-topic goes on; a
   const seen = await until(() => statusOf(h), (s: MigrationStatus) => !!s.newTopics?.some((x) => x.name === late), 'the new topic in the status', 60_000);
   expect(seen.newTopics!.find((x) => x.name === late)).toMatchObject({ disposition: 'proposed', partitions: 1 });
 
+  // The batch child then ends abnormally (as a bug would end it): the migration blocks; retry starts it again,
+  // and the new run leaves out the topic the last one excluded.
+  const firstRun = (await bh.describe()).runId;
+  await bh.terminate('test: a batch that ended abnormally');
+  const onEnded = await until(() => statusOf(h), (s: MigrationStatus) => s.phase === 'blocked' && s.blocked?.batch === 1, 'the migration blocked on the ended batch', 60_000);
+  expect(onEnded.batches[0].excludedTopics).toEqual([gone]);
+  expect(await cli(q(), 'retry', spec.name, '--by', 'faults-test', '--reason', 'start the batch again')).toMatchObject({ code: 0 });
+  await until(() => bh.describe(), (d) => d.runId !== firstRun && d.status.name === 'RUNNING', 'a new run of the batch', 60_000);
+  const restarted = await until(() => bh.query(batchStatusQuery), (s: BatchStatus) => s.rounds > 0, 'the restarted batch copying', 120_000);
+  expect(restarted.partitions.map((x) => x.topic)).not.toContain(gone);
+  expect(restarted.notes.join('\n')).toContain(`topics excluded by an earlier run, not migrated: ${gone}`);
+
   await cutOver(spec, 1, 'unassigned');
   // The extra batch for the new topic waits for the operator's approval.
   const extra = await until(() => statusOf(h), (s: MigrationStatus) => s.waitingFor?.signal === 'approveBatch', 'approval of the extra batch', 120_000);

@@ -88,7 +88,8 @@ export async function specOfLastRun(client: Client, workflowId: string): Promise
     const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as { spec?: unknown };
     return input.spec ? parseSpec(input.spec) : undefined;
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return undefined;
+    // fetchHistory reports an unknown id as a raw gRPC NOT_FOUND (code 5), not as WorkflowNotFoundError.
+    if (e instanceof WorkflowNotFoundError || (e as { code?: unknown }).code === 5) return undefined;
     throw e;
   }
 }
