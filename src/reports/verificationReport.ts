@@ -9,6 +9,7 @@ export function renderVerificationMarkdown(r: VerificationReport): string {
   const lines: string[] = [`# Verification of ${title} of migration ${r.migration}`, ''];
   lines.push(`- verified at: ${r.verifiedAt} (${(r.durationMs / 1000).toFixed(1)} s)`);
   lines.push(`- result: **${r.ok ? 'OK' : `${r.mismatches.length} mismatch(es)`}**`);
+  if (r.decoder) lines.push(`- decoder: ${r.decoder.id} (record formats ${r.decoder.formats.join(', ')}): ${r.decoder.description}`);
   lines.push(`- topics: ${r.batch.topics.join(', ') || '(none)'}`, `- groups: ${r.batch.groups.join(', ') || '(none)'}`);
   if (r.mismatches.length) lines.push('', '## Mismatches', '', ...r.mismatches.map((m) => `- ${m}`));
   lines.push('', '## Partitions', '');

@@ -67,8 +67,20 @@ export interface TopicConfigVerification {
   differences: ConfigDifference[];
 }
 
+/** The decoder verification read both sides with (src/verify/independent/index.ts, VERIFICATION_DECODER). */
+export interface VerificationDecoder {
+  /** 'independent': src/verify/independent, which shares no decoding code with the copy engine. */
+  id: 'independent';
+  /** Record formats it decodes, e.g. ['v2']. */
+  formats: string[];
+  /** One line for the Markdown report. */
+  description: string;
+}
+
 export interface VerificationReport {
   kind: 'verification';
+  /** Which decoder read both sides (every report verifyTopics writes has it; absent in older report files). */
+  decoder?: VerificationDecoder;
   migration: string;
   batch: { number?: number; name?: string; topics: string[]; groups: string[] };
   verifiedAt: string;

@@ -8,6 +8,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { KafkaRecord } from '../copy/kafkaRecord';
+import type { VerifiedRecord } from './independent/record';
 import { translateOffset } from '../copy/translateOffset';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { PartitionVerification } from '../types/verify';
@@ -18,8 +19,8 @@ import { describeRecordDifference, PartitionDigest, recordDigest, toDigestRecord
 export type ProbeHit = { offset: number; digest: string } | null;
 
 export interface SideInput {
-  /** The side's records in offset order: raw records (verification) or kafkajs messages. */
-  records: AsyncIterable<KafkaRecord | KafkaMessage>;
+  /** The side's records in offset order: raw records (verification decoder, or the copy engine's) or kafkajs messages. */
+  records: AsyncIterable<VerifiedRecord | KafkaRecord | KafkaMessage>;
   start: number;
   end: number;
   /** Offsets to fingerprint (see ProbeHit). */
@@ -65,7 +66,7 @@ interface Item {
 }
 
 class Side {
-  private readonly it: AsyncIterator<KafkaRecord | KafkaMessage>;
+  private readonly it: AsyncIterator<VerifiedRecord | KafkaRecord | KafkaMessage>;
   readonly digest = new PartitionDigest();
   readonly prober: Prober;
   current: Item | null = null;

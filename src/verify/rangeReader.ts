@@ -1,16 +1,20 @@
 /**
- * Reads offset ranges of many partitions of one cluster at once, for verification, with the copy engine's own
- * fetch loop (src/copy/partitionReader.ts): explicit partitions at exact positions, no consumer group, one
- * fetch per leader for all of them, compressed batches decoded. Each range is a stream of raw records in
- * offset order that ends when the position reaches `to`, whether the last offsets held data, aborted records
- * or transaction markers. A stream that gets no records for `stallTimeoutMs` while it waits fails loudly.
+ * Reads offset ranges of many partitions of one cluster, for verification, with the verification decoder
+ * (src/verify/independent): explicit partitions at exact positions, no consumer group, compressed batches
+ * decoded, control batches and (read_committed) aborted transactions skipped. None of the copy engine's
+ * reading code (src/copy/partitionReader.ts, recordBatchCodec.ts, fetchProtocol.ts, compressionCodecs.ts) is
+ * used, so a decoding bug there shows as a mismatch instead of happening on both sides.
+ *
+ * Each range is a stream of records in offset order that ends when the position reaches `to`, whether the last
+ * offsets held data, aborted records or transaction markers. Streams pull: a partition fetches only when its
+ * stream is read and holds at most one fetch response (see readChunks.ts for the memory bound). A stream that
+ * gets no records for `stallTimeoutMs` while it is read fails loudly.
  */
 import type { InternalCluster } from '../copy/kafkaInternals';
-import type { KafkaRecord } from '../copy/kafkaRecord';
-import { PartitionReader } from '../copy/partitionReader';
 import type { ClusterRole } from '../kafka/clients';
 import { partitionKey } from '../types/copy';
 import { throwIfCancelled } from '../cutover/activityContext';
+import { ISOLATION, readRange, type VerifiedRecord } from './independent';
 
 export interface RecordRange {
   topic: string;
@@ -23,84 +27,56 @@ export interface RecordRange {
 
 export interface RangeReaderOptions {
   role: ClusterRole;
-  /** READ_COMMITTED for the source (what the copy read), READ_UNCOMMITTED for the target (all it holds). */
+  /** ISOLATION.readCommitted (1) for the source (what the copy read), readUncommitted (0) for the target (all it holds). */
   isolationLevel: number;
+  /** Size of one partition's fetch. */
   partitionFetchBytes: number;
-  /** Buffer limit over all ranges; see src/verify/readChunks.ts for why it must cover every partition. */
-  maxBufferedBytes: number;
+  /** Not needed any more (streams pull; memory is bounded per partition, readChunks.ts); accepted and ignored. */
+  maxBufferedBytes?: number;
   stallTimeoutMs?: number;
 }
 
 /** A fetch waits this long on the broker when it has nothing new (ranges end at offsets that exist). */
 const FETCH_MAX_WAIT_MS = 100;
-/** How often a waiting stream wakes to check cancellation, the stall timeout and an abort. */
-const WAKE_MS = 500;
-/** Records handed to a stream at a time: the rest stays in the reader, counted against its limits. */
-const TAKE_BYTES = 256 * 1024;
 const DEFAULT_STALL_MS = 60_000;
 
 export class RangeReader {
-  private readonly reader: PartitionReader;
   private readonly ranges = new Map<string, RecordRange>();
   private abortReason: Error | undefined;
 
   constructor(
-    cluster: InternalCluster,
+    private readonly cluster: InternalCluster,
     ranges: RecordRange[],
     private readonly options: RangeReaderOptions,
   ) {
     for (const r of ranges) this.ranges.set(partitionKey(r.topic, r.partition), r);
-    const readable = ranges.filter((r) => r.from < r.to).map((r) => ({ topic: r.topic, partition: r.partition, position: r.from, stopAt: r.to }));
-    this.reader = new PartitionReader(cluster, readable, {
-      isolationLevel: options.isolationLevel,
-      partitionFetchBytes: options.partitionFetchBytes,
-      maxBufferedBytes: options.maxBufferedBytes,
-      maxWaitMs: FETCH_MAX_WAIT_MS,
-      cluster: options.role,
-    });
-    this.reader.start();
   }
 
   /** Every readable record of the partition's range, in offset order. */
-  async *records(topic: string, partition: number): AsyncGenerator<KafkaRecord> {
+  async *records(topic: string, partition: number): AsyncGenerator<VerifiedRecord> {
     const range = this.ranges.get(partitionKey(topic, partition));
     if (!range) throw new Error(`partition ${topic}:${partition} is not read by this ${this.options.role} reader`);
     if (range.from >= range.to) return;
-    let position = range.from;
-    let waitingSince: number | undefined;
-    try {
-      while (position < range.to) {
+    yield* readRange(this.cluster, range, {
+      role: this.options.role,
+      readCommitted: this.options.isolationLevel === ISOLATION.readCommitted,
+      fetchBytes: this.options.partitionFetchBytes,
+      maxWaitMs: FETCH_MAX_WAIT_MS,
+      check: (position, lastProgressAt) => {
         if (this.abortReason) throw this.abortReason;
-        const taken = this.reader.take(topic, partition, TAKE_BYTES, (r) => r.size);
-        if (!taken) {
-          waitingSince ??= Date.now();
-          this.checkStall(range, position, waitingSince);
-          throwIfCancelled();
-          // take() and this registration run in the same tick: records that arrive after are not missed.
-          await this.reader.waitForNewData(WAKE_MS);
-          continue;
-        }
-        waitingSince = undefined;
-        for (const r of taken.records) {
-          if (r.offset >= range.to) break;
-          yield r;
-        }
-        position = taken.nextOffset;
-      }
-    } finally {
-      // Records fetched beyond the range (the last fetch returns whole batches) are dropped at once.
-      this.reader.stopPartition(topic, partition);
-    }
+        throwIfCancelled();
+        this.checkStall(range, position, lastProgressAt);
+      },
+    });
   }
 
-  /** Makes every stream still reading fail with `reason` (within WAKE_MS); close() once they have settled. */
+  /** Makes every stream still reading fail with `reason` (at its next fetch); close() once they have settled. */
   abort(reason: Error): void {
     this.abortReason ??= reason;
   }
 
   async close(): Promise<void> {
     this.abort(new Error(`the ${this.options.role} reader was closed`));
-    await this.reader.close();
   }
 
   private checkStall(range: RecordRange, position: number, since: number): void {

@@ -1,15 +1,14 @@
 /**
  * Which partitions verification reads at the same time, and the memory that takes.
  *
- * The partitions of a chunk are compared concurrently, each walking its source and target in lock-step, and
- * each side's partitions share one reader. A partition waiting for its other side keeps what it fetched
- * buffered, so a reader limit below the sum of what its partitions may hold could fill up with partitions
- * that all wait on the other side, while the partition they wait for can no longer fetch: a deadlock. The
- * limit of a chunk's reader is therefore the sum of its partitions' worst-case holds, and a chunk takes only
- * as many partitions as fit in SIDE_MEMORY_BYTES (at least one): memory stays bounded and nothing can wait
- * on a full buffer. (Only a batch larger than its topic's max.message.bytes, written before the limit was
- * lowered, could break that bound; a stream that then gets no records fails on its stall timeout instead of
- * hanging: src/verify/rangeReader.ts.)
+ * The partitions of a chunk are compared concurrently, each walking its source and target in lock-step. Each
+ * side's stream pulls (src/verify/rangeReader.ts over src/verify/independent/readRange.ts): it fetches only
+ * when its records are wanted and holds at most one fetch response plus the one entry being decoded, and
+ * nothing is shared between streams, so partitions waiting on each other cannot deadlock. What a partition can
+ * hold at worst (partitionHoldBytes) is summed over a chunk, and a chunk takes only as many partitions as fit
+ * in SIDE_MEMORY_BYTES per side (at least one): memory stays bounded whatever the topic sizes. (A batch larger
+ * than its topic's max.message.bytes, written before the limit was lowered, is still read whole: the bound is
+ * then exceeded by that batch, never unbounded.)
  */
 import type { TopicConfigs } from './compareConfigs';
 
@@ -21,7 +20,7 @@ export const SIDE_MEMORY_BYTES = 32 * 1024 * 1024;
 export const MAX_PARTITIONS_PER_CHUNK = 64;
 /** Kafka's default message.max.bytes: the largest batch when a topic's config could not be read. */
 const DEFAULT_MAX_BATCH_BYTES = 1048588;
-/** PartitionReader grows a partition's fetch to whole oversized batches, never beyond this. */
+/** The reader grows a partition's fetch to whole oversized batches, never beyond this (readRange.ts). */
 const MAX_GROWN_FETCH_BYTES = 64 * 1024 * 1024;
 
 /** The largest record batch a topic accepts (its effective max.message.bytes). */
@@ -31,9 +30,9 @@ export function maxBatchBytes(configs: TopicConfigs | undefined): number {
 }
 
 /**
- * Worst-case bytes one partition holds in a reader: a fetch is only sent while it holds less than its fetch
- * size, and may return one whole batch beyond what it asked for; a batch larger than the fetch size grows
- * the fetch size (to the batch, at least doubled).
+ * Worst-case bytes one partition holds in a reader: one fetch response of its fetch size, or one whole batch
+ * beyond it (a broker returns a first batch larger than the limit whole), and the batch being decoded; a batch
+ * larger than the fetch size grows the fetch size (to the batch, at least doubled).
  */
 export function partitionHoldBytes(maxBatch: number, fetchBytes = PARTITION_FETCH_BYTES): number {
   const fetch = maxBatch > fetchBytes ? Math.min(Math.max(maxBatch, 2 * fetchBytes), MAX_GROWN_FETCH_BYTES) : fetchBytes;

@@ -3,13 +3,15 @@
  * and timestamp, with every field length-prefixed so that null, empty and shifted bytes can never collide.
  * A partition digest chains record digests in offset order (order-sensitive).
  *
- * Verification reads raw records (src/copy/kafkaRecord.ts): headers keep their stored order, duplicates and
- * key bytes, so a copy that reordered or re-encoded headers is caught. kafkajs messages (tests, tools) are
+ * Verification reads raw records with its own decoder (src/verify/independent, VerifiedRecord): headers keep
+ * their stored order, duplicates and key bytes, so a copy that reordered or re-encoded headers is caught. The
+ * copy engine's raw records (src/copy/kafkaRecord.ts, same shape) are accepted too. kafkajs messages (tests, tools) are
  * accepted too: kafkajs groups repeated header keys, and the digest then sees what a kafkajs consumer sees.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaRecord } from '../copy/kafkaRecord';
+import type { VerifiedRecord } from './independent/record';
 
 /** A header key as decoded by kafkajs (string) or as stored (bytes, digested as they are). */
 export type HeaderKey = string | Buffer;
@@ -23,10 +25,10 @@ export interface DigestRecord {
   timestamp: number;
 }
 
-/** Converts a raw record (copy engine reader) or a kafkajs message (strings at the edge) into a DigestRecord. */
-export function toDigestRecord(record: KafkaRecord | KafkaMessage): DigestRecord {
+/** Converts a raw record (verification decoder or copy engine) or a kafkajs message (strings at the edge) into a DigestRecord. */
+export function toDigestRecord(record: VerifiedRecord | KafkaRecord | KafkaMessage): DigestRecord {
   if (typeof record.offset === 'number') {
-    const r = record as KafkaRecord;
+    const r = record as VerifiedRecord;
     return { offset: r.offset, key: r.key, value: r.value, headers: r.headers.map((h) => [h.key, h.value]), timestamp: r.timestamp };
   }
   const message = record as KafkaMessage;

@@ -2,13 +2,13 @@
  * Verification of a batch after the drain: every partition's source range against its copy (counts, digests,
  * offset map), every group's translated offsets, and topic configs after the profile filter.
  *
- * Both sides are read with the copy engine's fetch loop (src/verify/rangeReader.ts), many partitions per
- * reader and many partitions compared at once, in chunks sized so that memory stays bounded whatever the
- * topic sizes (src/verify/readChunks.ts). The report lists partitions in topic then partition order, however
+ * Both sides are read with the verification decoder (src/verify/independent, through src/verify/rangeReader.ts),
+ * which shares no decoding code with the copy engine: a record the engine's decoder altered on read would be
+ * altered on the target only, and shows as a mismatch. Many partitions are compared at once, in chunks sized so
+ * that memory stays bounded whatever the topic sizes (src/verify/readChunks.ts). The report names the decoder. The report lists partitions in topic then partition order, however
  * they were read.
  */
 import type { Admin } from 'kafkajs';
-import { READ_COMMITTED, READ_UNCOMMITTED } from '../copy/fetchProtocol';
 import type { InternalCluster } from '../copy/kafkaInternals';
 import { translateOffset } from '../copy/translateOffset';
 import { mapLimit } from '../inventory/concurrency';
@@ -23,8 +23,9 @@ import { checkGroupOffset } from './checkGroupOffset';
 import { compareTopicConfigs, describeTopicConfigs, timestampType } from './compareConfigs';
 import { chunkByMemory, maxBatchBytes, partitionHoldBytes, PARTITION_FETCH_BYTES, type ReadChunk } from './readChunks';
 import { RangeReader } from './rangeReader';
+import { ISOLATION, VERIFICATION_DECODER } from './independent';
 
-/** One cluster as verification uses it: an admin, and the raw cluster the fetch loop reads through. */
+/** One cluster as verification uses it: an admin, and the raw cluster (kafkajs transport) the reader fetches through. */
 export interface VerifyCluster {
   admin: Admin;
   cluster: InternalCluster;
@@ -218,6 +219,7 @@ export async function verifyTopics(input: {
 
   return {
     kind: 'verification',
+    decoder: VERIFICATION_DECODER,
     migration: input.migration,
     batch: { number: input.batch.number, name: input.batch.name, topics, groups },
     verifiedAt: new Date().toISOString(),
@@ -236,16 +238,16 @@ export async function verifyTopics(input: {
  * first failure stops the others; the readers are closed once every comparison has settled.
  */
 async function compareChunk(clients: VerifyClients, chunk: ReadChunk<ComparedSlot>, onDone: () => void): Promise<void> {
-  const options = { partitionFetchBytes: PARTITION_FETCH_BYTES, maxBufferedBytes: chunk.holdBytes };
+  const options = { partitionFetchBytes: PARTITION_FETCH_BYTES };
   const source = new RangeReader(
     clients.source.cluster,
     chunk.items.map(({ plan }) => ({ topic: plan.topic, partition: plan.partition, from: plan.source.from, to: plan.source.end })),
-    { ...options, role: 'source', isolationLevel: READ_COMMITTED },
+    { ...options, role: 'source', isolationLevel: ISOLATION.readCommitted },
   );
   const target = new RangeReader(
     clients.target.cluster,
     chunk.items.map(({ plan }) => ({ topic: plan.topic, partition: plan.partition, from: plan.target.from, to: plan.target.end })),
-    { ...options, role: 'target', isolationLevel: READ_UNCOMMITTED },
+    { ...options, role: 'target', isolationLevel: ISOLATION.readUncommitted },
   );
   let failure: { error: unknown } | undefined;
   try {

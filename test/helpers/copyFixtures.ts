@@ -1,9 +1,8 @@
-/** Test data for the copy engine: topics on the source (super-user listener) and raw reads of either cluster. */
+/** Test data for the copy engine: topics on the source (super-user listener) and raw reads of either cluster (verification decoder). */
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { createInternalCluster } from '../../src/copy/kafkaInternals';
-import { PartitionReader } from '../../src/copy/partitionReader';
-import { READ_COMMITTED, READ_UNCOMMITTED } from '../../src/copy/fetchProtocol';
 import type { KafkaRecord } from '../../src/copy/kafkaRecord';
+import { readRange } from '../../src/verify/independent';
 import { SOURCE_ADMIN_BOOTSTRAP, TARGET_BOOTSTRAP, sourceAdminKafka } from './stack';
 
 export async function createSourceTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
@@ -40,7 +39,11 @@ export async function produceToSource(topic: string, messages: TestMessage[]): P
   }
 }
 
-/** Every record of a partition, read raw (header order and duplicates as stored). */
+/**
+ * Every record of a partition, read raw (header order and duplicates as stored) with the verification decoder
+ * (src/verify/independent), not the copy engine's reader: what a test checks the copy against is then not
+ * decoded by the code under test.
+ */
 export async function readPartition(cluster: 'source' | 'target', topic: string, partition: number, options: { committed?: boolean } = {}): Promise<KafkaRecord[]> {
   const kafka = new Kafka({ clientId: 'km-test-read', brokers: [cluster === 'source' ? SOURCE_ADMIN_BOOTSTRAP : TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -52,27 +55,21 @@ export async function readPartition(cluster: 'source' | 'target', topic: string,
   if (high <= low) return [];
   const internal = createInternalCluster(kafka);
   await internal.connect();
-  const reader = new PartitionReader(internal, [{ topic, partition, position: low, stopAt: high }], {
-    isolationLevel: options.committed === false ? READ_UNCOMMITTED : READ_COMMITTED,
-    partitionFetchBytes: 4 * 1024 * 1024,
-    maxBufferedBytes: 64 * 1024 * 1024,
-    maxWaitMs: 100,
-    cluster,
-  });
-  reader.start();
   const out: KafkaRecord[] = [];
   try {
-    let position = low;
-    while (position < high) {
-      await reader.waitForData(500);
-      const t = reader.take(topic, partition, Number.MAX_SAFE_INTEGER, (r) => r.size);
-      if (t) {
-        out.push(...t.records);
-        position = t.nextOffset;
-      }
-    }
+    await internal.addMultipleTargetTopics([topic]);
+    const started = Date.now();
+    const records = readRange(internal, { topic, partition, from: low, to: high }, {
+      role: cluster,
+      readCommitted: options.committed !== false,
+      fetchBytes: 4 * 1024 * 1024,
+      maxWaitMs: 100,
+      check: (position) => {
+        if (Date.now() - started > 60_000) throw new Error(`readPartition ${cluster} ${topic}:${partition}: stuck at offset ${position} of [${low}, ${high})`);
+      },
+    });
+    for await (const r of records) out.push(r);
   } finally {
-    await reader.close();
     await internal.disconnect();
   }
   return out;
