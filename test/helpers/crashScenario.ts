@@ -4,8 +4,8 @@
  * random points of the copy and at the cutover steps, walks the migration to its end and audits the result
  * independently of the tool. Blocks are decided as an operator would, through the CLI: a source topic the
  * scenario deleted is excluded (`exclude-topic --delete-target`), a group blocked by the consumer the scenario
- * started early on the target is retried once that consumer is stopped; any other block is recorded as
- * unexpected and retried. The audit covers the topics the migration migrated (excluded ones left out).
+ * started early on the target is retried once that consumer is stopped; any other block fails the scenario.
+ * The audit covers the topics the migration migrated (excluded ones left out).
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,9 +87,8 @@ export interface BlockSeen {
   topics?: string[];
   groups?: string[];
   error: string;
-  /** The operator's command line (kafka-migrate ...), and whether the block was one the scenario caused. */
+  /** The operator's command line (kafka-migrate ...). */
   decision: string;
-  expected: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -246,7 +245,6 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
           const key = `${b.batch}:${b.step}:${b.type}:${b.since}`;
           if (decided.has(key)) return;
           let argv: string[];
-          let expected = true;
           const missing = (b.topics ?? []).filter((t) => deletedTopics.has(t));
           if (b.type === 'SourceTopicMissing' && missing.length && missing.length === (b.topics ?? []).length) {
             argv = ['exclude-topic', spec.name, '--topic', missing[0], '--reason', 'deleted on the source by its team', '--delete-target', '--by', 'chaos-operator'];
@@ -259,16 +257,14 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
             }
             argv = ['retry', spec.name, '--by', 'chaos-operator', '--reason', 'stopped the consumer that started on the target too early'];
           } else {
-            expected = false;
-            say(`UNEXPECTED block: batch ${b.batch} ${b.step} ${b.type}: ${b.error}`);
-            await sleep(3000);
-            argv = ['retry', spec.name, '--by', 'chaos-operator', '--reason', `unexpected block ${b.type}`];
+            // A block nobody caused on purpose (e.g. by a worker kill) is a finding: the scenario fails on it.
+            throw new Error(`UNEXPECTED block: batch ${b.batch} ${b.step} ${b.type}: ${b.error} (topics ${b.topics?.join(', ') ?? '-'}, groups ${b.groups?.join(', ') ?? '-'})`);
           }
           const r = await cli(taskQueue, ...argv);
           say(`operator: kafka-migrate ${argv.join(' ')} -> exit ${r.code}: ${(r.code === 0 ? r.out : r.err).split('\n')[0]}`);
           if (r.code === 0) {
             decided.add(key);
-            blocks.push({ batch: b.batch, step: b.step, type: b.type, topics: b.topics, groups: b.groups, error: b.error, decision: `kafka-migrate ${argv.join(' ')}`, expected });
+            blocks.push({ batch: b.batch, step: b.step, type: b.type, topics: b.topics, groups: b.groups, error: b.error, decision: `kafka-migrate ${argv.join(' ')}` });
           } else await sleep(2000);
         },
         afterConsumersStopped: () => cutoverFaults(s.afterConsumersStopped.faults, s.afterConsumersStopped.maxDelayMs, 'after consumersStopped'),
