@@ -31,6 +31,8 @@ let kafka: Kafka;
 let admin: Admin;
 let live: Consumer;
 let summary: InventorySummary;
+/** When the records of T.created were written (their CreateTime lies in between). */
+const seeded = { from: 0, to: 0 };
 let inventory: Inventory;
 const reportsDir = mkdtempSync(join(tmpdir(), 'km-inv-'));
 const spec = stackSpec({
@@ -83,7 +85,9 @@ beforeAll(async () => {
   });
   const producer = kafka.producer();
   await producer.connect();
+  seeded.from = Date.now();
   await producer.send({ topic: T.created, messages: [record(0), record(0), record(0), record(0), record(1), record(1)] });
+  seeded.to = Date.now();
   await producer.send({ topic: T.shipped, messages: [record(0)] });
   await producer.send({ topic: T.payIn, messages: [record(0), record(0), record(0)] });
   await producer.send({ topic: T.legacy, messages: [record(0, oldTimestamp)] });
@@ -137,7 +141,9 @@ test('topics: partitions, replication, offsets, records, estimated bytes and the
   ]);
   expect(created.partitionDetails[0]).toMatchObject({ leader: 1, replicas: [1], isr: [1] });
   expect(created.partitionDetails[2].lastRecordTimestamp).toBeNull();
-  expect(Date.now() - created.lastRecordTimestamp!).toBeLessThan(5 * 60_000);
+  // The time of the records just written (not of an older record, not the time of the inventory).
+  expect(created.lastRecordTimestamp).toBeGreaterThanOrEqual(seeded.from);
+  expect(created.lastRecordTimestamp).toBeLessThanOrEqual(seeded.to);
   expect(created.lastRecordAt).toBe(new Date(created.lastRecordTimestamp!).toISOString());
   expect(created.configs).toContainEqual({ name: 'retention.ms', value: '86400000', source: 'topic', readOnly: false, sensitive: false });
   expect(created.configs.every((c) => c.source !== 'default')).toBe(true);

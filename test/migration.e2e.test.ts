@@ -15,6 +15,7 @@ import { migrationWorkflow } from '../src/workflows/migration';
 import type { VerificationReport } from '../src/types';
 import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
 
 let t: TestTemporal;
 beforeAll(async () => {
@@ -81,14 +82,23 @@ test('a full migration: every batch copied, cut over with live clients, verified
       expect(report.ok).toBe(true);
     }
 
-    // No record of an aborted transaction reached the target.
-    const reader = new Kafka({ brokers: [TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING }).consumer({ groupId: `e2e-check-${suffix}` });
+    // No record of an aborted transaction reached the target: read the whole target topic (to its end offsets).
+    const targetKafka = new Kafka({ brokers: [TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING });
+    const targetAdmin = targetKafka.admin();
+    await targetAdmin.connect();
+    const ends = await targetAdmin.fetchTopicOffsets(world.transactionalTopic).finally(() => targetAdmin.disconnect());
+    const reader = targetKafka.consumer({ groupId: `e2e-check-${suffix}` });
     await reader.connect();
     await reader.subscribe({ topics: [world.transactionalTopic], fromBeginning: true });
     const values: string[] = [];
-    await reader.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') });
-    await new Promise((r) => setTimeout(r, 4000));
-    await reader.disconnect();
+    const next = new Map<number, number>();
+    await reader.run({
+      eachMessage: async ({ partition, message }) => {
+        values.push(message.value?.toString() ?? '');
+        next.set(partition, Number(message.offset) + 1);
+      },
+    });
+    await until(async () => ends.every((e) => (next.get(e.partition) ?? Number(e.low)) >= Number(e.high)), (done) => done, `a reader at the end of ${world.transactionalTopic} on the target`, 60_000).finally(() => reader.disconnect());
     expect(values.filter((v) => v.includes('"aborted":true'))).toEqual([]);
     expect(values.filter((v) => v.includes('"aborted":false')).length).toBe(200);
   } finally {

@@ -11,6 +11,7 @@ import { sampleEndOffsets, waitForQuietSource } from '../src/activities/cutover'
 import { deleteTargetTopics } from '../src/activities/rollback';
 import { verifyBatch, verifyBatchAndReport } from '../src/activities/verify';
 import type { MigrationSpec } from '../src/config/spec';
+import type { PartitionProgress } from '../src/types/copy';
 import { BLOCKING_FAILURE_TYPES } from '../src/types/failureTypes';
 import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
 import { createSourceTopic, produceToSource } from './helpers/copyFixtures';
@@ -61,12 +62,17 @@ beforeAll(async () => {
 });
 
 test('a source topic deleted while a follow round copies it fails the round (SourceTopicMissing naming it) long before the round would end', async () => {
-  const started = Date.now();
-  const running = new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: [...partitionsOf(kept), ...partitionsOf(gone)], mode: 'follow' as const, readyMaxLagRecords: 0 });
-  await new Promise((r) => setTimeout(r, 2000));
+  const env = new MockActivityEnvironment();
+  // The round has copied both topics (its progress heartbeat says so) and follows them when `gone` is deleted.
+  const following = new Promise<void>((resolve) =>
+    env.on('heartbeat', (d: PartitionProgress[]) => void (Array.isArray(d) && d.length === 4 && d.every((p) => p.sourceNext === 10) && resolve())),
+  );
+  const running = env.run(copyRound, { spec, migration: spec.name, partitions: [...partitionsOf(kept), ...partitionsOf(gone)], mode: 'follow' as const, readyMaxLagRecords: 0 });
+  await following;
+  const deleted = Date.now();
   await deleteTopic('source', gone);
   const f = await failureOf(running);
-  console.log(`copyRound failed ${Date.now() - started - 2000} ms after the deletion (the round was 60 s)`);
+  console.log(`copyRound failed ${Date.now() - deleted} ms after the deletion (the round was 60 s)`);
   expectMissing(f, 'SourceTopicMissing', 'copyRound', [gone]);
 });
 
@@ -94,8 +100,10 @@ test('every batch activity that touches the deleted source topic fails SourceTop
 test('a topic deleted on the source while the quiet check watches it fails the check with SourceTopicMissing', async () => {
   const watched = `gone-quiet-${s}`;
   await createSourceTopic(watched, 1);
-  const running = new MockActivityEnvironment().run(waitForQuietSource, { spec, topics: [kept, watched], quietSeconds: 20 });
-  await new Promise((r) => setTimeout(r, 1500));
+  const env = new MockActivityEnvironment();
+  const watching = new Promise<void>((resolve) => env.on('heartbeat', (d: { phase?: string }) => void (d?.phase === 'quiet-check' && resolve())));
+  const running = env.run(waitForQuietSource, { spec, topics: [kept, watched], quietSeconds: 20 });
+  await watching; // the check has sampled both topics at least twice
   await deleteTopic('source', watched);
   expectMissing(await failureOf(running), 'SourceTopicMissing', 'waitForQuietSource', [watched]);
 });
