@@ -13,7 +13,7 @@ import type { MigrationSpec } from '../src/config/spec';
 import type { BatchStatus, Decision, MigrationStatus } from '../src/types';
 import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
 import { batchStatusQuery, OPERATOR_ACTIONS, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
-import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn } from './helpers/fakeActivities';
+import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn, type RealActivities } from './helpers/fakeActivities';
 import { expectNoRunningWorkflow } from './helpers/noDamage';
 import { cli } from './helpers/operator';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
@@ -27,11 +27,11 @@ let t: TestTemporal;
 beforeAll(async () => {
   const activities = {
     ...fakeActivities,
-    checkConnectivity: async (input: { source: { clientId: string } }) => {
+    checkConnectivity: async (input) => {
       if (input.source.clientId === SLOW) await new Promise((r) => setTimeout(r, SLOW_MS));
-      return (fakeActivities.checkConnectivity as (i: unknown) => Promise<unknown>)(input);
+      return fakeActivities.checkConnectivity();
     },
-  };
+  } satisfies Partial<RealActivities>;
   t = await startTestWorker({ activities });
 });
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
 import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
 import { migrationWorkflow } from '../src/workflows/migration';
 import { cli } from './helpers/operator';
-import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn } from './helpers/fakeActivities';
+import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn, type RealActivities } from './helpers/fakeActivities';
 import { uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
@@ -31,9 +31,10 @@ function writeDetail(stem: string, markdown: string, json: unknown): { jsonPath:
 
 const activities = {
   ...fakeActivities,
-  translateOffsetsAndReport: async (input: { groups: string[] }) => ({
+  translateOffsetsAndReport: async (input) => ({
     groups: input.groups.length,
     partitionsCommitted: 3,
+    groupsAlreadyCommitted: 0,
     partitionsWithoutOffset: 0,
     notes: [],
     report: writeDetail('offsets', '# Offset translation (fake)\n\n## ads-aggregator\n\n3 partitions committed\n', { groups: [{ group: 'ads-aggregator', committed: 3 }] }),
@@ -47,7 +48,7 @@ const activities = {
     mismatches: [],
     report: writeDetail('verification', '# Verification of batch 1 (ads) of migration fake\n\n- result: **OK**\n', { ok: true, mismatches: [] }),
   }),
-};
+} satisfies Partial<RealActivities>;
 
 let t: TestTemporal;
 beforeAll(async () => {

@@ -83,8 +83,14 @@ function check(id: string): CheckResult {
   return { id, title: id, verdict, summary: `${id}: ${verdict}`, evidence: {} };
 }
 
-type Acts = typeof real;
-const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>> = {
+/** The worker's real activities: fakes (here and in the tests that replace one) must satisfy Partial<RealActivities>. */
+export type RealActivities = typeof real;
+type Acts = RealActivities;
+/**
+ * Type-checked against the real activities (src/activities/index.ts): each fake takes the real input and returns
+ * the real result type, so a changed activity signature breaks this file, not a test at run time.
+ */
+export const fakeActivities = {
   checkConnectivity: async () => {
     scenario.calls.push('checkConnectivity');
     const side = (role: 'source' | 'target') => ({ role, bootstrapServers: ['fake:9092'], securityProtocol: 'PLAINTEXT', clusterId: role, controllerId: 1, brokers: [], visibleTopics: 3, latencyMs: 1 });
@@ -99,15 +105,15 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
   checkCapacity: async () => check('capacity'),
   checkTargetState: async () => check('target-state'),
   checkClients: async () => check('clients'),
-  collectInventory: async (input: { spec: { name: string } }) => {
+  collectInventory: async (input) => {
     scenario.calls.push('collectInventory');
     return fakeInventory(input.spec.name);
   },
-  writeReportFiles: async (input: { fileStem: string }) => {
+  writeReportFiles: async (input) => {
     scenario.calls.push(`writeReportFiles:${input.fileStem}`);
     return { jsonPath: `/fake/${input.fileStem}.json`, markdownPath: `/fake/${input.fileStem}.md` };
   },
-  createTargetTopics: async (input: { topics: string[] }): Promise<TopicCreationReport> => {
+  createTargetTopics: async (input): Promise<TopicCreationReport> => {
     scenario.calls.push(`createTargetTopics:${input.topics.join(',')}`);
     return {
       migration: 'fake',
@@ -125,7 +131,7 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
       })),
     };
   },
-  copyRound: async (input: { partitions: { topic: string; partition: number }[]; mode: string }): Promise<PartitionProgress[]> => {
+  copyRound: async (input): Promise<PartitionProgress[]> => {
     scenario.calls.push(`copyRound:${input.mode}`);
     const lag = input.mode === 'drain' ? 0 : take(scenario.lagPerRound);
     await sleep(150);
@@ -149,22 +155,22 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
     return { quiet, endOffsets: {}, changed: quiet ? [] : ['shop.orders:0'], observedSeconds: 1 };
   },
   sampleEndOffsets: async () => ({}),
-  describeGroups: async (input: { groups: string[]; cluster: string }) => {
+  describeGroups: async (input) => {
     const state = take(scenario.groupStates);
     scenario.calls.push(`describeGroups:${input.cluster}:${state}`);
     return input.groups.map((g) => ({ group: g, cluster: input.cluster, state, protocolType: 'consumer', protocol: 'range', members: state === 'Empty' ? [] : [{ memberId: 'm', clientId: 'c', host: 'h' }] }));
   },
-  fenceSourceWrites: async (input: { topics: string[]; migration: string }) => {
+  fenceSourceWrites: async (input) => {
     scenario.calls.push('fenceSourceWrites');
     return { migration: input.migration, action: 'fence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
   },
-  unfenceSourceWrites: async (input: { topics: string[]; migration: string }) => {
+  unfenceSourceWrites: async (input) => {
     scenario.calls.push('unfenceSourceWrites');
     return { migration: input.migration, action: 'unfence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
   },
-  translateOffsetsAndReport: async (input: { groups: string[] }) => {
+  translateOffsetsAndReport: async (input) => {
     scenario.calls.push(`translateOffsetsAndReport:${input.groups.join(',')}`);
-    return { groups: input.groups.length, partitionsCommitted: 0, partitionsWithoutOffset: 0, notes: [], report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
+    return { groups: input.groups.length, partitionsCommitted: 0, groupsAlreadyCommitted: 0, partitionsWithoutOffset: 0, notes: [], report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
   },
   verifyBatchAndReport: async (): Promise<VerificationSummary> => {
     const ok = take(scenario.verifyOk);
@@ -173,17 +179,15 @@ const fakes: Partial<Record<keyof Acts, (...args: never[]) => Promise<unknown>>>
     return { ok, durationMs: 1, partitions: 1, groups: 0, mismatchCount: mismatches.length, mismatches, report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
   },
   findNewTopics: async () => ({ topics: [], groups: [], checkedAt: new Date().toISOString() }),
-  recordBatchLedger: async (input: { entry: { number: number; state: string } }) => {
+  recordBatchLedger: async (input) => {
     scenario.calls.push(`recordBatchLedger:${input.entry.number}:${input.entry.state}`);
   },
   readBatchLedger: async () => [],
-  deleteTargetTopics: async (input: { topics: string[] }) => {
+  deleteTargetTopics: async (input) => {
     scenario.calls.push(`deleteTargetTopics:${input.topics.join(',')}`);
-    return { deleted: input.topics, missing: [] };
+    return { deleted: input.topics, missing: [], forgottenKeys: 0 };
   },
-};
-
-export const fakeActivities = fakes as unknown as Acts;
+} satisfies Partial<Acts>;
 
 /** A spec for the scripted world: its topics (ads.*, shop.*) in two business systems, one-second rounds. */
 export function fakeWorldSpec(label: string, overrides: Record<string, unknown> = {}): MigrationSpec {
