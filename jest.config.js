@@ -7,4 +7,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   testTimeout: 180000,
+  // A batch workflow terminated mid-round (test/faults.workflow.test.ts) leaves a few kafkajs sockets of the worker's
+  // activities open after the worker has stopped (no activity is in flight then); they would keep jest alive.
+  forceExit: true,
 };

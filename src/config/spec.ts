@@ -185,6 +185,15 @@ export const migrationSpecSchema = z
       })
       .default({ strategy: 'producers-first', fenceWithAcl: false, deleteTargetTopicsOnAbort: false }),
     reports: z.strictObject({ dir: z.string().default('reports') }).default({ dir: 'reports' }),
+    workflow: z
+      .strictObject({
+        /**
+         * A batch workflow continues as new (carrying its state) at the next safe point once its history holds
+         * this many events, far below Temporal's 51,200 cap. Tests lower it to force continue-as-new everywhere.
+         */
+        continueAsNewAfterEvents: z.number().int('expected a whole number of events').min(1, 'expected at least 1').max(40000, 'expected at most 40000 (Temporal caps a run at 51,200 events)').default(4000),
+      })
+      .default({ continueAsNewAfterEvents: 4000 }),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();

@@ -17,7 +17,8 @@ export function renderBatchMarkdown(s: BatchStatus): string {
       ? mdTable(['at', 'action', 'by', 'accepted', 'comment / reason'], s.decisions.map((d) => [d.at, d.kind, d.by, d.accepted ? 'yes' : 'no', [d.comment, d.reason].filter(Boolean).join(' — ')]))
       : '(none)',
   );
-  if (s.notes.length) lines.push('', '## Notes', '', ...s.notes.map((n) => `- ${n}`));
+  if (s.notes.length) lines.push('', '## Notes', '', ...s.notes.map((n) => `- ${n}`), ...(s.notesOmitted ? ['', `(${s.notesOmitted} notes between the first 50 and the latest were omitted to keep the status bounded)`] : []));
+  if (s.continuedAsNew) lines.push('', `The batch workflow continued as new ${s.continuedAsNew} times (its state carried over each time).`);
   lines.push('', '## Partitions', '');
   lines.push(
     mdTable(

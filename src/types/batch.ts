@@ -51,6 +51,10 @@ export interface BatchStatus {
   /** Producers stopped → clients may move on the target, in ms (the write pause). */
   writePauseMs?: number;
   notes: string[];
+  /** Notes dropped from the middle of `notes` to keep it bounded (the first and the latest are kept). */
+  notesOmitted?: number;
+  /** How many times this batch's workflow continued as new (each run carries the whole state over). */
+  continuedAsNew?: number;
   decisions: Decision[];
   reports: Record<string, string>;
   /** Set while the batch waits for a decision on a fault (step is then 'blocked'). */

@@ -17,9 +17,11 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  ContinueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -38,6 +40,7 @@ import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './m
 import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
+import { CONTINUE_AS_NEW_BETWEEN_STEPS, TOPIC_EXCLUDED_MILESTONE } from './patches';
 import { summarizeProgress, isReady, groupPartitions, type PartitionRef } from './batchProgress';
 
 export interface BatchInput {
@@ -66,6 +69,10 @@ interface BatchCarry {
 const NON_RETRYABLE = [...BLOCKING_FAILURE_TYPES, 'InvalidReportName', 'TargetTopicConflict'];
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
 
+const MAX_NOTES = 300;
+const KEPT_FIRST_NOTES = 50;
+
+/** The default of spec.workflow.continueAsNewAfterEvents (also for specs carried from before it existed). */
 const HISTORY_LIMIT_FOR_CONTINUE = 4000;
 
 export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
@@ -112,6 +119,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let stoppingRound: Promise<void> | undefined;
   /** The checked action (producersStopped / consumersStopped) whose check runs now: it gets the verdict. */
   let checking: OperatorAction | undefined;
+  /** Steps and follow rounds completed in this run (continue-as-new waits for at least one). */
+  let progressInRun = 0;
 
   const terminalSteps: BatchStep[] = ['completed', 'aborted'];
   const inbox = new OperatorInbox(() => status.step, now, () => terminalSteps.includes(status.step));
@@ -164,6 +173,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     if (noted.has(text)) return;
     noted.add(text);
     status.notes.push(`${now()} ${text}`);
+    // Bounded (the status travels in every query answer and continue-as-new): the first notes tell how the batch
+    // began, the latest what it does now; those in between are counted.
+    if (status.notes.length > MAX_NOTES) {
+      status.notes.splice(KEPT_FIRST_NOTES, 1);
+      status.notesOmitted = (status.notesOmitted ?? 0) + 1;
+    }
   };
   /** The batch as verification sees it: without the excluded topics. */
   const currentBatch = (): PlanBatch => ({ ...batch, topics: batch.topics.filter((t) => topics.includes(t.name)) });
@@ -244,6 +259,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         return inbox.take();
       }
       await settled;
+      progressInRun++;
     }
   }
 
@@ -268,11 +284,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     if (status.partitions.length) applyProgress([], 0, status.totals.recordsCopied);
   }
 
+  /**
+   * Continues as new at a safe point once the history is long: between two steps of the step machine and between
+   * two follow rounds, never while a round may still write (stoppingRound), an action waits to be taken, a
+   * handler runs (a checked action's update waits for its verdict) or a check runs. At least one step or round
+   * runs in every run, so even a threshold of 1 (tests) makes progress: one run per step.
+   */
   async function maybeContinueAsNew(): Promise<void> {
     const info = workflowInfo();
-    if (!(info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT_FOR_CONTINUE)) return;
-    if (inbox.hasAction || !allHandlersFinished()) return;
-    log.info('batch continues as new', { batch: batch.number, historyLength: info.historyLength });
+    const limit = spec.workflow?.continueAsNewAfterEvents ?? HISTORY_LIMIT_FOR_CONTINUE;
+    if (!(info.continueAsNewSuggested || info.historyLength > limit)) return;
+    if (progressInRun === 0 || stoppingRound || inbox.hasAction || !allHandlersFinished()) return;
+    if (status.step === 'checking-quiet' || status.step === 'checking-groups') return;
+    status.continuedAsNew = (status.continuedAsNew ?? 0) + 1;
+    log.info('batch continues as new', { batch: batch.number, historyLength: info.historyLength, step: status.step });
     await continueAsNew<typeof batchWorkflow>({
       ...input,
       carried: { status, inbox: inbox.snapshot(), partitions, createdTopics, fencedTopics, topics, drainTo },
@@ -421,7 +446,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
     status.excludedTopics = [...(status.excludedTopics ?? []), { topic, by: a.by, at: a.receivedAt ?? now(), reason: a.reason ?? '', targetDeleted }];
     note(`topic ${topic} excluded by ${a.by}: ${a.reason}; it is not migrated${kept}`);
-    await tellMigration({ milestone: 'topicExcluded', topic });
+    if (patched(TOPIC_EXCLUDED_MILESTONE)) await tellMigration({ milestone: 'topicExcluded', topic });
   }
 
   async function rollback(action: OperatorAction): Promise<BatchResult> {
@@ -602,10 +627,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         await decide(step, a);
         continue;
       }
+      if (patched(CONTINUE_AS_NEW_BETWEEN_STEPS)) await maybeContinueAsNew();
       try {
         const done = await runStep(step);
         if (done) return done;
+        progressInRun++;
       } catch (e) {
+        if (e instanceof ContinueAsNew) throw e; // from a safe point inside a step (between follow rounds)
         // A checked action whose check could not run is refused: the CLI must not wait for it, nor carry on.
         if (checking) settle(checking, { accepted: false, message: `the check could not run (${failureFacts(e).message}); the batch is blocked` });
         const back = AWAITING_AFTER_FAILED_CHECK[step] ?? step;

@@ -1,0 +1,15 @@
+/**
+ * Every workflow code change that alters the commands a running migration sends is guarded by one of these
+ * patch ids (`patched(id)`): a worker of the new code replays a history recorded by the old code (no marker, the
+ * old path) and takes the new path from the next command on. Procedure (README, "Upgrading while migrations run"):
+ *   1. add the id here and guard the change with `if (patched(ID)) { new } else { old }`;
+ *   2. once no run started before the change is open, replace it by `deprecatePatch(ID)` and drop the old path;
+ *   3. once no run that used `patched(ID)` is open, remove the call and the id.
+ * The replay fixtures under test/replay/ are histories of older code: they must keep replaying.
+ */
+
+/** The batch workflow continues as new between two steps (not only between follow rounds). */
+export const CONTINUE_AS_NEW_BETWEEN_STEPS = 'km-continue-as-new-between-steps';
+
+/** A batch tells its migration which topic the operator excluded (a restarted child leaves it out). */
+export const TOPIC_EXCLUDED_MILESTONE = 'km-topic-excluded-milestone';

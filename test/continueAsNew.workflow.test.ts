@@ -1,0 +1,159 @@
+/**
+ * continue-as-new of the batch workflow, forced everywhere: with spec.workflow.continueAsNewAfterEvents 1 the
+ * batch continues as new at every safe point (between two steps, between two follow rounds). The test checks that
+ * runs began mid-copy, while the write fence was applied, after the drain targets were set and between
+ * producersStopped and consumersStopped, that each carried the state it needed (decisions, fence, drain targets,
+ * notes), and that the cutover still completes exactly: every record once, group offsets translated, fence lifted.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BatchStatus } from '../src/types';
+import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
+import { batchStatusQuery } from '../src/workflows/messages';
+import type { MigrationResult } from '../src/workflows/migration';
+import { loadOffsetMap } from '../src/copy/loadOffsetMap';
+import { translateOffset } from '../src/copy/translateOffset';
+import { createTopicsReady } from '../src/kafka/topicsReady';
+import { fenceAclFor, toExactFilter } from '../src/cutover/fenceAcl';
+import { cli, waitForOperatorWait } from './helpers/operator';
+import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
+import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import { until } from './helpers/until';
+
+let t: TestTemporal;
+beforeAll(async () => {
+  t = await startTestWorker();
+});
+afterAll(async () => {
+  await t?.shutdown();
+});
+
+/** What a run of the batch workflow started with: the state its predecessor carried over (none for the first). */
+interface CarriedAtStart {
+  step?: string;
+  rounds?: number;
+  fencedTopics?: string[];
+  drainTo?: Record<string, number>;
+  milestones?: Record<string, string>;
+  decisions?: { kind: string }[];
+  notes?: string[];
+}
+
+async function runsOf(workflowId: string): Promise<CarriedAtStart[]> {
+  const runs: { runId: string; start: Date }[] = [];
+  for await (const w of t.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: w.runId, start: w.startTime });
+  runs.sort((a, b) => a.start.getTime() - b.start.getTime());
+  const out: CarriedAtStart[] = [];
+  for (const r of runs) {
+    const history = await t.client.workflow.getHandle(workflowId, r.runId).fetchHistory();
+    const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { carried?: { status: BatchStatus; fencedTopics: string[]; drainTo?: Record<string, number> } };
+    const c = input.carried;
+    out.push(c ? { step: c.status.step, rounds: c.status.rounds, fencedTopics: c.fencedTopics, drainTo: c.drainTo, milestones: c.status.milestones, decisions: c.status.decisions, notes: c.status.notes } : {});
+  }
+  return out;
+}
+
+async function seed(topic: string, partitions: number, perPartition: number): Promise<void> {
+  const kafka = sourceAdminKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
+    await admin.setOffsets({ groupId: `${topic}-reader`, topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: String(40 + p) })) });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let p = 0; p < partitions; p++) {
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: perPartition }, (_, i) => ({ key: `k${i}`, value: `${topic}-${p}-${i}`, partition: p })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+test('continue-as-new at every safe point: mid-copy, fenced, after drainTo, between producersStopped and consumersStopped; the cutover is exact', async () => {
+  const q = t.settings.taskQueue;
+  const name = `can-${uniqueSuffix()}`;
+  const topic = `${name}.orders`;
+  const group = `${topic}-reader`;
+  await seed(topic, 2, 120);
+  const spec = stackSpec({
+    name,
+    scope: { topics: [`${name}\\..*`], groups: [`${name}\\..*`] },
+    thresholds: { capacitySampleSeconds: 1, quietPeriodSeconds: 1 },
+    copy: { roundSeconds: 1, heartbeatTimeoutSeconds: 15 },
+    cutover: { fenceWithAcl: true },
+    workflow: { continueAsNewAfterEvents: 1 },
+    reports: { dir: mkdtempSync(join(tmpdir(), 'km-can-')) },
+  } as never);
+  const id = migrationWorkflowId(name);
+  const handle = await t.client.workflow.start('migrationWorkflow', { taskQueue: q, workflowId: id, args: [{ spec }] });
+  const atPlan = await waitForOperatorWait(t.client, id);
+  expect(atPlan.waitingFor?.signal).toBe('approvePlan|rejectPlan');
+  expect(atPlan.preflight?.verdict).not.toBe('fail');
+  expect(atPlan.plan!.batches.map((b) => b.groups)).toEqual([[group]]);
+  const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
+  expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'can-test')).toMatchObject({ code: 0 });
+
+  const step = (s: string) => until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 120_000);
+  // A few follow rounds (each in its own run) before the cutover starts.
+  await until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.rounds >= 3, `${batchId} three rounds`, 120_000);
+  await step('awaiting-cutover-approval');
+  expect(await cli(q, 'approve', id, '--step', 'cutover', '--by', 'can-test')).toMatchObject({ code: 0 });
+  await step('awaiting-producers-stopped');
+  expect(await cli(q, 'producers-stopped', id, '--by', 'can-test')).toMatchObject({ code: 0 });
+  await step('awaiting-consumers-stopped');
+  expect(await cli(q, 'consumers-stopped', id, '--by', 'can-test')).toMatchObject({ code: 0 });
+  const result = (await handle.result()) as MigrationResult;
+  expect(result.outcome).toBe('completed');
+
+  const final = await t.client.workflow.getHandle(batchId).query(batchStatusQuery);
+  expect(final.step).toBe('completed');
+  expect(final.verification).toEqual({ ok: true, mismatchCount: 0 });
+  expect(final.decisions.map((d) => d.kind)).toEqual(expect.arrayContaining(['approveCutover', 'producersStopped', 'consumersStopped']));
+
+  // The runs and what each began with.
+  const runs = await runsOf(batchId);
+  console.log(`batch ${batchId}: ${runs.length} runs; started at steps: ${runs.map((r) => r.step ?? '(first)').join(', ')}`);
+  expect(final.continuedAsNew).toBe(runs.length - 1);
+  // Mid-copy: a run that began copying after earlier rounds.
+  expect(runs.some((r) => r.step === 'copying' && (r.rounds ?? 0) > 0)).toBe(true);
+  // While the write fence was applied, with the drain targets set: the drain began in a new run.
+  const draining = runs.find((r) => r.step === 'draining');
+  expect(draining).toBeDefined();
+  expect(draining!.fencedTopics).toEqual([topic]);
+  expect(Object.keys(draining!.drainTo ?? {}).sort()).toEqual([`${topic}:0`, `${topic}:1`]);
+  // Between producersStopped and consumersStopped: carried decisions, fence, drain targets and notes.
+  const between = runs.find((r) => r.step === 'awaiting-consumers-stopped');
+  expect(between).toBeDefined();
+  expect(between!.milestones?.producersStopped).toBeDefined();
+  expect(between!.milestones?.drained).toBeDefined();
+  expect(between!.milestones?.consumersStopped).toBeUndefined();
+  expect(between!.fencedTopics).toEqual([topic]);
+  expect(between!.drainTo).toEqual(draining!.drainTo);
+  expect(between!.decisions!.map((d) => d.kind)).toEqual(expect.arrayContaining(['approveCutover', 'producersStopped']));
+  expect(between!.notes!.length).toBeGreaterThan(0);
+  // The offset step ran in a run of its own too.
+  expect(runs.some((r) => r.step === 'translating-offsets')).toBe(true);
+
+  // Exact: every record once per partition, group offsets translated, the fence lifted.
+  const [sourceAdmin, targetAdmin] = [sourceAdminKafka().admin(), targetKafka().admin()];
+  await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
+  try {
+    const ends = async (a: typeof sourceAdmin) => (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition).map((o) => [Number(o.low), Number(o.high)]);
+    expect(await ends(targetAdmin)).toEqual(await ends(sourceAdmin));
+    expect((await ends(targetAdmin)).map(([, h]) => h)).toEqual([120, 120]);
+    const [committed] = await targetAdmin.fetchOffsets({ groupId: group, topics: [topic] });
+    const expected = await Promise.all([0, 1].map(async (p) => String(translateOffset(await loadOffsetMap(spec.target, name, topic, p), 40 + p))));
+    expect(committed.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset)).toEqual(expected);
+    const fence = await sourceAdmin.describeAcls(toExactFilter(fenceAclFor(topic)));
+    expect(fence.resources.flatMap((r) => r.acls)).toEqual([]);
+  } finally {
+    await Promise.all([sourceAdmin.disconnect(), targetAdmin.disconnect()]);
+  }
+}, 300_000);
