@@ -80,6 +80,7 @@ export async function operateMigration(o: OperateOptions): Promise<MigrationStat
       return false;
     }
   };
+  let cutoverGate: { done: boolean; error?: unknown } | undefined;
   const deadline = Date.now() + o.timeoutMs;
   let lastState = '';
   for (;;) {
@@ -134,7 +135,17 @@ export async function operateMigration(o: OperateOptions): Promise<MigrationStat
     const waiting = b.waitingFor?.signal;
     if (b.step === 'verifying') await hooks.onVerifying();
     if (waiting === 'approveCutover') {
-      await hooks.beforeApproveCutover();
+      // Not awaited here: the copy-phase faults may wait for a block this loop has to decide first.
+      if (!cutoverGate) {
+        cutoverGate = { done: false };
+        const gate = cutoverGate;
+        hooks.beforeApproveCutover().then(
+          () => void (gate.done = true),
+          (e: unknown) => void (gate.error = e),
+        );
+      }
+      if (cutoverGate.error) throw cutoverGate.error;
+      if (!cutoverGate.done) return `batch ${number} ${b.step} waiting for approveCutover (the copy-phase faults first)`;
       await act(batch, { action: 'approveCutover', by: 'crash-test', batch: number, comment: `lag ${b.totals.lagRecords} records` });
     } else if (waiting === 'producersStopped') {
       await hooks.stopProducers();

@@ -105,37 +105,45 @@ export class SequencedProducer {
     return done;
   }
 
+  /**
+   * A change of the topics written to, between two writes, on a NEW kafkajs producer: the old one keeps every
+   * topic it wrote to in its metadata requests (one deleted on the source stalls its sends for good) and drops
+   * records for partitions its metadata does not know yet.
+   */
+  private change(apply: () => void): Promise<void> {
+    return this.between(async () => {
+      await this.producer?.disconnect().catch(() => undefined);
+      apply();
+      await this.connect();
+    });
+  }
+
   /** Stops writing to `topic` (e.g. before it is deleted); resolves once no write to it is in flight. */
   dropTopic(topic: string): Promise<void> {
-    return this.between(() => void this.topics.delete(topic));
+    return this.change(() => void this.topics.delete(topic));
   }
 
   /** Writes to `topic` (just created) from the next write on. */
   addTopic(topic: string, partitions: number): Promise<void> {
-    return this.between(() => void this.topics.set(topic, partitions));
+    return this.change(() => void this.topics.set(topic, partitions));
   }
 
-  /**
-   * Writes to `partitions` partitions of `topic` from the next write on (partitions were just added). A new
-   * kafkajs producer: the old one would drop records for partitions its metadata does not know yet.
-   */
+  /** Writes to `partitions` partitions of `topic` from the next write on (partitions were just added). */
   setPartitions(topic: string, partitions: number): Promise<void> {
-    return this.between(async () => {
-      await this.producer?.disconnect().catch(() => undefined);
-      await this.connect();
-      this.topics.set(topic, partitions);
-    });
+    return this.change(() => void this.topics.set(topic, partitions));
   }
 
   /** Stops the steady writes after the one in progress (a producer shutting down flushes what it holds). */
-  async stop(): Promise<void> {
+  async stop(timeoutMs = 180000): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.writing;
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the producer's writes did not end within ${timeoutMs / 1000}s (a send hangs)`)), timeoutMs)));
+    await Promise.race([this.writing, hung]).finally(() => clearTimeout(timer));
   }
 
   async disconnect(): Promise<void> {
-    await this.stop();
+    await this.stop().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }
 
