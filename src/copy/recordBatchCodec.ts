@@ -26,6 +26,20 @@ export interface DecodedBatch {
   records: KafkaRecord[];
 }
 
+type RecordFault = (record: KafkaRecord) => KafkaRecord;
+let testDecodeFault: RecordFault | undefined;
+
+/**
+ * TEST-ONLY (test/verify.decoderFault.test.ts): makes this decoder pass every data record it decodes through
+ * `fault` (e.g. drop a header), a symmetric decoder bug of the copy engine, to prove that verification, which
+ * decodes both sides with its own code (src/verify/independent), reports it. Refused outside jest; undefined
+ * removes it.
+ */
+export function setDecodeFaultForTests(fault: RecordFault | undefined): void {
+  if (fault && process.env.JEST_WORKER_ID === undefined) throw new Error('setDecodeFaultForTests is a test-only hook (jest)');
+  testDecodeFault = fault;
+}
+
 /** Cursor over a buffer with Kafka's varint encodings. */
 class Reader {
   constructor(
@@ -127,6 +141,7 @@ async function decodeBatch(buf: Buffer, start: number, end: number): Promise<Dec
       size,
     };
   }
+  if (testDecodeFault && !isControl) for (let i = 0; i < count; i++) out[i] = testDecodeFault(out[i]);
   // Control record key: version (int16) + type (int16, 0 = abort, 1 = commit).
   const controlKey = isControl ? out[0]?.key : null;
   return {
