@@ -8,7 +8,7 @@
  * passes once that call is guarded by `patched()`.
  * No Temporal server is needed: replay runs in-process on the bundle of test/helpers/globalSetup.ts.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -77,7 +77,14 @@ describe.each(names)('replay %s', (name) => {
 
 describe('a change that alters the commands of a recorded path', () => {
   const dir = resolve(TMP_ROOT, `${process.pid}-${Date.now().toString(36)}`);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmdirSync(TMP_ROOT); // only when empty: another run's copies stay
+    } catch {
+      // not empty, or already gone
+    }
+  });
 
   /** Bundles a copy of src/ whose migration workflow runs `insert` as its first statement. */
   async function alteredBundle(label: string, insert: string): Promise<string> {
