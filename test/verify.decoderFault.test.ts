@@ -17,6 +17,7 @@ import type { KafkaRecord } from '../src/copy/kafkaRecord';
 import { PartitionReader } from '../src/copy/partitionReader';
 import { setDecodeFaultForTests } from '../src/copy/recordBatchCodec';
 import { createTopicsReady } from '../src/kafka/topicsReady';
+import { renderVerificationMarkdown } from '../src/reports/verificationReport';
 import { content, produceToSource, readPartition, sourceEndOffsets } from './helpers/copyFixtures';
 import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
 
@@ -107,6 +108,7 @@ test('a header dropped by the copy engine decoder (on both sides) is reported by
     // Verification (the fault still active in the copy engine) reports each altered record and nothing else.
     const report = await verifyBatch({ spec, migration: spec.name, batch: { number: 1, name: 'fault', topics: [{ name: topic }], groups: [] } });
     expect(report.decoder).toMatchObject({ id: 'independent', formats: ['v2'] });
+    expect(renderVerificationMarkdown(report)).toContain('- decoder: independent (record formats v2): verification decoder (src/verify/independent)');
     expect(report.ok).toBe(false);
     const [p0, p1] = report.partitions;
     expect(p0).toMatchObject({ partition: 0, contentEqual: false, mapConsistent: false, source: { records: RECORDS }, target: { records: RECORDS } });

@@ -58,14 +58,13 @@ export async function readPartition(cluster: 'source' | 'target', topic: string,
   const out: KafkaRecord[] = [];
   try {
     await internal.addMultipleTargetTopics([topic]);
-    const started = Date.now();
     const records = readRange(internal, { topic, partition, from: low, to: high }, {
       role: cluster,
       readCommitted: options.committed !== false,
       fetchBytes: 4 * 1024 * 1024,
       maxWaitMs: 100,
-      check: (position) => {
-        if (Date.now() - started > 60_000) throw new Error(`readPartition ${cluster} ${topic}:${partition}: stuck at offset ${position} of [${low}, ${high})`);
+      check: (position, lastProgressAt) => {
+        if (Date.now() - lastProgressAt > 60_000) throw new Error(`readPartition ${cluster} ${topic}:${partition}: no progress for 60s at offset ${position} of [${low}, ${high})`);
       },
     });
     for await (const r of records) out.push(r);
