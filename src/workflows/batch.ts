@@ -37,7 +37,7 @@ import { BLOCKING_FAILURE_TYPES } from '../types/failureTypes';
 import { failureFacts } from './failures';
 import { batchFileStem } from './ids';
 import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './messages';
-import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
+import { OperatorInbox, type InboxSnapshot, type Wait } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
 import { CONTINUE_AS_NEW_BETWEEN_STEPS, TOPIC_EXCLUDED_MILESTONE } from './patches';
@@ -126,8 +126,6 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   const inbox = new OperatorInbox(() => status.step, now, () => terminalSteps.includes(status.step));
   inbox.restore(carried?.inbox ?? (input.restart?.abort ? { decisions: [], abortAction: input.restart.abort, refusedCount: 0 } : undefined));
   status.decisions = inbox.decisions;
-  inbox.install();
-  inbox.installCancellation();
   // Once clients may write to the target, an abort can no longer roll back without losing their writes.
   inbox.abortBlockedReason = () =>
     status.milestones.clientsMayMove || status.milestones.consumersMayMove
@@ -140,12 +138,39 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   const groups = batch.groups;
 
+  /**
+   * The operator action a waiting step expects. It is expected from the moment the batch enters the step (and
+   * in a run continued as new in it): an operator who sees the step in `status` is never refused for being early.
+   */
+  const stepWait = (step: BatchStep): Wait | undefined => {
+    const w = (actions: OperatorAction['action'][], reason: string): Wait => ({ actions, reason, batch: batch.number });
+    switch (step) {
+      case 'awaiting-cutover-approval':
+        return w(['approveCutover'], 'the batch has caught up; approve the client cutover');
+      case 'awaiting-producers-stopped':
+        return w(['producersStopped'], `stop the producers of ${topics.length} topics on the source`);
+      case 'awaiting-consumers-stopped':
+        return w(['consumersStopped'], `stop the consumers of ${batch.groups.length} groups on the source`);
+      case 'verification-failed':
+        return w(['retryVerification', 'acceptMismatches'], 'verification found mismatches (see the report): retry it, or accept them with a reason');
+      default:
+        return undefined;
+    }
+  };
   const enter = (step: BatchStep) => {
     status.step = step;
+    const wait = stepWait(step);
+    if (wait) inbox.expect(wait);
     upsertSearchAttributes([{ key: KM_PHASE, value: step === 'blocked' ? 'blocked' : `batch:${step}` }]);
     upsertMemo({ step, summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}${status.blocked ? ` (${status.blocked.step}: ${status.blocked.error.slice(0, 200)})` : ''}` });
     log.info('batch step', { migration: spec.name, batch: batch.number, step });
   };
+  // A run continued as new in a waiting step accepts its action from the first moment on: updates buffered while
+  // the run started are validated when the handlers are installed, so the wait is set up before that.
+  const carriedWait = carried ? stepWait(carried.status.step) : undefined;
+  if (carriedWait) inbox.expect(carriedWait);
+  inbox.install();
+  inbox.installCancellation();
   const milestone = (name: string, at = now()) => {
     status.milestones[name] = at;
   };
@@ -286,7 +311,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   /**
    * Continues as new at a safe point once the history is long: between two steps of the step machine and between
-   * two follow rounds, never while a round may still write (stoppingRound), an action waits to be taken, a
+   * two follow rounds, never while a round may still write (a stopping round is awaited first), an action waits to be taken, a
    * handler runs (a checked action's update waits for its verdict) or a check runs. At least one step or round
    * runs in every run, so even a threshold of 1 (tests) makes progress: one run per step.
    */
@@ -294,8 +319,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const info = workflowInfo();
     const limit = spec.workflow?.continueAsNewAfterEvents ?? HISTORY_LIMIT_FOR_CONTINUE;
     if (!(info.continueAsNewSuggested || info.historyLength > limit)) return;
-    if (progressInRun === 0 || stoppingRound || inbox.hasAction || !allHandlersFinished()) return;
+    if (progressInRun === 0 || inbox.hasAction) return;
     if (status.step === 'checking-quiet' || status.step === 'checking-groups') return;
+    // A checked action's update returns right after its verdict: give it that moment rather than skip this point.
+    if (!allHandlersFinished() && !(await condition(allHandlersFinished, '2 seconds'))) return;
+    // A round cancelled by producersStopped may still write: the drain waits for it first anyway, so wait here
+    // (a failure of that round blocks the step like any other).
+    if (stoppingRound) await roundStopped();
     status.continuedAsNew = (status.continuedAsNew ?? 0) + 1;
     log.info('batch continues as new', { batch: batch.number, historyLength: info.historyLength, step: status.step });
     await continueAsNew<typeof batchWorkflow>({
@@ -374,10 +404,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     status.reports.offsets = summary.report.markdownPath;
   }
 
-  async function waitAction(step: BatchStep, actions: OperatorAction['action'][], reason: string, copying: boolean): Promise<OperatorAction> {
+  /** Waits in a step for its operator action (stepWait), following the source meanwhile when `copying`. */
+  async function waitAction(step: BatchStep, copying: boolean): Promise<OperatorAction> {
     enter(step);
-    inbox.expect({ actions, reason, batch: batch.number });
-    const got = copying ? await followUntilAction() : await inbox.waitFor({ actions, reason, batch: batch.number });
+    const wait = stepWait(step)!;
+    const got = copying ? await followUntilAction() : await inbox.waitFor(wait);
     return got!;
   }
 
@@ -511,14 +542,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         return undefined;
       }
       case 'awaiting-cutover-approval': {
-        const a = await waitAction('awaiting-cutover-approval', ['approveCutover'], 'the batch has caught up; approve the client cutover', true);
+        const a = await waitAction('awaiting-cutover-approval', true);
         if (aborted(a)) return void startAbort();
         milestone('cutoverApproved');
         enter(status.strategy === 'producers-first' ? 'awaiting-producers-stopped' : 'awaiting-consumers-stopped');
         return undefined;
       }
       case 'awaiting-producers-stopped': {
-        const a = await waitAction('awaiting-producers-stopped', ['producersStopped'], `stop the producers of ${topics.length} topics on the source`, true);
+        const a = await waitAction('awaiting-producers-stopped', true);
         if (aborted(a)) return void startAbort();
         checking = a;
         milestone('producersStopped', a.receivedAt);
@@ -546,7 +577,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       }
       case 'awaiting-consumers-stopped': {
         const copying = status.strategy === 'consumers-first';
-        const a = await waitAction('awaiting-consumers-stopped', ['consumersStopped'], `stop the consumers of ${groups.length} groups on the source`, copying);
+        const a = await waitAction('awaiting-consumers-stopped', copying);
         if (aborted(a)) return void startAbort();
         checking = a;
         enter('checking-groups');
@@ -594,7 +625,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         return undefined;
       }
       case 'verification-failed': {
-        const a = await waitAction('verification-failed', ['retryVerification', 'acceptMismatches'], 'verification found mismatches (see the report): retry it, or accept them with a reason', false);
+        const a = await waitAction('verification-failed', false);
         if (aborted(a)) return void startAbort();
         if (a.action === 'retryVerification') {
           enter('verifying');
@@ -627,8 +658,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         await decide(step, a);
         continue;
       }
-      if (patched(CONTINUE_AS_NEW_BETWEEN_STEPS)) await maybeContinueAsNew();
       try {
+        if (patched(CONTINUE_AS_NEW_BETWEEN_STEPS)) await maybeContinueAsNew();
         const done = await runStep(step);
         if (done) return done;
         progressInRun++;

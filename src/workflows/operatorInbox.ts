@@ -189,7 +189,8 @@ export class OperatorInbox {
   /** Starts accepting the listed actions without blocking (work goes on meanwhile); see take(). */
   expect(wait: Wait): void {
     this.waiting = wait;
-    this.received = undefined;
+    // An action the new wait also accepts stays (it was expected from the step's entry on; see batch.ts stepWait).
+    if (this.received && !wait.actions.includes(this.received.action)) this.received = undefined;
   }
 
   /** True when an expected action (or abort) has arrived. */
