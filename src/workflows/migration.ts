@@ -284,7 +284,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     const ledger: LedgerEntry[] = input.resume ? await attempt('sync', () => quick.readBatchLedger({ spec })) : [];
     status.batches = plan.batches.map((b) => batchSummary(spec, b));
     if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn, excludedBefore, input.runsBefore ?? 1);
-    const watcher = new NewTopicWatcher(spec, plan, status, quick, now);
+    // findNewTopics heartbeats (keepAlive): a worker that dies mid-check is noticed in seconds, not after the
+    // 2-minute timeout that would hold the end of a batch (runChild waits for the check in flight).
+    const watching = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15s', retry });
+    const watcher = new NewTopicWatcher(spec, plan, status, watching, now);
     let started = 0;
     for (let i = 0; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
       const batch = plan.batches[i];
