@@ -12,7 +12,7 @@ import { deleteTargetTopics } from '../src/activities/rollback';
 import { verifyBatch, verifyBatchAndReport } from '../src/activities/verify';
 import type { MigrationSpec } from '../src/config/spec';
 import type { PartitionProgress } from '../src/types/copy';
-import { BLOCKING_FAILURE_TYPES } from '../src/types/failureTypes';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../src/types/failureTypes';
 import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
 import { createSourceTopic, produceToSource } from './helpers/copyFixtures';
 import { mkdtempSync } from 'node:fs';
@@ -94,7 +94,7 @@ test('every batch activity that touches the deleted source topic fails SourceTop
   expectMissing(await failureOf(env().run(verifyBatchAndReport, { spec, migration: spec.name, batch, fileStem: 'batch-1-gone' })), 'SourceTopicMissing', 'verifyBatch', [gone]);
   // The remaining topic is fine: excluding the deleted one is all the operator needs to do.
   expect(await env().run(sampleEndOffsets, { spec, topics: [kept] })).toEqual({ [`${kept}:0`]: 10, [`${kept}:1`]: 10 });
-  expect(BLOCKING_FAILURE_TYPES).toEqual(expect.arrayContaining(['SourceTopicMissing', 'TargetTopicMissing']));
+  expect(NON_RETRYABLE_FAILURE_TYPES).toEqual(expect.arrayContaining(['SourceTopicMissing', 'TargetTopicMissing']));
 });
 
 test('a topic deleted on the source while the quiet check watches it fails the check with SourceTopicMissing', async () => {

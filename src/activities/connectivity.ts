@@ -2,7 +2,8 @@ import type { ClusterConnection, MigrationSpec } from '../config/spec';
 import { withAdmin, type ClusterRole } from '../kafka/clients';
 import { ApplicationFailure } from '@temporalio/common';
 import { effectiveProfile } from '../config/profiles';
-import { NON_RETRYABLE_TYPES, toKafkaFailure } from '../kafka/errors';
+import { toKafkaFailure } from '../kafka/errors';
+import type { FailureType } from '../types/failureTypes';
 import type { ClusterConnectivity, ConnectivityReport } from '../types';
 import { sameClusterFault } from '../kafka/sameCluster';
 
@@ -50,13 +51,15 @@ export function protocolFault(input: { source: MigrationSpec['source']; target: 
   return undefined;
 }
 
+const INVALID_CONFIGURATION = 'InvalidConfiguration' satisfies FailureType;
+
 /** Activity: both clusters answer over their configured protocols with the configured credentials. */
 export async function checkConnectivity(input: { source: MigrationSpec['source']; target: MigrationSpec['target'] }): Promise<ConnectivityReport> {
   const fault = protocolFault(input);
-  if (fault) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${fault}`, NON_RETRYABLE_TYPES.config);
+  if (fault) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${fault}`, INVALID_CONFIGURATION);
   const [source, target] = await Promise.all([probeCluster(input.source, 'source'), probeCluster(input.target, 'target')]);
   // Both answered: now refuse a target that is the source (retrying cannot fix a spec).
   const same = sameClusterFault(source, target);
-  if (same) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${same}`, NON_RETRYABLE_TYPES.config);
+  if (same) throw ApplicationFailure.nonRetryable(`checkConnectivity: ${same}`, INVALID_CONFIGURATION);
   return { checkedAt: new Date().toISOString(), source, target };
 }

@@ -9,8 +9,9 @@ import type { PartitionOffsetMap } from '../types/copy';
 import type { PartitionOffsetTranslation } from '../types/cutover';
 import type { GroupOffset } from './commitGroupOffsets';
 import { comparePartitionKeys, parsePartitionKey } from './endOffsets';
+import type { FailureType } from '../types/failureTypes';
 
-export const OFFSETS_NOT_COPIED = 'OffsetsNotCopiedYet';
+export const OFFSETS_NOT_COPIED = 'OffsetsNotCopiedYet' satisfies FailureType;
 
 /** "topic:partition" -> committed offset, or null when the group has none there. */
 export type CommittedOffsets = Map<string, number | null>;

@@ -6,10 +6,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { SecretResolutionError } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import type { ClusterRole } from './clients';
-import { NON_RETRYABLE_TYPES } from '../types/failureTypes';
+import type { FailureType } from '../types/failureTypes';
 
-// Defined with every other non-retryable type in the workflow-safe list (BLOCKING_FAILURE_TYPES).
-export { NON_RETRYABLE_TYPES, BLOCKING_FAILURE_TYPES } from '../types/failureTypes';
+// Every type is listed, with its meaning and retryability, in src/types/failureTypes.ts.
+const SECRET = 'SecretUnavailable' satisfies FailureType;
+const AUTHENTICATION = 'KafkaAuthenticationFailed' satisfies FailureType;
+const AUTHORIZATION = 'KafkaAuthorizationFailed' satisfies FailureType;
+const UNAVAILABLE = 'KafkaUnavailable' satisfies FailureType;
 
 export function isAuthenticationError(e: unknown): boolean {
   const err = e as { name?: string; type?: string; message?: string };
@@ -32,17 +35,17 @@ export function toKafkaFailure(e: unknown, conn: ClusterConnection, role: Cluste
   const where = describeCluster(conn, role);
   if (e instanceof ApplicationFailure) return e;
   if (e instanceof SecretResolutionError) {
-    return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, NON_RETRYABLE_TYPES.secret);
+    return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, SECRET);
   }
   if (isAuthenticationError(e)) {
     return ApplicationFailure.nonRetryable(
       `${action}: authentication failed on the ${where}: check the username and the password reference in ${role}.sasl`,
-      NON_RETRYABLE_TYPES.authentication,
+      AUTHENTICATION,
     );
   }
   if (isAuthorizationError(e)) {
-    return ApplicationFailure.nonRetryable(`${action}: not authorized on the ${where}: ${(e as Error).message}`, NON_RETRYABLE_TYPES.authorization);
+    return ApplicationFailure.nonRetryable(`${action}: not authorized on the ${where}: ${(e as Error).message}`, AUTHORIZATION);
   }
   const msg = e instanceof Error ? e.message : String(e);
-  return ApplicationFailure.retryable(`${action}: ${where}: ${msg}`, 'KafkaUnavailable');
+  return ApplicationFailure.retryable(`${action}: ${where}: ${msg}`, UNAVAILABLE);
 }

@@ -33,7 +33,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import type { BatchResult, BatchStatus, BatchStep, PartitionProgressView, PlanBatch, TopicCreationReport } from '../types';
-import { BLOCKING_FAILURE_TYPES } from '../types/failureTypes';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
 import { failureFacts } from './failures';
 import { batchFileStem } from './ids';
 import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './messages';
@@ -66,8 +66,7 @@ interface BatchCarry {
   drainTo?: Record<string, number>;
 }
 
-const NON_RETRYABLE = [...BLOCKING_FAILURE_TYPES, 'InvalidReportName', 'TargetTopicConflict'];
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] };
 
 const MAX_NOTES = 300;
 const KEPT_FIRST_NOTES = 50;

@@ -28,6 +28,7 @@ import {
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
 import type {
   BatchResult,
   BatchSummary,
@@ -66,8 +67,7 @@ export interface MigrationResult {
   status: MigrationStatus;
 }
 
-const NON_RETRYABLE = ['KafkaAuthenticationFailed', 'KafkaAuthorizationFailed', 'SecretUnavailable', 'InvalidConfiguration', 'InvalidReportName'];
-const retry: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+const retry: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] };
 
 const PREFLIGHT_CHECKS = [
   'checkVersions',
