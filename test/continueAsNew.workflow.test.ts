@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchStatus } from '../src/types';
 import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
-import { batchStatusQuery } from '../src/workflows/messages';
+import { batchStatusQuery, statusQuery } from '../src/workflows/messages';
 import type { MigrationResult } from '../src/workflows/migration';
 import { loadOffsetMap } from '../src/copy/loadOffsetMap';
 import { translateOffset } from '../src/copy/translateOffset';
@@ -169,3 +169,78 @@ test('continue-as-new at every safe point: mid-copy, fenced, after drainTo, betw
     await Promise.all([sourceAdmin.disconnect(), targetAdmin.disconnect()]);
   }
 }, 300_000);
+
+test('the migration continues as new between batches; the next run carries decisions, batches and the new-topic watch, and completes', async () => {
+  const q = t.settings.taskQueue;
+  const name = `canm-${uniqueSuffix()}`;
+  const [alpha, beta] = [`${name}.alpha.events`, `${name}.beta.events`];
+  await Promise.all([seed(alpha, 1, 50), seed(beta, 1, 60)]);
+  const spec = stackSpec({
+    name,
+    scope: { topics: [`${name}\\..*`], groups: [`${name}\\..*`], newTopicsCheckSeconds: 2 },
+    businessSystems: [
+      { name: 'alpha', priority: 'non-core', topics: { prefix: [`${name}.alpha.`] }, groups: { prefix: [`${name}.alpha`] } },
+      { name: 'beta', priority: 'core', topics: { prefix: [`${name}.beta.`] }, groups: { prefix: [`${name}.beta`] } },
+    ],
+    thresholds: { capacitySampleSeconds: 1, quietPeriodSeconds: 1 },
+    copy: { roundSeconds: 2, heartbeatTimeoutSeconds: 15 },
+    workflow: { continueAsNewAfterEvents: 1 },
+    reports: { dir: mkdtempSync(join(tmpdir(), 'km-canm-')) },
+  } as never);
+  const id = migrationWorkflowId(name);
+  const handle = await t.client.workflow.start('migrationWorkflow', { taskQueue: q, workflowId: id, args: [{ spec }] });
+  const atPlan = await waitForOperatorWait(t.client, id);
+  expect(atPlan.waitingFor?.signal).toBe('approvePlan|rejectPlan');
+  expect(atPlan.plan!.batches.map((b) => b.name)).toEqual(['alpha', 'beta']);
+  expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
+  const cutOver = async (batchId: string) => {
+    const step = (s: string) => until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 120_000);
+    await step('awaiting-cutover-approval');
+    expect(await cli(q, 'approve', id, '--step', 'cutover', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
+    await step('awaiting-producers-stopped');
+    expect(await cli(q, 'producers-stopped', id, '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
+    await step('awaiting-consumers-stopped');
+    expect(await cli(q, 'consumers-stopped', id, '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
+  };
+  await cutOver(batchWorkflowId(name, 1, 'alpha'));
+  const atBatch2 = await until(() => t.client.workflow.getHandle(id).query(statusQuery), (s) => s.waitingFor?.signal === 'approveBatch', `${id} waiting for approveBatch`, 120_000);
+  expect(atBatch2.continuedAsNew).toBeGreaterThanOrEqual(1);
+  expect(await cli(q, 'approve', id, '--step', 'batch', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
+  await cutOver(batchWorkflowId(name, 2, 'beta'));
+  const result = (await handle.result()) as MigrationResult;
+  expect(result.outcome).toBe('completed');
+  expect(result.status.batches.map((b) => [b.name, b.state, b.verification?.ok])).toEqual([
+    ['alpha', 'completed', true],
+    ['beta', 'completed', true],
+  ]);
+  expect(result.status.decisions.map((d) => d.kind)).toEqual(expect.arrayContaining(['approvePlan', 'approveBatch']));
+
+  // The runs of the migration: the first ran the phases and batch 1; a later one started before batch 2 with
+  // the plan, the decisions and batch 1's outcome carried.
+  const runs: { runId: string; start: Date }[] = [];
+  for await (const w of t.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push({ runId: w.runId, start: w.startTime });
+  expect(runs.length).toBe(result.status.continuedAsNew! + 1);
+  const carriedInputs = [];
+  for (const r of runs) {
+    const history = await t.client.workflow.getHandle(id, r.runId).fetchHistory();
+    const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { carried?: { nextBatch: number; status: { batches: { state: string }[]; decisions: { kind: string }[] }; watcher: { pending: unknown[] } } };
+    if (input.carried) carriedInputs.push(input.carried);
+  }
+  const beforeBatch2 = carriedInputs.find((c) => c.nextBatch === 1);
+  expect(beforeBatch2).toBeDefined();
+  expect(beforeBatch2!.status.batches.map((b) => b.state)).toEqual(['completed', 'pending']);
+  expect(beforeBatch2!.status.decisions.map((d) => d.kind)).toContain('approvePlan');
+  expect(beforeBatch2!.watcher.pending).toEqual([]);
+
+  const [sourceAdmin, targetAdmin] = [sourceAdminKafka().admin(), targetKafka().admin()];
+  await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
+  try {
+    for (const topic of [alpha, beta]) {
+      const ends = async (a: typeof sourceAdmin) => (await a.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low), Number(o.high)]);
+      expect(await ends(targetAdmin)).toEqual(await ends(sourceAdmin));
+    }
+  } finally {
+    await Promise.all([sourceAdmin.disconnect(), targetAdmin.disconnect()]);
+  }
+}, 400_000);

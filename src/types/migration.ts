@@ -76,6 +76,8 @@ export interface MigrationStatus {
   newTopics?: NewTopicState[];
   /** The run this one resumed, when started with resume. */
   resumedFrom?: { runsBefore: number; adoptedBatches: number[] };
+  /** How many times the migration workflow continued as new (between batches; its state carried over). */
+  continuedAsNew?: number;
   error?: string;
   startedAt: string;
   updatedAt: string;

@@ -13,11 +13,15 @@
  * Progress lives in the `status` query and in search attributes, not in history events.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
+  ContinueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -50,7 +54,8 @@ import { failureFacts } from './failures';
 import { batchWorkflowId } from './ids';
 import { actionSignals, batchMilestoneSignal, statusQuery, type OperatorAction } from './messages';
 import { newTopicsBatch } from './newTopicsBatch';
-import { OperatorInbox } from './operatorInbox';
+import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
+import { MIGRATION_CONTINUE_AS_NEW } from './patches';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from './searchAttributes';
 
 export interface MigrationInput {
@@ -60,7 +65,23 @@ export interface MigrationInput {
   resume?: boolean;
   /** With resume: earlier runs under this id that Temporal still lists (the CLI counts them). */
   runsBefore?: number;
+  /** State carried across continueAsNew (between two batches). */
+  carried?: MigrationCarry;
 }
+
+/** What a migration run hands to the next one when it continues as new before batch `nextBatch` (an index). */
+interface MigrationCarry {
+  status: MigrationStatus;
+  inbox: InboxSnapshot;
+  nextBatch: number;
+  started: number;
+  clientsMovedIn: number[];
+  excludedBefore: [number, string[]][];
+  watcher: WatcherState;
+}
+
+/** The default of spec.workflow.continueAsNewAfterEvents (also for specs carried from before it existed). */
+const HISTORY_LIMIT_FOR_CONTINUE = 4000;
 
 export interface MigrationResult {
   outcome: 'completed' | 'aborted' | 'rejected';
@@ -96,7 +117,8 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   const long = proxyActivities<typeof activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '60s', retry });
 
   const now = () => new Date().toISOString(); // workflow time: deterministic
-  const status: MigrationStatus = {
+  const carried = input.carried;
+  const status: MigrationStatus = carried?.status ?? {
     name: spec.name,
     phase: 'starting',
     batches: [],
@@ -107,6 +129,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   };
   const terminal = () => ['completed', 'aborted', 'failed'].includes(status.phase);
   const inbox = new OperatorInbox(() => status.phase, now, terminal);
+  inbox.restore(carried?.inbox);
   status.decisions = inbox.decisions;
   inbox.install();
   inbox.installCancellation();
@@ -116,12 +139,12 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   }));
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
   // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
-  const clientsMovedIn = new Set<number>();
+  const clientsMovedIn = new Set<number>(carried?.clientsMovedIn ?? []);
   /**
    * Topics excluded from a batch, by an earlier run (batch ledger, on resume) or by an earlier run of its child
    * in this one (topicExcluded milestones): a restarted batch leaves them out too.
    */
-  const excludedBefore = new Map<number, string[]>();
+  const excludedBefore = new Map<number, string[]>(carried?.excludedBefore ?? []);
   /** The phase to return to when a block is lifted. */
   let phaseBeforeBlock: MigrationPhase = 'sync';
   setHandler(batchMilestoneSignal, (m) => {
@@ -213,6 +236,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   };
 
   async function run(): Promise<MigrationResult> {
+    if (carried) return runBatches(status.plan!, carried.nextBatch, carried.started, carried.watcher);
     // ---------------------------------------------------------------- connectivity
     enter('connectivity');
     status.connectivity = await attempt('connectivity', () => quick.checkConnectivity({ source: spec.source, target: spec.target }));
@@ -284,22 +308,49 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     const ledger: LedgerEntry[] = input.resume ? await attempt('sync', () => quick.readBatchLedger({ spec })) : [];
     status.batches = plan.batches.map((b) => batchSummary(spec, b));
     if (input.resume) adoptFinishedBatches(status, plan, ledger, clientsMovedIn, excludedBefore, input.runsBefore ?? 1);
+    return runBatches(plan, 0, 0, undefined);
+  }
+
+  /**
+   * Continues as new before batch index `next` once the history is long (spec.workflow.continueAsNewAfterEvents,
+   * or Temporal suggests it): between two batches no child runs, so the whole state is plain data. At least one
+   * batch runs in every continued run.
+   */
+  async function maybeContinueAsNew(next: number, started: number, startedInRun: number, watcher: NewTopicWatcher): Promise<void> {
+    const info = workflowInfo();
+    const limit = spec.workflow?.continueAsNewAfterEvents ?? HISTORY_LIMIT_FOR_CONTINUE;
+    if (!(info.continueAsNewSuggested || info.historyLength > limit)) return;
+    if ((carried && startedInRun === 0) || inbox.hasAction || inbox.aborted || !allHandlersFinished()) return;
+    status.continuedAsNew = (status.continuedAsNew ?? 0) + 1;
+    log.info('migration continues as new', { migration: spec.name, historyLength: info.historyLength, nextBatch: next });
+    const { carried: _previous, ...rest } = input;
+    await continueAsNew<typeof migrationWorkflow>({
+      ...rest,
+      carried: { status, inbox: inbox.snapshot(), nextBatch: next, started, clientsMovedIn: [...clientsMovedIn], excludedBefore: [...excludedBefore], watcher: watcher.snapshot() },
+    });
+  }
+
+  async function runBatches(plan: MigrationPlan, from: number, startedBefore: number, watcherState: WatcherState | undefined): Promise<MigrationResult> {
+    if (carried) enter('sync');
     // findNewTopics heartbeats (keepAlive): a worker that dies mid-check is noticed in seconds, not after the
     // 2-minute timeout that would hold the end of a batch (runChild waits for the check in flight).
     const watching = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15s', retry });
-    const watcher = new NewTopicWatcher(spec, plan, status, watching, now);
-    let started = 0;
-    for (let i = 0; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
+    const watcher = new NewTopicWatcher(spec, plan, status, watching, now, watcherState);
+    let started = startedBefore;
+    let startedInRun = 0;
+    for (let i = from; i < plan.batches.length || (await watcher.proposeExtraBatch()); i++) {
       const batch = plan.batches[i];
       if (status.batches.length <= i) status.batches.push(batchSummary(spec, batch));
       const summaryOf = status.batches[i];
       if (summaryOf.state === 'completed' || summaryOf.state === 'accepted-with-mismatches') continue; // adopted on resume
+      if (patched(MIGRATION_CONTINUE_AS_NEW)) await maybeContinueAsNew(i, started, startedInRun, watcher);
       if (started > 0 || batch.number > 1) {
         const a = await inbox.waitFor({ actions: ['approveBatch'], reason: `${started > 0 ? `batch ${status.batches[i - 1]?.number} is done; ` : ''}approve batch ${batch.number} (${batch.name})${watcher.extra(batch) ? ': topics created on the source since the plan' : ''}`, batch: batch.number });
         if (abortedBy(a)) throw new EndRun('aborted');
       }
       stopIfAborted();
       started++;
+      startedInRun++;
       const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher, () => excludedBefore.get(batch.number));
       if (outcome === 'aborted' || inbox.aborted) throw new EndRun('aborted');
     }
@@ -312,6 +363,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       return await run();
     } catch (e) {
       if (e instanceof EndRun) return endWith(e.outcome);
+      if (e instanceof ContinueAsNew) throw e;
       // A defect in this code: still never FAILED by itself; wait for the operator, then end as aborted.
       const facts = failureFacts(e);
       status.error = `${status.phase}: ${facts.message}`;
@@ -448,6 +500,13 @@ async function runChild(
  * batch and every newTopicsCheckSeconds while one runs; each one found is reported in the status and, with
  * `propose`, put in an extra batch at the end that the operator approves like any other. Never dropped silently.
  */
+/** The watcher's state across continueAsNew; what it already knows is rebuilt from the plan and status.newTopics. */
+interface WatcherState {
+  pending: NewTopicsReport['topics'];
+  pendingGroups: [string, string[]][];
+  extraBatches: number[];
+}
+
 class NewTopicWatcher {
   private readonly known: Set<string>;
   private pending: NewTopicsReport['topics'] = [];
@@ -460,8 +519,23 @@ class NewTopicWatcher {
     private readonly status: MigrationStatus,
     private readonly quick: Quick,
     private readonly now: () => string,
+    restored?: WatcherState,
   ) {
-    this.known = new Set([...plan.batches.flatMap((b) => b.topics.map((t) => t.name)), ...plan.excluded.filter((x) => x.kind === 'topic').map((x) => x.name)]);
+    this.known = new Set([
+      ...plan.batches.flatMap((b) => b.topics.map((t) => t.name)),
+      ...plan.excluded.filter((x) => x.kind === 'topic').map((x) => x.name),
+      ...(status.newTopics ?? []).map((t) => t.name),
+    ]);
+    if (restored) {
+      this.pending = restored.pending;
+      this.pendingGroups = new Map(restored.pendingGroups.map(([g, t]) => [g, new Set(t)]));
+      restored.extraBatches.forEach((b) => this.extraBatches.add(b));
+    }
+  }
+
+  /** State to carry across continueAsNew. */
+  snapshot(): WatcherState {
+    return { pending: this.pending, pendingGroups: [...this.pendingGroups].map(([g, t]) => [g, [...t]]), extraBatches: [...this.extraBatches] };
   }
 
   extra(batch: PlanBatch): boolean {
