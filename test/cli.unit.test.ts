@@ -52,7 +52,7 @@ describe('command line', () => {
     writeFileSync(file, 'name: Bad Name\nsource: { bootstrapServers: ["x:1"] }\ntarget: { bootstrapServers: ["y"] }\n');
     const io = captureIo();
     expect(await run(['start', '-f', file], io)).toBe(2);
-    expect(io.stderr()).toMatch(/^invalid spec .*bad\.yaml:\n  - name: expected 1-63 lower-case/);
+    expect(io.stderr()).toMatch(/^invalid spec .*bad\.yaml:\n {2}- name: expected 1-63 lower-case/);
     expect(io.stderr()).toMatch(/target\.bootstrapServers\[0\]: expected host:port/);
     const missing = captureIo();
     expect(await run(['preflight', '-f', join(dir, 'none.yaml')], missing)).toBe(2);
@@ -139,8 +139,8 @@ describe('status view', () => {
     expect(text).toMatch(/2 +orders +pending/);
     expect(text).toContain('waiting for: approveCutover — the batch has caught up');
     expect(text).toContain('lag 300 records, max 4.0 s; 100 rec/s; ETA 3s');
-    expect(text).toMatch(/payments\.tx +\[#{21}---\]  90% +900\/1,000 +lag 100 \(4\.0 s\) +2 partitions/);
-    expect(text).toMatch(/payments\.idle +\[-{24}\]   0% +0\/200/);
+    expect(text).toMatch(/payments\.tx +\[#{21}---\] {2}90% +900\/1,000 +lag 100 \(4\.0 s\) +2 partitions/);
+    expect(text).toMatch(/payments\.idle +\[-{24}\] {3}0% +0\/200/);
     const decisions = text.slice(text.indexOf('Decisions'));
     expect(decisions.indexOf('approvePlan')).toBeLessThan(decisions.indexOf('approveCutover'));
     expect(decisions).toMatch(/copying \(batch 1\) +approveCutover +by bob +refused +not expected/);

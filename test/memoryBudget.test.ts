@@ -62,7 +62,7 @@ describe('MemoryBudget', () => {
       jest.isolateModules(() => {
         if (value === undefined) delete process.env.KM_COPY_MEMORY_MB;
         else process.env.KM_COPY_MEMORY_MB = value;
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- re-read with a changed environment
         limit = (require('../src/copy/memoryBudget') as typeof import('../src/copy/memoryBudget')).processCopyBudget().limitBytes;
       });
       return limit;

@@ -6,7 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals have no typed exports */
 const apiKeys: { Fetch: number; Produce: number } = require('kafkajs/src/protocol/requests/apiKeys');
 const fetchRequests: unknown = require('kafkajs/src/protocol/requests/fetch');
 const { createErrorFromCode: kafkajsError } = require('kafkajs/src/protocol/error') as {

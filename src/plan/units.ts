@@ -32,7 +32,8 @@ export class Links {
       const a = this.root(names[0]);
       const b = this.root(names[i]);
       // the smaller name becomes the root, so results never depend on insertion order
-      if (a !== b) compareNames(a, b) < 0 ? this.parent.set(b, a) : this.parent.set(a, b);
+      if (a !== b && compareNames(a, b) < 0) this.parent.set(b, a);
+      else if (a !== b) this.parent.set(a, b);
     }
   }
 
