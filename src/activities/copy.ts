@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { MigrationSpec } from '../config/spec';
-import { toKafkaFailure } from '../kafka/errors';
+import { failureOnTaggedCluster } from '../kafka/clusterRole';
 import { copyPartitionsUntil } from '../copy/copyPartitions';
 import { NonRetryableCopyError } from '../copy/copyErrors';
 import { createTopicsOnTarget, syncPartitionCountsOnTarget } from '../copy/targetTopics';
@@ -18,13 +18,8 @@ function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
     return ApplicationFailure.create({ nonRetryable: true, type: e.type, message: `${action}: ${e.message}`, details: e.topics ? [{ topics: e.topics }] : undefined });
   }
   if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
-  // Connection faults are tagged with their cluster by openClusterClients; others name it (or its broker
-  // address, e.g. kafkajs' "connect ECONNREFUSED host:port" mid-copy) in the message.
-  const tagged = (e as { clusterRole?: 'source' | 'target' } | undefined)?.clusterRole;
-  const message = String((e as Error)?.message);
-  const namesTarget = /\btarget\b/i.test(message) || spec.target.bootstrapServers.some((b) => message.includes(b));
-  const role = tagged ?? (namesTarget ? 'target' : 'source');
-  return toKafkaFailure(e, role === 'target' ? spec.target : spec.source, role, action);
+  // The copy engine tags every Kafka error with the cluster it came from (clusterRole): never guessed here.
+  return failureOnTaggedCluster(e, spec, action);
 }
 
 /**

@@ -8,7 +8,7 @@ import { createKafka, withAdmin } from '../kafka/clients';
 import { toKafkaFailure } from '../kafka/errors';
 import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { fetchEndOffsets } from '../cutover/endOffsets';
-import { failureOnTaggedCluster, onCluster } from '../cutover/clusterRole';
+import { failureOnTaggedCluster, onCluster } from '../kafka/clusterRole';
 import { describeGroupStates } from '../cutover/groupStates';
 import { offsetMapLoader } from '../cutover/offsetMaps';
 import { watchUntilQuiet } from '../cutover/quietCheck';

@@ -5,7 +5,7 @@
 import type { MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
 import { openClusterClients, type ClusterClients } from '../copy/clusterClients';
-import { failureOnTaggedCluster } from '../cutover/clusterRole';
+import { failureOnTaggedCluster } from '../kafka/clusterRole';
 import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { offsetMapLoader } from '../cutover/offsetMaps';
 import type { VerificationReport, VerificationSummary, VerifyBatchRef } from '../types/verify';

@@ -2,6 +2,7 @@
 import type { Admin } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
 import { createKafka, type ClusterRole } from '../kafka/clients';
+import { tagClusterRole } from '../kafka/clusterRole';
 import { createInternalCluster, type InternalCluster } from './kafkaInternals';
 
 export interface ClusterClients {
@@ -20,8 +21,7 @@ export async function openClusterClients(conn: ClusterConnection, role: ClusterR
     await Promise.all([admin.connect(), cluster.connect()]);
   } catch (e) {
     await Promise.allSettled([admin.disconnect(), cluster.disconnect()]);
-    if (e && typeof e === 'object') (e as { clusterRole?: ClusterRole }).clusterRole = role;
-    throw e;
+    throw tagClusterRole(e, role);
   }
   return {
     role,

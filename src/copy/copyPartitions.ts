@@ -15,6 +15,7 @@ import { ConfigResourceTypes } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
 import { partitionKey, type PartitionOffsetMap, type PartitionProgress, type TopicPartitionRef } from '../types/copy';
 import { openClusterClients, type ClusterClients } from './clusterClients';
+import { onCluster } from '../kafka/clusterRole';
 import { NonRetryableCopyError } from './copyErrors';
 import { READ_COMMITTED } from './fetchProtocol';
 import { appendMapping, hasIdenticalOffsets } from './offsetRuns';
@@ -95,16 +96,16 @@ export async function copyPartitionsUntil(options: CopyPartitionsOptions): Promi
 
 async function prepare(options: CopyPartitionsOptions, source: ClusterClients, target: ClusterClients, maxBatchBytes: number): Promise<PartitionCopy[]> {
   const topics = [...new Set(options.partitions.map((p) => p.topic))];
-  const targetTopics = new Set(await target.admin.listTopics());
+  const targetTopics = new Set(await onCluster('target', () => target.admin.listTopics()));
   const missing = topics.filter((t) => !targetTopics.has(t));
   if (missing.length) {
     throw new NonRetryableCopyError('TargetTopicMissing', `target topic(s) ${missing.join(', ')} do not exist: run createTargetTopics before copying`, missing);
   }
-  await ensureOffsetStoreTopic(target.admin, options.storeReplicationFactor);
+  await onCluster('target', () => ensureOffsetStoreTopic(target.admin, options.storeReplicationFactor));
   const [sourceOffsets, targetOffsets, snapshot, maxMessageBytes] = await Promise.all([
     offsetsByPartition(source, topics),
     offsetsByPartition(target, topics),
-    readOffsetStore(target.cluster, target.admin, options.migration, targetIdOf(options.target)),
+    onCluster('target', () => readOffsetStore(target.cluster, target.admin, options.migration, targetIdOf(options.target))),
     targetMaxMessageBytes(target, topics),
   ]);
   const states: PartitionCopy[] = [];
@@ -350,7 +351,7 @@ async function offsetsByPartition(clients: ClusterClients, topics: string[]): Pr
   const out = new Map<string, { low: number; high: number }>();
   await Promise.all(
     topics.map(async (topic) => {
-      const offsets = await clients.admin.fetchTopicOffsets(topic);
+      const offsets = await onCluster(clients.role, () => clients.admin.fetchTopicOffsets(topic));
       for (const o of offsets) out.set(partitionKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) });
     }),
   );
@@ -358,10 +359,12 @@ async function offsetsByPartition(clients: ClusterClients, topics: string[]): Pr
 }
 
 async function targetMaxMessageBytes(target: ClusterClients, topics: string[]): Promise<Map<string, number>> {
-  const described = await target.admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
-  });
+  const described = await onCluster('target', () =>
+    target.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+    }),
+  );
   const out = new Map<string, number>();
   for (const r of described.resources) {
     const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;

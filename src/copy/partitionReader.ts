@@ -14,11 +14,16 @@ import type { KafkaRecord } from './kafkaRecord';
 import type { TokenBucket } from './throttle';
 import { BYTES_HELD_PER_RECORD_BYTE, recordCost, type MemoryBudget } from './memoryBudget';
 import { partitionKey, type TopicPartitionRef } from '../types/copy';
+import type { ClusterRole } from '../kafka/clients';
+import { tagClusterRole } from '../kafka/clusterRole';
+import { backoffDelay, sleep, type BackoffPolicy } from '../retry/backoff';
 
 const OFFSET_OUT_OF_RANGE = 1;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const MAX_PARTITION_FETCH_BYTES = 64 * 1024 * 1024;
 const MAX_CONSECUTIVE_FAILURES = 10;
+/** Between fetches after a transient failure (leader move, connection): 400 ms doubling to 5 s. */
+const FETCH_BACKOFF: BackoffPolicy = { initialMs: 400, maxMs: 5000 };
 
 export interface ReaderPartition extends TopicPartitionRef {
   position: number;
@@ -39,8 +44,8 @@ export interface ReaderOptions {
    * and take() hands that cost to the caller, who releases it once the records are written.
    */
   budget?: MemoryBudget;
-  /** For error messages: "source" or "target". */
-  cluster: string;
+  /** The cluster read: named in error messages, and every error the reader raises is tagged with it (clusterRole). */
+  cluster: ClusterRole;
 }
 
 /** Records taken from a partition's queue; `nextOffset` is the position after them. */
@@ -255,7 +260,7 @@ export class PartitionReader {
   }
 
   private fail(e: unknown): void {
-    this.failure ??= e instanceof Error ? e : new Error(String(e));
+    this.failure ??= tagClusterRole(e instanceof Error ? e : new Error(String(e)), this.options.cluster);
     this.closed = true;
     this.wake(this.dataWaiters);
   }
@@ -282,7 +287,7 @@ export class PartitionReader {
         const err = e as { retriable?: boolean; name?: string };
         const transient = err.retriable === true || /Connection|Timeout|NotLeader|Metadata|BrokerNotFound/i.test(err.name ?? '');
         if (!transient || ++failures > MAX_CONSECUTIVE_FAILURES) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
+        await sleep(backoffDelay(FETCH_BACKOFF, failures));
         await this.kafka.refreshMetadata().catch(() => undefined);
       }
     }

@@ -8,6 +8,7 @@ import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import type { ClusterConnection, MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
 import { createKafka } from '../kafka/clients';
+import { onCluster } from '../kafka/clusterRole';
 import type { PartitionCountChange, TopicCreationReport, TopicCreationResult } from '../types/copy';
 import { NonRetryableCopyError } from './copyErrors';
 import { ensureOffsetStoreTopic, OFFSET_STORE_TOPIC, ownershipRecord, readOffsetStore, targetIdOf, type TopicOwnership } from './offsetMapStore';
@@ -98,22 +99,22 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
   const targetAdmin = targetKafka.admin();
   const targetCluster = createInternalCluster(targetKafka);
   try {
-    await Promise.all([sourceAdmin.connect(), targetAdmin.connect(), targetCluster.connect()]);
+    await Promise.all([onCluster('source', () => sourceAdmin.connect()), onCluster('target', () => targetAdmin.connect()), onCluster('target', () => targetCluster.connect())]);
     const profile = effectiveProfile(spec.target);
     const unsupported = new Set(profile.unsupportedTopicConfigs);
-    const sourceCounts = await partitionCounts(sourceAdmin, topics);
+    const sourceCounts = await onCluster('source', () => partitionCounts(sourceAdmin, topics));
     const missingOnSource = topics.filter((t) => !sourceCounts.has(t));
     if (missingOnSource.length) throw topicsMissingFailure('source', missingOnSource, 'createTargetTopics');
-    const sourceTopics = await describeSourceTopics(sourceAdmin, sourceCounts);
-    await ensureOffsetStoreTopic(targetAdmin, spec.target.replicationFactor);
-    const snapshot = await readOffsetStore(targetCluster, targetAdmin, migration, targetIdOf(spec.target));
+    const sourceTopics = await onCluster('source', () => describeSourceTopics(sourceAdmin, sourceCounts));
+    await onCluster('target', () => ensureOffsetStoreTopic(targetAdmin, spec.target.replicationFactor));
+    const snapshot = await onCluster('target', () => readOffsetStore(targetCluster, targetAdmin, migration, targetIdOf(spec.target)));
     // One metadata request tells which topics exist on the target and their counts (a round's refresh is cheap).
-    const existingMeta = await partitionCounts(targetAdmin, topics);
+    const existingMeta = await onCluster('target', () => partitionCounts(targetAdmin, topics));
     const existing = new Set(existingMeta.keys());
     // Refuse before writing anything: a batch with one conflicting topic must not leave others created.
     for (const name of topics) {
       if (existing.has(name) && !snapshot.owner(name)) {
-        await refuseUnlessAdoptable(spec, targetAdmin, name, existingMeta.get(name) ?? 0, sourceTopics.get(name)!.partitions);
+        await onCluster('target', () => refuseUnlessAdoptable(spec, targetAdmin, name, existingMeta.get(name) ?? 0, sourceTopics.get(name)!.partitions));
       }
     }
     const results: TopicCreationResult[] = [];
@@ -135,12 +136,12 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         action = 'owned';
       } else if (existing.has(name)) {
         const partitions = existingMeta.get(name) ?? 0;
-        await writeOwnership(targetKafka, migration, name, { action: 'adopted', partitions: partitions, at: new Date().toISOString() });
+        await onCluster('target', () => writeOwnership(targetKafka, migration, name, { action: 'adopted', partitions: partitions, at: new Date().toISOString() }));
         action = 'adopted';
         warnings.push('adopted an existing empty topic: its configs were left as they are on the target');
       } else {
         // Intent first: if this attempt dies after creating the topic, the retry knows the topic is ours.
-        await writeOwnership(targetKafka, migration, name, { action: 'created', partitions: src.partitions, at: new Date().toISOString() });
+        await onCluster('target', () => writeOwnership(targetKafka, migration, name, { action: 'created', partitions: src.partitions, at: new Date().toISOString() }));
         try {
           await targetAdmin.createTopics({
             waitForLeaders: true,
@@ -192,7 +193,7 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
  * on either side is a non-retryable SourceTopicMissing / TargetTopicMissing naming it.
  */
 async function syncCounts(target: ClusterConnection, sourceAdmin: Admin, targetAdmin: Admin, topics: string[], action: string): Promise<PartitionCountChange[]> {
-  const [src, tgt] = await Promise.all([partitionCounts(sourceAdmin, topics), partitionCounts(targetAdmin, topics)]);
+  const [src, tgt] = await Promise.all([onCluster('source', () => partitionCounts(sourceAdmin, topics)), onCluster('target', () => partitionCounts(targetAdmin, topics))]);
   const missingOnSource = topics.filter((t) => !src.has(t));
   if (missingOnSource.length) throw topicsMissingFailure('source', missingOnSource, action);
   const missingOnTarget = topics.filter((t) => !tgt.has(t));
@@ -213,7 +214,7 @@ export async function syncPartitionCountsOnTarget(spec: MigrationSpec, topics: s
   const sourceAdmin = createKafka(spec.source, 'source', { clientIdSuffix: 'topics' }).admin();
   const targetAdmin = createKafka(spec.target, 'target', { clientIdSuffix: 'topics' }).admin();
   try {
-    await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
+    await Promise.all([onCluster('source', () => sourceAdmin.connect()), onCluster('target', () => targetAdmin.connect())]);
     return await syncCounts(spec.target, sourceAdmin, targetAdmin, topics, action);
   } finally {
     await Promise.allSettled([sourceAdmin.disconnect(), targetAdmin.disconnect()]);

@@ -11,8 +11,14 @@ import { errorFromCode, type InternalCluster } from './kafkaInternals';
 import type { KafkaRecord } from './kafkaRecord';
 import { NonRetryableCopyError } from './copyErrors';
 import { partitionKey } from '../types/copy';
+import { onCluster } from '../kafka/clusterRole';
+import { retry, type BackoffPolicy } from '../retry/backoff';
 
 const MAX_ATTEMPTS = 10;
+/** Between produce passes (leader moves, metadata refresh): 200 ms doubling to 3 s. */
+const PRODUCE_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 3000 };
+/** InitProducerId while the coordinator loads: 100 ms doubling to 2 s, for up to 60 s. */
+const INIT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 2000 };
 const INT32_MAX = 2147483647;
 const MESSAGE_TOO_LARGE = 10;
 const RECORD_LIST_TOO_LARGE = 18;
@@ -36,6 +42,18 @@ function nextSequence(sequence: number, increment: number): number {
   return sequence > INT32_MAX - increment ? increment - (INT32_MAX - sequence) - 1 : sequence + increment;
 }
 
+/** A produce pass left partitions unwritten (no leader, a retriable error): another pass may write them. */
+class ProduceIncomplete extends Error {
+  constructor(
+    readonly stale: boolean,
+    readonly lastError: unknown,
+    readonly pendingKeys: string[],
+  ) {
+    super((lastError as Error)?.message ?? `no leader for ${pendingKeys.join(', ')}`);
+  }
+}
+
+/** Writes to the target cluster: every error it raises is tagged with the target's role (clusterRole). */
 export class IdempotentWriter {
   private producer: ProducerIdentity | undefined;
   private readonly sequences = new Map<string, number>();
@@ -46,6 +64,10 @@ export class IdempotentWriter {
   ) {}
 
   async init(topics: string[]): Promise<void> {
+    await onCluster('target', () => this.initProducer(topics));
+  }
+
+  private async initProducer(topics: string[]): Promise<void> {
     await this.kafka.addMultipleTargetTopics(topics);
     const broker = await this.kafka.findControllerBroker().catch(async () => {
       const meta = this.kafka.findTopicPartitionMetadata(topics[0]);
@@ -56,11 +78,15 @@ export class IdempotentWriter {
   }
 
   async addTopics(topics: string[]): Promise<void> {
-    await this.kafka.addMultipleTargetTopics(topics);
+    await onCluster('target', () => this.kafka.addMultipleTargetTopics(topics));
   }
 
   /** Writes each batch (records in order) to its partition; resolves once all are acknowledged by all replicas. */
   async write(batches: WriteBatch[]): Promise<WriteResult[]> {
+    return onCluster('target', () => this.produce(batches));
+  }
+
+  private async produce(batches: WriteBatch[]): Promise<WriteResult[]> {
     const producer = this.producer;
     if (!producer) throw new Error('IdempotentWriter.init() was not called');
     const pending = batches
@@ -74,7 +100,7 @@ export class IdempotentWriter {
         return { ...b, key, sequence, bytes: encodeRecordBatch(b.records, 0, b.records.length, producer, sequence) };
       });
     const results: WriteResult[] = [];
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    const pass = async () => {
       const perLeader = new Map<number, typeof pending>();
       let stale = false;
       for (const b of pending) {
@@ -123,12 +149,19 @@ export class IdempotentWriter {
         }),
       );
       for (let i = pending.length - 1; i >= 0; i--) if (done.has(pending[i].key)) pending.splice(i, 1);
-      if (pending.length === 0) break;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new Error(`produce to the target failed after ${attempt} attempts: ${(lastError as Error)?.message ?? 'no leader for ' + pending.map((p) => p.key).join(', ')}`);
-      }
-      if (stale) await this.kafka.refreshMetadata().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 3000)));
+      if (pending.length > 0) throw new ProduceIncomplete(stale, lastError, pending.map((p) => p.key));
+    };
+    if (pending.length === 0) return results;
+    try {
+      await retry(pass, {
+        ...PRODUCE_BACKOFF,
+        maxAttempts: MAX_ATTEMPTS,
+        retryIf: (e) => e instanceof ProduceIncomplete,
+        onRetry: (e) => (e as ProduceIncomplete).stale && this.kafka.refreshMetadata(),
+      });
+    } catch (e) {
+      if (e instanceof ProduceIncomplete) throw new Error(`produce to the target failed after ${MAX_ATTEMPTS} attempts: ${e.message}`);
+      throw e;
     }
     return results;
   }
@@ -139,15 +172,12 @@ export class IdempotentWriter {
  * state topic is being created and loaded: retriable, so retry for up to 60 s before giving up.
  */
 async function initProducerIdWithRetry<T>(init: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await init();
-    } catch (e) {
+  return retry(init, {
+    ...INIT_BACKOFF,
+    maxElapsedMs: timeoutMs,
+    retryIf: (e) => {
       const err = e as { retriable?: boolean; type?: string };
-      const coordinatorBusy = err.retriable === true || /COORDINATOR|NOT_ENOUGH_REPLICAS/.test(err.type ?? '');
-      if (!coordinatorBusy || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
-    }
-  }
+      return err.retriable === true || /COORDINATOR|NOT_ENOUGH_REPLICAS/.test(err.type ?? '');
+    },
+  });
 }

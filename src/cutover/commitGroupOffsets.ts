@@ -12,8 +12,11 @@
  */
 import type { Cluster, Kafka } from 'kafkajs';
 import { createInternalCluster } from '../copy/kafkaInternals';
+import { retry } from '../retry/backoff';
 
 const ATTEMPTS = 5;
+/** Between commits while the coordinator moves or loads: 200 ms doubling to 2 s. */
+const COORDINATOR_BACKOFF = { initialMs: 200, maxMs: 2000 };
 
 export interface GroupOffset {
   topic: string;
@@ -52,18 +55,18 @@ export class GroupOffsetCommitter {
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
     const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await retry(
+      async () => {
         const coordinator = await this.cluster.findGroupCoordinator({ groupId: group });
         await coordinator.offsetCommit({ groupId: group, groupGenerationId: -1, memberId: '', topics });
-        return;
-      } catch (e) {
-        const type = (e as { type?: string }).type ?? '';
-        if (!COORDINATOR_MOVED.has(type) || attempt >= ATTEMPTS) throw e;
-        await this.cluster.refreshMetadata();
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
+      },
+      {
+        ...COORDINATOR_BACKOFF,
+        maxAttempts: ATTEMPTS,
+        retryIf: (e) => COORDINATOR_MOVED.has((e as { type?: string }).type ?? ''),
+        onRetry: () => this.cluster.refreshMetadata(),
+      },
+    );
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { GroupOffsetTranslation, GroupState, OffsetTranslationReport } from '../types/cutover';
 import { mapLimitSettled } from './boundedConcurrency';
-import { onCluster } from './clusterRole';
+import { onCluster } from '../kafka/clusterRole';
 import { GroupOffsetCommitter } from './commitGroupOffsets';
 import { parsePartitionKey, partitionKey } from './endOffsets';
 import { describeGroupStates, isInactive } from './groupStates';

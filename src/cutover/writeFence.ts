@@ -8,7 +8,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { MigrationSpec } from '../config/spec';
 import type { FenceAcl, FenceReport } from '../types/cutover';
 import { fenceAclFor, kafkaAclsCommand, toAclEntry, toExactFilter } from './fenceAcl';
-import { onCluster } from './clusterRole';
+import { onCluster } from '../kafka/clusterRole';
 import { ensureFenceTopic, fenceStoreExists, loadOwnedFences, recordFences } from './fenceStore';
 
 type AclFault = { kind: 'unauthorized' | 'no-authorizer'; message: string };

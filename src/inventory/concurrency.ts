@@ -1,4 +1,5 @@
 /** Bounded concurrency and retry helpers: the inventory talks to many topics and groups without flooding the brokers. */
+import { retry } from '../retry/backoff';
 
 export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -36,13 +37,10 @@ export function isUnknownTopic(e: unknown): boolean {
  * is not retried: callers handle it (the topic was deleted).
  */
 export async function retryRetriable<T>(fn: () => Promise<T>, attempts = 6, delayMs = 250): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const retriable = (e as { retriable?: boolean }).retriable === true && !isUnknownTopic(e);
-      if (!retriable || attempt >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, delayMs * attempt));
-    }
-  }
+  return retry(fn, {
+    initialMs: delayMs,
+    maxMs: delayMs * 8,
+    maxAttempts: attempts,
+    retryIf: (e) => (e as { retriable?: boolean }).retriable === true && !isUnknownTopic(e),
+  });
 }

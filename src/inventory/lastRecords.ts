@@ -8,6 +8,7 @@ import type { ClusterConnection } from '../config/spec';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { partitionKey, type PartitionSample } from './assemble';
 import { isUnknownTopic } from './concurrency';
+import { retry } from '../retry/backoff';
 import type { ProgressFn } from './progress';
 
 export interface SampleTarget {
@@ -50,15 +51,16 @@ function recordBytes(m: { key: Buffer | null; value: Buffer | null; headers?: Re
 /** Samples the tails; a topic deleted meanwhile fails the consumer's subscription: drop it and start again. */
 export async function sampleLastRecords(conn: ClusterConnection, targets: SampleTarget[], opts: SampleOptions): Promise<SampleResult> {
   let remaining = targets;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sampleOnce(conn, remaining, opts);
-    } catch (e) {
-      if (!isUnknownTopic(e) || attempt >= 3) throw e;
-      const listed = new Set(await withAdmin(conn, 'source', (admin) => admin.listTopics(), { clientIdSuffix: 'inventory' }));
-      remaining = remaining.filter((t) => listed.has(t.topic));
-    }
-  }
+  return retry(
+    async (attempt) => {
+      if (attempt > 1) {
+        const listed = new Set(await withAdmin(conn, 'source', (admin) => admin.listTopics(), { clientIdSuffix: 'inventory' }));
+        remaining = remaining.filter((t) => listed.has(t.topic));
+      }
+      return sampleOnce(conn, remaining, opts);
+    },
+    { initialMs: 50, maxMs: 500, maxAttempts: 3, retryIf: isUnknownTopic },
+  );
 }
 
 async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts: SampleOptions): Promise<SampleResult> {

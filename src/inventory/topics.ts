@@ -10,6 +10,7 @@ import type { RawPartition, RawTopic } from './assemble';
 import { chunk, isUnknownTopic, mapLimit, retryRetriable } from './concurrency';
 import type { ProgressFn } from './progress';
 import { compareNames } from '../plan/compare';
+import { retry } from '../retry/backoff';
 
 /** Topics per DescribeConfigs request. */
 const CONFIGS_PER_REQUEST = 100;
@@ -94,9 +95,9 @@ interface TopicConfigs {
 
 /** Every topic and its partitions. A topic deleted between the listing and the Metadata request fails it: list again. */
 async function listLayouts(admin: Admin): Promise<TopicLayout[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await retryRetriable(async () => {
+  return retry(
+    () =>
+      retryRetriable(async () => {
         const names = await admin.listTopics();
         const { topics } = await admin.fetchTopicMetadata({ topics: names });
         return topics.map(
@@ -105,11 +106,9 @@ async function listLayouts(admin: Admin): Promise<TopicLayout[]> {
             partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
           }),
         );
-      });
-    } catch (e) {
-      if (!isUnknownTopic(e) || attempt >= 5) throw e;
-    }
-  }
+      }),
+    { initialMs: 50, maxMs: 500, maxAttempts: 5, retryIf: isUnknownTopic },
+  );
 }
 
 async function describeTopicConfigs(admin: Admin, names: string[]): Promise<Map<string, TopicConfigs>> {

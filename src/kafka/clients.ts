@@ -6,6 +6,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import { resolveSecret } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import { registerKafkajsCodecs } from '../copy/kafkajsCodecs';
+import { onCluster } from './clusterRole';
 
 // Verification, inventory sampling and preflight read through kafkajs consumers: every client this module
 // builds can read snappy, lz4 and zstd batches too.
@@ -72,7 +73,7 @@ export function createKafka(conn: ClusterConnection, role: ClusterRole, options:
   return new Kafka(kafkaConfig(conn, role, options));
 }
 
-/** Runs fn with a connected admin client and always disconnects it. */
+/** Runs fn with a connected admin client and always disconnects it; its errors are tagged with the role (clusterRole). */
 export async function withAdmin<T>(
   conn: ClusterConnection,
   role: ClusterRole,
@@ -80,9 +81,9 @@ export async function withAdmin<T>(
   options: ClientOptions = {},
 ): Promise<T> {
   const admin = createKafka(conn, role, options).admin();
-  await admin.connect();
+  await onCluster(role, () => admin.connect());
   try {
-    return await fn(admin);
+    return await onCluster(role, () => fn(admin));
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

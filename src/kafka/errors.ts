@@ -49,3 +49,18 @@ export function toKafkaFailure(e: unknown, conn: ClusterConnection, role: Cluste
   const msg = e instanceof Error ? e.message : String(e);
   return ApplicationFailure.retryable(`${action}: ${where}: ${msg}`, UNAVAILABLE);
 }
+
+/**
+ * The same for an error that no code tagged with its cluster (see src/kafka/clusterRole.ts): the failure is as
+ * retryable as it would be on a known cluster, and its message does not name one rather than guess.
+ */
+export function toUntaggedKafkaFailure(e: unknown, action: string): Error {
+  if (e instanceof ApplicationFailure) return e;
+  if (e instanceof SecretResolutionError) return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, SECRET);
+  const msg = e instanceof Error ? e.message : String(e);
+  if (isAuthenticationError(e)) {
+    return ApplicationFailure.nonRetryable(`${action}: authentication failed: check the usernames and the password references in source.sasl and target.sasl (${msg})`, AUTHENTICATION);
+  }
+  if (isAuthorizationError(e)) return ApplicationFailure.nonRetryable(`${action}: not authorized: ${msg}`, AUTHORIZATION);
+  return ApplicationFailure.retryable(`${action}: ${msg}`, UNAVAILABLE);
+}

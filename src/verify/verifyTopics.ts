@@ -17,7 +17,7 @@ import type { GroupPartitionVerification, GroupVerification, PartitionVerificati
 import { fetchPartitionBounds, parsePartitionKey, type PartitionBounds } from '../cutover/endOffsets';
 import { committedOffsets } from '../cutover/translateGroupOffsets';
 import { heartbeatProgress } from '../cutover/activityContext';
-import { onCluster, onClusterStream } from '../cutover/clusterRole';
+import { onCluster, onClusterStream } from '../kafka/clusterRole';
 import { comparePartition, type ComparePartitionResult, type ProbeHit } from './comparePartition';
 import { checkGroupOffset } from './checkGroupOffset';
 import { compareTopicConfigs, describeTopicConfigs, timestampType } from './compareConfigs';

@@ -14,12 +14,15 @@ import { CommittedFilter } from './committedFilter';
 import { fetchPartition, ISOLATION } from './fetch';
 import { decodeEntry, splitEntries } from './logEntries';
 import type { VerifiedRecord } from './record';
+import { backoffDelay, sleep, type BackoffPolicy } from '../../retry/backoff';
 
 const OFFSET_OUT_OF_RANGE = 1;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 /** An entry larger than the fetch size is asked for whole, never beyond this. */
 const MAX_FETCH_BYTES = 64 * 1024 * 1024;
 const MAX_CONSECUTIVE_FAILURES = 10;
+/** Between fetches after a transient failure: 200 ms doubling to 3 s. */
+const FETCH_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 3000 };
 
 export class OffsetOutOfRangeError extends Error {
   constructor(
@@ -91,7 +94,7 @@ export async function* readRange(cluster: InternalCluster, range: RangeSpec, opt
       failures = 0;
     } catch (e) {
       if (e instanceof DecodeError || e instanceof OffsetOutOfRangeError || !transient(e) || ++failures > MAX_CONSECUTIVE_FAILURES) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** failures, 3000)));
+      await sleep(backoffDelay(FETCH_BACKOFF, failures));
       await cluster.refreshMetadata().catch(() => undefined);
       continue;
     }
