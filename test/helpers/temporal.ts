@@ -17,14 +17,15 @@ export interface TestTemporal {
   shutdown(): Promise<void>;
 }
 
-export async function startTestWorker(options: { activities?: object; taskQueue?: string } = {}): Promise<TestTemporal> {
+/** `workflowBundlePath`: a bundle of other workflow code (versioning tests); default the bundle of globalSetup. */
+export async function startTestWorker(options: { activities?: object; taskQueue?: string; workflowBundlePath?: string } = {}): Promise<TestTemporal> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const settings = temporalSettings({ taskQueue: options.taskQueue ?? `km-test-${uniqueSuffix()}` });
   const nativeConnection = await NativeConnection.connect({ address: settings.address });
-  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: BUNDLE_PATH }, activities: options.activities });
+  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: options.workflowBundlePath ?? BUNDLE_PATH }, activities: options.activities });
   const running = worker.run();
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });
