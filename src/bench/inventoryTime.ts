@@ -24,7 +24,7 @@ const PENDING_DELETION_WAIT_MS = 5 * 60_000;
  * Partition directories the local source broker still has to delete ("<topic>-<n>.<id>-delete"): their files
  * count against its open-file limit until they are gone, and a broker restarted before then deletes them again.
  */
-function pendingDeletions(): number {
+export function pendingDeletions(): number {
   return existsSync(SOURCE_DATA_DIR) ? readdirSync(SOURCE_DATA_DIR).filter((d) => d.endsWith('-delete')).length : 0;
 }
 const LAST_RUN_MARKER = join(tmpdir(), 'km-bench-inventory-deleted-at');

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: in one run on the local stack, the same data set copied by MirrorMaker 2 and by this
  * tool, next to the raw write limit of the target; then the cutover write pause of a 50-topic batch and the
- * inventory time of 1,000 topics. Prints the tables, writes bench-results/<time>.{json,md}, and with
+ * inventory time of 1,000 topics, and a 2,000-partition batch migrated end to end (issue 11 §2). Prints the tables, writes bench-results/<time>.{json,md}, and with
  * --publish also docs/bench-results.json and the table in docs/BENCHMARKS.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,17 +16,20 @@ import { measureMirrorMaker } from './mirrorMaker';
 import { measureOurCopy } from './ourCopy';
 import { measureCutoverPause } from './cutoverPause';
 import { measureInventory } from './inventoryTime';
+import { measureScaleBatch, SCALE_SHAPE } from './scaleBatch';
 import { deleteTopics, withAdminOf } from './topics';
-import { checkTargets, compare, renderMarkdown, type BenchResults } from './results';
+import { checkTargets, compare, renderIssue6, renderMarkdown, renderScale, scaleSummaryLines, type BenchResults } from './results';
 import type { ThroughputResult } from './throughput';
 import { underStackWatch } from './stackWatch';
 
-const PHASES = ['copy', 'cutover', 'inventory'] as const;
+const PHASES = ['copy', 'cutover', 'inventory', 'scale'] as const;
 type Phase = (typeof PHASES)[number];
 const COPIERS = ['raw', 'mm2', 'ours', 'ours-wide'] as const;
 type CopierOption = (typeof COPIERS)[number];
 const MARK_BEGIN = '<!-- bench:begin -->';
 const MARK_END = '<!-- bench:end -->';
+const SCALE_BEGIN = '<!-- bench:scale:begin -->';
+const SCALE_END = '<!-- bench:scale:end -->';
 /** Brokers settle (flush, release deleted files) between two heavy runs. */
 const SETTLE_MS = 5000;
 
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
   let sourceDataExists = false;
   let cutover: BenchResults['cutover'] = { skipped: 'not selected (--only)' };
   let inventory: BenchResults['inventory'] = { ran: false, skipped: 'not selected (--only)' };
+  let scale: BenchResults['scale'] = { ran: false, skipped: 'not selected (--only)' };
   // By this run's unique prefix, so that a data set that failed half-way is removed too.
   const cleanUpSource = () => withAdminOf(source, async (a) => deleteTopics(a, (await a.listTopics()).filter((t) => t.startsWith(`kmbench-${id}-v`))));
   try {
@@ -103,6 +107,13 @@ async function main(): Promise<void> {
       inventory = await watched('the inventory', () => measureInventory(source, id, inv, say));
       say(inventory.ran ? `  ${inventory.result.seconds} s` : `  skipped: ${inventory.skipped}`);
     }
+    if (phases.has('scale')) {
+      const shape = opts.size === 'full' ? SCALE_SHAPE : { ...SCALE_SHAPE, topics: 40, groups: 40 };
+      say(`scale: one batch of ${shape.topics} topics x ${shape.partitionsPerTopic} partitions and ${shape.groups} groups, migrated end to end (migration + batch workflows, real activities)`);
+      scale = await watched('the scale batch', () => measureScaleBatch(source, target, id, say, shape));
+      if (scale.ran) for (const line of scaleSummaryLines(scale.result)) say(`  ${line}`);
+      else say(`  skipped: ${scale.skipped}`);
+    }
   } finally {
     if (sourceDataExists) await cleanUpSource().catch((e) => say(`could not delete the source data topics: ${(e as Error).message}`));
   }
@@ -123,6 +134,7 @@ async function main(): Promise<void> {
     comparisons,
     cutover,
     inventory,
+    scale,
     targets: [],
     notes,
   };
@@ -135,7 +147,7 @@ async function main(): Promise<void> {
   writeFileSync(resolve(dir, `${stem}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(resolve(dir, `${stem}.md`), markdown);
   say(`results: bench-results/${stem}.json (${results.durationSeconds} s in all)`);
-  if (opts.publish && !notes.some((n) => n.includes('not valid'))) publish(results, markdown, say);
+  if (opts.publish && !notes.some((n) => n.includes('not valid'))) publish(results, phases, say);
   if (results.targets.some((t) => !t.pass)) process.exitCode = 2;
   if (notes.some((n) => n.includes('not valid'))) {
     say('the stack restarted during the run: not publishing, run again when nothing else restarts it');
@@ -150,15 +162,31 @@ function report(r: ThroughputResult, say: (l: string) => void): ThroughputResult
 
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
-/** docs/bench-results.json and the table between the markers of docs/BENCHMARKS.md. */
-function publish(results: BenchResults, markdown: string, say: (l: string) => void): void {
-  writeFileSync(resolve(ROOT, 'docs/bench-results.json'), JSON.stringify(results, null, 2) + '\n');
+/**
+ * docs/bench-results.json and the sections between the markers of docs/BENCHMARKS.md: the issue-6 section when
+ * any of copy/cutover/inventory ran, the scale section when the scale step ran (a scale-only run leaves the rest
+ * of the page and of the JSON as it was).
+ */
+function publish(results: BenchResults, phases: Set<string>, say: (l: string) => void): void {
+  const jsonPath = resolve(ROOT, 'docs/bench-results.json');
+  const issue6 = ['copy', 'cutover', 'inventory'].some((p) => phases.has(p));
+  let json: BenchResults = results;
+  if (!issue6) {
+    const old = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResults;
+    json = { ...old, scale: results.scale };
+  }
+  writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
   const page = resolve(ROOT, 'docs/BENCHMARKS.md');
-  const text = readFileSync(page, 'utf8');
-  const begin = text.indexOf(MARK_BEGIN);
-  const end = text.indexOf(MARK_END);
-  if (begin < 0 || end < begin) throw new Error(`docs/BENCHMARKS.md has no ${MARK_BEGIN} ... ${MARK_END} section to replace`);
-  writeFileSync(page, `${text.slice(0, begin + MARK_BEGIN.length)}\n${markdown}${text.slice(end)}`);
+  let text = readFileSync(page, 'utf8');
+  const replace = (begin: string, end: string, body: string) => {
+    const b = text.indexOf(begin);
+    const e = text.indexOf(end);
+    if (b < 0 || e < b) throw new Error(`docs/BENCHMARKS.md has no ${begin} ... ${end} section to replace`);
+    text = `${text.slice(0, b + begin.length)}\n${body}${text.slice(e)}`;
+  };
+  if (issue6) replace(MARK_BEGIN, MARK_END, renderIssue6(results));
+  if (results.scale.ran) replace(SCALE_BEGIN, SCALE_END, renderScale(results));
+  writeFileSync(page, text);
   say('published: docs/bench-results.json, docs/BENCHMARKS.md');
 }
 
