@@ -13,7 +13,7 @@ import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { sharedThrottle } from '../copy/throttle';
 import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCreationReport } from '../types/copy';
 
-function toFailure(e: unknown, spec: MigrationSpec, action: string): Error {
+function toFailure(e: unknown, spec: Pick<MigrationSpec, 'source' | 'target'>, action: string): Error {
   if (e instanceof NonRetryableCopyError) {
     return ApplicationFailure.create({ nonRetryable: true, type: e.type, message: `${action}: ${e.message}`, details: e.topics ? [{ topics: e.topics }] : undefined });
   }
@@ -49,9 +49,19 @@ export async function syncPartitionCounts(input: { spec: MigrationSpec; topics: 
  * One copy round over a group of partitions: 'follow' returns after spec.copy.roundSeconds, 'drain' once
  * every partition reached stopAt. Resumes from the durable checkpoint; heartbeats its progress.
  */
-export async function copyRound(input: CopyRoundInput): Promise<PartitionProgress[]> {
+/** The input an older workflow code scheduled (the whole spec): still accepted, so a round retried after an upgrade runs. */
+type LegacyCopyRoundInput = Omit<CopyRoundInput, 'source' | 'target' | 'copy'> & { spec: MigrationSpec };
+
+function roundInput(input: CopyRoundInput | LegacyCopyRoundInput): CopyRoundInput {
+  if (!('spec' in input)) return input;
+  const { spec, ...rest } = input;
+  return { ...rest, source: spec.source, target: spec.target, copy: spec.copy };
+}
+
+export async function copyRound(received: CopyRoundInput | LegacyCopyRoundInput): Promise<PartitionProgress[]> {
   const ctx = Context.current();
-  const { spec } = input;
+  const input = roundInput(received);
+  const spec = { source: input.source, target: input.target, copy: input.copy };
   const topics = [...new Set(input.partitions.map((p) => p.topic))];
   let last: PartitionProgress[] = ctx.info.heartbeatDetails ?? [];
   const heartbeat = () => ctx.heartbeat(last);

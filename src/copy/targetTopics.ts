@@ -210,7 +210,7 @@ async function syncCounts(target: ClusterConnection, sourceAdmin: Admin, targetA
 }
 
 /** Partitions added on the source since the target topics were created are added on the target. */
-export async function syncPartitionCountsOnTarget(spec: MigrationSpec, topics: string[], action = 'syncPartitionCounts'): Promise<PartitionCountChange[]> {
+export async function syncPartitionCountsOnTarget(spec: Pick<MigrationSpec, 'source' | 'target'>, topics: string[], action = 'syncPartitionCounts'): Promise<PartitionCountChange[]> {
   const sourceAdmin = createKafka(spec.source, 'source', { clientIdSuffix: 'topics' }).admin();
   const targetAdmin = createKafka(spec.target, 'target', { clientIdSuffix: 'topics' }).admin();
   try {

@@ -76,9 +76,15 @@ export interface PartitionCountChange {
 
 export type CopyMode = 'follow' | 'drain';
 
+/**
+ * One copy round's input: only what the round needs (its connections, settings and partitions), not the whole
+ * spec: a batch of 2,000 partitions schedules 250 of these per round, and each is stored in the history.
+ */
 export interface CopyRoundInput {
-  spec: MigrationSpec;
   migration: string;
+  source: MigrationSpec['source'];
+  target: MigrationSpec['target'];
+  copy: Pick<MigrationSpec['copy'], 'roundSeconds' | 'maxBatchBytes' | 'throttleBytesPerSecond'>;
   partitions: TopicPartitionRef[];
   mode: CopyMode;
   /** "topic:partition" -> source end offset to reach (drain). */

@@ -215,8 +215,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const settled = await Promise.allSettled(
       groupPartitions(partitions, mode === 'drain' ? drainGroupSize(partitions.length, spec.copy.partitionsPerActivity) : spec.copy.partitionsPerActivity).map((group) =>
         copy.copyRound({
-          spec,
           migration: spec.name,
+          source: spec.source,
+          target: spec.target,
+          copy: { roundSeconds: spec.copy.roundSeconds, maxBatchBytes: spec.copy.maxBatchBytes, throttleBytesPerSecond: spec.copy.throttleBytesPerSecond },
           partitions: group,
           mode,
           stopAt: mode === 'drain' ? pick(drainTo ?? {}, group) : undefined,
