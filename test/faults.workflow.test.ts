@@ -221,7 +221,8 @@ test('a source topic deleted mid-copy blocks the batch; exclude-topic goes on; a
   expect((await h.describe()).typedSearchAttributes.get(KM_PHASE)).toBe('blocked');
   // retry cannot cure it: it blocks again.
   expect(await cli(q(), 'retry', spec.name, '--by', 'faults-test')).toMatchObject({ code: 0 });
-  await until(() => bh.query(batchStatusQuery), (s: BatchStatus) => s.step === 'blocked' && s.decisions.some((d) => d.kind === 'retry'), 'blocked again after retry', 60_000);
+  // A new block (not the first one still showing while the retried step starts).
+  await until(() => bh.query(batchStatusQuery), (s: BatchStatus) => s.step === 'blocked' && s.decisions.some((d) => d.kind === 'retry') && s.blocked!.since !== blocked.blocked!.since, 'blocked again after retry', 60_000);
 
   // A topic created in scope after the plan is found and proposed.
   await createTopics([{ topic: late, numPartitions: 1 }]);
