@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: in one run on the local stack, the same data set copied by MirrorMaker 2 and by this
- * tool, next to the raw write limit of the target; then the cutover write pause of a 50-topic batch and the
- * inventory time of 1,000 topics, and a 2,000-partition batch migrated end to end (issue 11 §2). Prints the tables, writes bench-results/<time>.{json,md}, and with
- * --publish also docs/bench-results.json and the table in docs/BENCHMARKS.md.
+ * tool, next to the raw write limit of the target; then the cutover write pause of a 50-topic batch, the
+ * inventory time of 1,000 topics and a 2,000-partition batch migrated end to end (issue 11 §2, step `scale`).
+ * Prints the tables, writes bench-results/<time>.{json,md}, and with --publish also docs/bench-results.json and
+ * the sections of docs/BENCHMARKS.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

@@ -92,8 +92,6 @@ export interface ScaleResult {
   largestBatchStatusQueryBytes: number;
   /** The batch's own writePauseMs (producersStopped -> clients may move). */
   writePauseMs: number;
-  /** From the accepted producersStopped (decision time) to clients may move. */
-  writePauseFromAcceptedMs: number;
   steps: Record<string, number>;
   verificationSeconds: number | null;
   /** Migration start to the batch caught up (connectivity, preflight, inventory, plan, topics, copy). */
@@ -183,10 +181,9 @@ export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, 
       const runs: RunFigures[] = [await runFigures(t.client, 'migration', started.workflowId, started.firstExecutionRunId, 1)];
       for (const [i, runId] of (await runChain(t.client, batchId)).entries()) runs.push(await runFigures(t.client, 'batch', batchId, runId, i + 1));
 
+      // The milestones only: a producersStopped decision is stamped when its check accepted it (after the quiet period).
       const m = { ...bs.milestones };
-      const accepted = bs.decisions.find((d) => d.kind === 'producersStopped' && d.accepted);
-      if (accepted) m.producersStoppedAccepted = accepted.at;
-      const order = ['producersStoppedAccepted', 'producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
+      const order = ['producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
       if (bs.writePauseMs === undefined) throw new Error('the batch finished without a writePauseMs');
@@ -202,7 +199,6 @@ export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, 
         largestStatusQueryBytes: drive.largestStatus,
         largestBatchStatusQueryBytes: drive.largestBatchStatus,
         writePauseMs: bs.writePauseMs,
-        writePauseFromAcceptedMs: Date.parse(m.clientsMayMove) - Date.parse(m[order[0]]),
         steps,
         verificationSeconds: m.verified && m.clientsMayMove ? (Date.parse(m.verified) - Date.parse(m.clientsMayMove)) / 1000 : null,
         toReadySeconds: round1(drive.readyAtMs !== undefined ? (drive.readyAtMs - startedAt) / 1000 : NaN),
