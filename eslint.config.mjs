@@ -22,7 +22,10 @@ export default tseslint.config(
     files: ['src/workflows/**/*.ts'],
     rules: {
       // Workflow code is deterministic: no Node modules and no clients (see docs/DESIGN.md).
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'kafkajs', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'kafkajs', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'] },
+      ],
     },
   },
   {
@@ -35,7 +38,21 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { parserOptions: { project: false, projectService: false, program: null }, globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      parserOptions: { project: false, projectService: false, program: null },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off', ...tseslint.configs.disableTypeChecked.rules },
   },
   prettier,

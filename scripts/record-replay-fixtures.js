@@ -38,16 +38,35 @@ function parseArgs(argv) {
       return argv[++i];
     };
     switch (flag) {
-      case '--name': args.name = next(); break;
-      case '--description': args.description = next(); break;
-      case '--workflow-id': args.workflowId = next(); break;
-      case '--run-id': args.runId = next(); break;
-      case '--query': args.query = next(); break;
-      case '--all-runs': args.allRuns = true; break;
-      case '--address': args.address = next(); break;
-      case '--namespace': args.namespace = next(); break;
-      case '--out': args.out = next(); break;
-      default: throw new Error(`unknown argument ${flag}`);
+      case '--name':
+        args.name = next();
+        break;
+      case '--description':
+        args.description = next();
+        break;
+      case '--workflow-id':
+        args.workflowId = next();
+        break;
+      case '--run-id':
+        args.runId = next();
+        break;
+      case '--query':
+        args.query = next();
+        break;
+      case '--all-runs':
+        args.allRuns = true;
+        break;
+      case '--address':
+        args.address = next();
+        break;
+      case '--namespace':
+        args.namespace = next();
+        break;
+      case '--out':
+        args.out = next();
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}`);
     }
   }
   if (!args.name || !/^[a-z0-9][a-z0-9-]*$/.test(args.name)) throw new Error('--name is required (lower-case letters, digits, dashes)');
@@ -65,7 +84,7 @@ async function listRuns(client, query) {
 /** The root runs: [{ workflowId, runId }], oldest first. */
 async function rootRuns(client, args) {
   if (args.query) {
-    const closed = (await listRuns(client, `(${args.query}) AND ExecutionStatus != 'Running'`));
+    const closed = await listRuns(client, `(${args.query}) AND ExecutionStatus != 'Running'`);
     if (closed.length === 0) throw new Error(`no closed workflow matches ${args.query}`);
     const newest = closed[closed.length - 1];
     return [{ workflowId: newest.workflowId, runId: newest.runId }];

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The README's test command (npm test): type-checks, brings the real local stack up (building or fetching
+# The README's test command (npm test): type-checks, lints (ESLint + Prettier check), brings the real local stack up (building or fetching
 # what is missing), runs every jest suite against it, and prints "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p tsconfig.test.json
+bash scripts/lint.sh
 bash scripts/ensure-chromium.sh
 bash scripts/stack.sh up >/dev/null
 node scripts/warm-coordinators.js

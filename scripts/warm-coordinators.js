@@ -9,7 +9,12 @@ const clusters = [
 ];
 
 async function warm(broker) {
-  const kafka = new Kafka({ clientId: 'km-warmup', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 3000 } });
+  const kafka = new Kafka({
+    clientId: 'km-warmup',
+    brokers: [broker],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 3000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: '__km_warmup', numPartitions: 1 }], waitForLeaders: true }).catch(() => undefined);
@@ -23,7 +28,14 @@ async function warm(broker) {
   await consumer.subscribe({ topics: ['__km_warmup'], fromBeginning: true });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no coordinator answered on ${broker} within 90 s`)), 90000);
-    consumer.run({ eachMessage: async () => { clearTimeout(timer); resolve(); } }).catch(reject);
+    consumer
+      .run({
+        eachMessage: async () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      })
+      .catch(reject);
   });
   await consumer.disconnect();
 }

@@ -162,8 +162,20 @@ describe('sleep', () => {
 
 describe('cluster role of Kafka errors', () => {
   const spec = {
-    source: { bootstrapServers: ['src-1:9092'], securityProtocol: 'PLAINTEXT', clientId: 'km', connectionTimeoutMs: 1000, requestTimeoutMs: 1000 } as ClusterConnection,
-    target: { bootstrapServers: ['tgt-1:9092'], securityProtocol: 'PLAINTEXT', clientId: 'km', connectionTimeoutMs: 1000, requestTimeoutMs: 1000 } as unknown as ClusterConnection,
+    source: {
+      bootstrapServers: ['src-1:9092'],
+      securityProtocol: 'PLAINTEXT',
+      clientId: 'km',
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 1000,
+    } as ClusterConnection,
+    target: {
+      bootstrapServers: ['tgt-1:9092'],
+      securityProtocol: 'PLAINTEXT',
+      clientId: 'km',
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 1000,
+    } as unknown as ClusterConnection,
   } as Parameters<typeof failureOnTaggedCluster>[1];
 
   test('onCluster tags an error once: the innermost role wins', async () => {

@@ -74,7 +74,12 @@ async function start(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrati
  * then aborts it (a batch rolls back) and waits until it has ended.
  */
 async function failure(h: WorkflowHandle): Promise<string> {
-  const s = await until(() => h.query(statusQuery), (x: MigrationStatus) => x.phase === 'blocked', `${h.workflowId} to block`, 120_000);
+  const s = await until(
+    () => h.query(statusQuery),
+    (x: MigrationStatus) => x.phase === 'blocked',
+    `${h.workflowId} to block`,
+    120_000,
+  );
   await h.signal('abort', { by: 'bad-input-test', reason: 'bad input' });
   expect((await h.result()).outcome).toBe('aborted');
   return `migration ${s.name} blocked in ${s.blocked!.step}: ${s.blocked!.error}`;
@@ -159,7 +164,9 @@ test.concurrent('a password reference to an unset environment variable: non-retr
   const before = await snapshotSource(w.topics, [w.group]);
   const variable = `KM_BAD_INPUT_UNSET_${uniqueSuffix().toUpperCase()}`;
   const h = await start(specOf(w, { source: sourceWith({ env: variable }) }));
-  expect(await failure(h)).toBe(`migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker`);
+  expect(await failure(h)).toBe(
+    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker`,
+  );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);
 });
@@ -169,65 +176,86 @@ test.concurrent('a password reference to a missing file: non-retryable, names th
   const before = await snapshotSource(w.topics, [w.group]);
   const missing = join(dir, `${w.name}-missing.password`);
   const h = await start(specOf(w, { source: sourceWith({ file: missing }) }));
-  expect(await failure(h)).toBe(`migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker (ENOENT)`);
+  expect(await failure(h)).toBe(
+    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker (ENOENT)`,
+  );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);
 });
 
-test.concurrent('an unreachable bootstrap: a clear error after a bounded number of retries, not a hang', async () => {
-  const w = await world('bad-port');
-  const before = await snapshotSource(w.topics, [w.group]);
-  const port = await closedPort();
-  const started = Date.now();
-  const h = await start(specOf(w, { target: { bootstrapServers: [`127.0.0.1:${port}`], securityProtocol: 'PLAINTEXT' } }));
-  expect(await failure(h)).toMatch(
-    new RegExp(`^migration ${w.name} blocked in connectivity: checkConnectivity: target cluster 127\\.0\\.0\\.1:${port} over PLAINTEXT: .*ECONNREFUSED`),
-  );
-  // Bounded: the fifth attempt was the last (then the migration blocks instead of retrying on).
-  expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 5, nonRetryable: false });
-  console.log(`unreachable bootstrap: blocked after ${Date.now() - started} ms`); // speed is the benchmark's job
-  await expectNoDamage(w, before);
-}, 120_000);
+test.concurrent(
+  'an unreachable bootstrap: a clear error after a bounded number of retries, not a hang',
+  async () => {
+    const w = await world('bad-port');
+    const before = await snapshotSource(w.topics, [w.group]);
+    const port = await closedPort();
+    const started = Date.now();
+    const h = await start(specOf(w, { target: { bootstrapServers: [`127.0.0.1:${port}`], securityProtocol: 'PLAINTEXT' } }));
+    expect(await failure(h)).toMatch(
+      new RegExp(`^migration ${w.name} blocked in connectivity: checkConnectivity: target cluster 127\\.0\\.0\\.1:${port} over PLAINTEXT: .*ECONNREFUSED`),
+    );
+    // Bounded: the fifth attempt was the last (then the migration blocks instead of retrying on).
+    expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 5, nonRetryable: false });
+    console.log(`unreachable bootstrap: blocked after ${Date.now() - started} ms`); // speed is the benchmark's job
+    await expectNoDamage(w, before);
+  },
+  120_000,
+);
 
-test.concurrent('a scope that matches no topic: the empty plan is refused, saying which patterns matched nothing', async () => {
-  const w = await world('bad-scope');
-  const before = await snapshotSource(w.topics, [w.group]);
-  const h = await start(specOf(w, { scope: { topics: [`${w.name}\\.ordres`] } })); // a typo
-  expect(await failure(h)).toBe(
-    `migration ${w.name} blocked in plan: the plan has no batches: no source topic matches spec.scope.topics ["${w.name}\\\\.ordres"]; check the topic names (patterns are full-match regular expressions) and that the migration user may describe them, then start again`,
-  );
-  await expectNoDamage(w, before);
-}, 90_000);
+test.concurrent(
+  'a scope that matches no topic: the empty plan is refused, saying which patterns matched nothing',
+  async () => {
+    const w = await world('bad-scope');
+    const before = await snapshotSource(w.topics, [w.group]);
+    const h = await start(specOf(w, { scope: { topics: [`${w.name}\\.ordres`] } })); // a typo
+    expect(await failure(h)).toBe(
+      `migration ${w.name} blocked in plan: the plan has no batches: no source topic matches spec.scope.topics ["${w.name}\\\\.ordres"]; check the topic names (patterns are full-match regular expressions) and that the migration user may describe them, then start again`,
+    );
+    await expectNoDamage(w, before);
+  },
+  90_000,
+);
 
-test.concurrent("a target topic with other partitions under existingTopicPolicy 'fail': the batch fails naming it, and creates nothing", async () => {
-  // Two topics in one batch: `a-new` is absent on the target and sorts first, `b-taken` already exists there.
-  const w = await world('bad-exists', ['a-new', 'b-taken'], 2);
-  const [fresh, taken] = w.topics;
-  await createTargetTopic(taken, 3);
-  const before = await snapshotSource(w.topics, [w.group]);
-  const h = await start(specOf(w));
-  await approveUpToBatch(h, new RegExp(`${taken.replace(/\./g, '\\.')} exists on the target with 3 partitions, more than the source's 2`));
-  expect(await failure(h)).toBe(
-    `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${taken} already exists (3 partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
-  );
-  await expectNoDamage(w, before, { [taken]: 3 });
-  expect(await targetTopicsPresent([fresh])).toEqual({});
-}, 90_000);
+test.concurrent(
+  "a target topic with other partitions under existingTopicPolicy 'fail': the batch fails naming it, and creates nothing",
+  async () => {
+    // Two topics in one batch: `a-new` is absent on the target and sorts first, `b-taken` already exists there.
+    const w = await world('bad-exists', ['a-new', 'b-taken'], 2);
+    const [fresh, taken] = w.topics;
+    await createTargetTopic(taken, 3);
+    const before = await snapshotSource(w.topics, [w.group]);
+    const h = await start(specOf(w));
+    await approveUpToBatch(h, new RegExp(`${taken.replace(/\./g, '\\.')} exists on the target with 3 partitions, more than the source's 2`));
+    expect(await failure(h)).toBe(
+      `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${taken} already exists (3 partitions) and target.existingTopicPolicy is 'fail': delete it on the target, or set existingTopicPolicy: adopt-if-empty if it is an empty topic prepared for this migration`,
+    );
+    await expectNoDamage(w, before, { [taken]: 3 });
+    expect(await targetTopicsPresent([fresh])).toEqual({});
+  },
+  90_000,
+);
 
-test.concurrent('adopt-if-empty with a different partition count: preflight fails and the batch refuses, saying why', async () => {
-  const w = await world('bad-adopt', ['orders'], 2);
-  const [topic] = w.topics;
-  await createTargetTopic(topic, 1); // empty, but 1 partition against the source's 2
-  const before = await snapshotSource(w.topics, [w.group]);
-  const spec = specOf(w, { target: { bootstrapServers: [TARGET_BOOTSTRAP], securityProtocol: 'PLAINTEXT', existingTopicPolicy: 'adopt-if-empty' } });
-  const h = await start(spec);
-  const s = await approveUpToBatch(h, new RegExp(`${topic.replace(/\./g, '\\.')} exists on the target with 1 partitions, the source has 2: it cannot be adopted`));
-  expect(s.preflight?.checks.find((c) => c.id === 'target-state')?.remediation).toContain(`delete ${topic} on the target, or give it 2 partitions`);
-  expect(await failure(h)).toBe(
-    `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${topic} already exists with 1 partitions, the source has 2: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
-  );
-  await expectNoDamage(w, before, { [topic]: 1 });
-}, 90_000);
+test.concurrent(
+  'adopt-if-empty with a different partition count: preflight fails and the batch refuses, saying why',
+  async () => {
+    const w = await world('bad-adopt', ['orders'], 2);
+    const [topic] = w.topics;
+    await createTargetTopic(topic, 1); // empty, but 1 partition against the source's 2
+    const before = await snapshotSource(w.topics, [w.group]);
+    const spec = specOf(w, { target: { bootstrapServers: [TARGET_BOOTSTRAP], securityProtocol: 'PLAINTEXT', existingTopicPolicy: 'adopt-if-empty' } });
+    const h = await start(spec);
+    const s = await approveUpToBatch(
+      h,
+      new RegExp(`${topic.replace(/\./g, '\\.')} exists on the target with 1 partitions, the source has 2: it cannot be adopted`),
+    );
+    expect(s.preflight?.checks.find((c) => c.id === 'target-state')?.remediation).toContain(`delete ${topic} on the target, or give it 2 partitions`);
+    expect(await failure(h)).toBe(
+      `migration ${w.name} blocked in creating-topics: createTargetTopics: target topic ${topic} already exists with 1 partitions, the source has 2: it cannot be adopted (offsets and keys must map partition for partition); delete it on the target or fix its partition count`,
+    );
+    await expectNoDamage(w, before, { [topic]: 1 });
+  },
+  90_000,
+);
 
 test.concurrent('SSL towards an AutoMQ target: `preflight` fails and explains that the profile accepts PLAINTEXT only', async () => {
   const w = await world('bad-ssl');
@@ -248,7 +276,12 @@ test.concurrent('SSL towards an AutoMQ target: `preflight` fails and explains th
   expect(await run(['--task-queue', t.settings.taskQueue, 'preflight', '-f', file, '--quiet'], io)).toBe(1);
   const lines = io.stderr().split('\n');
   expect(lines[0]).toMatch(new RegExp(`^error: preflight check\\w+ could not run: check\\w+: target cluster ${TARGET_BOOTSTRAP} over SSL: .*TLS`));
-  expect(lines.slice(1, 3)).toEqual(['failed checks:', expect.stringMatching(/^ {2}security: the target is configured with SSL, but the automq profile accepts PLAINTEXT; the target does not answer over SSL at /)]);
+  expect(lines.slice(1, 3)).toEqual([
+    'failed checks:',
+    expect.stringMatching(
+      /^ {2}security: the target is configured with SSL, but the automq profile accepts PLAINTEXT; the target does not answer over SSL at /,
+    ),
+  ]);
   expect(lines[3]).toBe(
     '    fix: set target.securityProtocol to one of PLAINTEXT (and use the matching listener in target.bootstrapServers). check target.bootstrapServers, that the listener speaks the configured protocol, and firewalls between the worker and the target.',
   );

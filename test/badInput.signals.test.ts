@@ -56,9 +56,13 @@ async function refused(h: WorkflowHandle, action: unknown): Promise<string> {
   }
 }
 
-
 const status = (h: WorkflowHandle) => h.query(statusQuery);
-const planWait = (h: WorkflowHandle) => until(() => status(h), (s: MigrationStatus) => s.waitingFor?.signal === 'approvePlan|rejectPlan', 'the plan approval');
+const planWait = (h: WorkflowHandle) =>
+  until(
+    () => status(h),
+    (s: MigrationStatus) => s.waitingFor?.signal === 'approvePlan|rejectPlan',
+    'the plan approval',
+  );
 const refusals = (s: { decisions: Decision[] }) => s.decisions.filter((d) => !d.accepted).map((d) => ({ kind: d.kind, by: d.by, reason: d.reason }));
 
 /** Ends the migration with a reason and checks that nothing of it still runs. */
@@ -79,9 +83,15 @@ test('updates with a missing "by", a missing reason, an unknown action, or in th
   expect(await refused(h, { action: 'abort', by: 'ops', reason: '' })).toBe('abort: "reason" is required');
   expect(await refused(h, { action: 'frobnicate', by: 'ops' })).toBe(`unknown action "frobnicate"; expected one of ${ALL_ACTIONS}`);
   expect(await refused(h, 'approve')).toBe('expected a payload object with at least "by"');
-  expect(await refused(h, { action: 'approveCutover', by: 'ops' })).toBe(`approveCutover: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`);
-  expect(await refused(h, { action: 'overridePreflight', by: 'ops', reason: 'why not' })).toBe(`overridePreflight: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`);
-  expect(await refused(h, { action: 'approveBatch', by: 'ops', batch: 2 })).toBe(`approveBatch: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`);
+  expect(await refused(h, { action: 'approveCutover', by: 'ops' })).toBe(
+    `approveCutover: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`,
+  );
+  expect(await refused(h, { action: 'overridePreflight', by: 'ops', reason: 'why not' })).toBe(
+    `overridePreflight: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`,
+  );
+  expect(await refused(h, { action: 'approveBatch', by: 'ops', batch: 2 })).toBe(
+    `approveBatch: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`,
+  );
 
   // A refused update leaves no trace and changes nothing: the migration still waits for the plan decision.
   const after = await status(h);
@@ -101,7 +111,11 @@ test('raw signals with an unknown name, no payload object, no "by" or in the wro
   await h.signal('approveCutover', { by: 'ops' }); // wrong phase
   await h.signal('producersStopped', { by: 'ops', batch: 1 }); // wrong phase
 
-  const s = await until(() => status(h), (x: MigrationStatus) => refusals(x).length === 5, 'five recorded refusals');
+  const s = await until(
+    () => status(h),
+    (x: MigrationStatus) => refusals(x).length === 5,
+    'five recorded refusals',
+  );
   expect(refusals(s)).toEqual([
     { kind: 'approvePlna', by: 'mallory', reason: `unknown action "approvePlna"; expected one of ${ALL_ACTIONS}` },
     { kind: 'approvePlan', by: '(unknown)', reason: 'approvePlan: "by" is required (who takes this action)' },
@@ -124,12 +138,18 @@ test('an edited plan that is not a plan object is refused (update and CLI --plan
   expect(await refused(h, { action: 'approvePlan', by: 'ops', plan: { batches: [{ number: 1, topics: 'shop.orders' }] } })).toBe(
     'approvePlan: edited plan refused: batches[0].topics: expected an array of topic names',
   );
-  expect(await refused(h, { action: 'approvePlan', by: 'ops', plan: { batches: [] } })).toBe('approvePlan: edited plan refused: the edited plan has no batches: reject the plan instead');
+  expect(await refused(h, { action: 'approvePlan', by: 'ops', plan: { batches: [] } })).toBe(
+    'approvePlan: edited plan refused: the edited plan has no batches: reject the plan instead',
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'km-bad-plan-'));
   const quoted = join(dir, 'plan.json');
   writeFileSync(quoted, '"everything"');
-  expect(await cli(t.settings.taskQueue, 'approve', spec.name, '--step', 'plan', '--by', 'ops', '--plan', quoted)).toEqual({ code: 3, out: '', err: `refused: ${notAPlan}` });
+  expect(await cli(t.settings.taskQueue, 'approve', spec.name, '--step', 'plan', '--by', 'ops', '--plan', quoted)).toEqual({
+    code: 3,
+    out: '',
+    err: `refused: ${notAPlan}`,
+  });
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{ "batches": [ ');
   const b = await cli(t.settings.taskQueue, 'approve', spec.name, '--step', 'plan', '--by', 'ops', '--plan', broken);
@@ -140,7 +160,11 @@ test('an edited plan that is not a plan object is refused (update and CLI --plan
     out: '',
     err: `error: --plan: cannot read ${join(dir, 'none.json')} (ENOENT)`,
   });
-  expect(await cli(t.settings.taskQueue, 'approve', spec.name, '--step', 'plan', '--by', ' ')).toEqual({ code: 2, out: '', err: 'error: --by is required (who takes this action); $USER is not set' });
+  expect(await cli(t.settings.taskQueue, 'approve', spec.name, '--step', 'plan', '--by', ' ')).toEqual({
+    code: 2,
+    out: '',
+    err: 'error: --by is required (who takes this action); $USER is not set',
+  });
 
   const s = await status(h);
   expect(s).toMatchObject({ phase: 'plan', plan: proposed, decisions: [] });
@@ -155,21 +179,35 @@ test('a cutover action for the wrong batch is refused, by the workflow and by th
   await planWait(h);
   await h.executeUpdate(operatorActionUpdate, { args: [{ action: 'approvePlan', by: 'ops' }] });
   const b1 = t.client.workflow.getHandle(batchWorkflowId(spec.name, 1, 'ads'));
-  await until(() => b1.query(batchStatusQuery), (s: BatchStatus) => s.waitingFor?.signal === 'approveCutover', 'batch 1 waiting for approveCutover');
+  await until(
+    () => b1.query(batchStatusQuery),
+    (s: BatchStatus) => s.waitingFor?.signal === 'approveCutover',
+    'batch 1 waiting for approveCutover',
+  );
 
   expect(await refused(b1, { action: 'approveCutover', by: 'ops', batch: 2 })).toBe('approveCutover: it is meant for batch 2, but batch 1 is the one waiting');
   expect(await refused(b1, { action: 'producersStopped', by: 'ops', batch: 1 })).toBe(
     'producersStopped: not expected in phase awaiting-cutover-approval: it waits for approveCutover (the batch has caught up; approve the client cutover)',
   );
-  expect(await refused(h, { action: 'approveBatch', by: 'ops', batch: 2 })).toBe('approveBatch: not expected in phase sync: it is not waiting for an operator action');
+  expect(await refused(h, { action: 'approveBatch', by: 'ops', batch: 2 })).toBe(
+    'approveBatch: not expected in phase sync: it is not waiting for an operator action',
+  );
   const q = t.settings.taskQueue;
-  expect(await cli(q, 'approve', spec.name, '--step', 'cutover', '--batch', '2', '--by', 'ops')).toEqual({ code: 3, out: '', err: 'refused: approveCutover: batch 2 (shop) is pending, not running' });
+  expect(await cli(q, 'approve', spec.name, '--step', 'cutover', '--batch', '2', '--by', 'ops')).toEqual({
+    code: 3,
+    out: '',
+    err: 'refused: approveCutover: batch 2 (shop) is pending, not running',
+  });
   expect(await cli(q, 'producers-stopped', spec.name, '--batch', '9', '--by', 'ops')).toEqual({
     code: 4,
     out: '',
     err: `error: migration ${migrationWorkflowId(spec.name)} has no batch 9 (batches: 1, 2)`,
   });
-  expect(await cli(q, 'consumers-stopped', spec.name, '--batch', '0', '--by', 'ops')).toEqual({ code: 2, out: '', err: 'error: --batch: expected a batch number (1, 2, ...), got "0"' });
+  expect(await cli(q, 'consumers-stopped', spec.name, '--batch', '0', '--by', 'ops')).toEqual({
+    code: 2,
+    out: '',
+    err: 'error: --batch: expected a batch number (1, 2, ...), got "0"',
+  });
 
   const s = await b1.query(batchStatusQuery);
   expect(s).toMatchObject({ step: 'awaiting-cutover-approval', waitingFor: { signal: 'approveCutover' } });
@@ -188,13 +226,23 @@ test('abort twice, then approve after abort: refused while the abort runs and af
   const spec: MigrationSpec = { ...base, source: { ...base.source, clientId: SLOW } };
   const h = await start(spec);
   const id = migrationWorkflowId(spec.name);
-  await until(() => status(h), (s: MigrationStatus) => s.phase === 'connectivity', 'the connectivity phase');
+  await until(
+    () => status(h),
+    (s: MigrationStatus) => s.phase === 'connectivity',
+    'the connectivity phase',
+  );
   const q = t.settings.taskQueue;
 
   // Connectivity is still running: the first abort is taken, the second one is refused.
-  expect(await cli(q, 'abort', spec.name, '--by', 'alice', '--reason', 'wrong cluster')).toEqual({ code: 0, out: `accepted: abort accepted in phase connectivity (${id})`, err: '' });
+  expect(await cli(q, 'abort', spec.name, '--by', 'alice', '--reason', 'wrong cluster')).toEqual({
+    code: 0,
+    out: `accepted: abort accepted in phase connectivity (${id})`,
+    err: '',
+  });
   expect(await cli(q, 'abort', spec.name, '--by', 'bob', '--reason', 'me too')).toEqual({ code: 3, out: '', err: 'refused: abort: already being aborted' });
-  expect(await refused(h, { action: 'approvePlan', by: 'bob' })).toBe('approvePlan: not expected in phase connectivity: it is not waiting for an operator action');
+  expect(await refused(h, { action: 'approvePlan', by: 'bob' })).toBe(
+    'approvePlan: not expected in phase connectivity: it is not waiting for an operator action',
+  );
   await h.signal('abort', { by: 'carol', reason: 'and me' });
 
   const r = await h.result();
@@ -206,8 +254,16 @@ test('abort twice, then approve after abort: refused while the abort runs and af
 
   // After the end: every action is refused by the CLI, naming the ended workflow.
   expect(await cli(q, 'abort', spec.name, '--by', 'bob', '--reason', 'again')).toEqual({ code: 3, out: '', err: `refused: abort: ${id} has already ended` });
-  expect(await cli(q, 'approve', spec.name, '--step', 'plan', '--by', 'bob')).toEqual({ code: 3, out: '', err: `refused: approvePlan: ${id} has already ended` });
-  expect(await cli(q, 'override', spec.name, '--by', 'bob', '--reason', 'late')).toEqual({ code: 3, out: '', err: `refused: overridePreflight: ${id} has already ended` });
+  expect(await cli(q, 'approve', spec.name, '--step', 'plan', '--by', 'bob')).toEqual({
+    code: 3,
+    out: '',
+    err: `refused: approvePlan: ${id} has already ended`,
+  });
+  expect(await cli(q, 'override', spec.name, '--by', 'bob', '--reason', 'late')).toEqual({
+    code: 3,
+    out: '',
+    err: `refused: overridePreflight: ${id} has already ended`,
+  });
   expect(r.status.phase).toBe('aborted');
   expect(r.status.preflight).toBeUndefined(); // the abort stopped it before any further phase
   await expectNoRunningWorkflow(t.client, spec.name);
@@ -219,7 +275,9 @@ test('blocked-state actions and deadlines: retry with nothing blocked, excludeTo
   await planWait(h);
   expect(await refused(h, { action: 'retry', by: 'ops' })).toBe(`retry: not expected in phase plan: it waits for approvePlan or rejectPlan (${PLAN_WAIT})`);
   expect(await refused(h, { action: 'excludeTopic', by: 'ops', topic: 'ads.clicks' })).toBe('excludeTopic: "reason" is required');
-  expect(await refused(h, { action: 'approvePlan', by: 'ops', deadline: new Date(Date.now() - 60_000).toISOString() })).toMatch(/^approvePlan: expired at .* before a worker took it; it was not applied \(send it again\)$/);
+  expect(await refused(h, { action: 'approvePlan', by: 'ops', deadline: new Date(Date.now() - 60_000).toISOString() })).toMatch(
+    /^approvePlan: expired at .* before a worker took it; it was not applied \(send it again\)$/,
+  );
   expect(await refused(h, { action: 'approvePlan', by: 'ops', deadline: 'tomorrow' })).toBe('approvePlan: "deadline" must be an ISO time, got "tomorrow"');
   // The CLI: exclude-topic needs --topic and --reason (exit 2 from the argument parser), retry reaches the workflow.
   expect((await cli(t.settings.taskQueue, 'exclude-topic', spec.name, '--reason', 'x', '--by', 'ops')).code).toBe(2);

@@ -221,7 +221,11 @@ test.each(SPEC_CASES.map((c) => [c.title, c] as const))('spec: %s → parseSpec 
   writeFileSync(file, stringify(raw));
   const run = await cli(QUEUE, 'start', '-f', file);
   expect(run).toEqual({ code: 2, out: '', err: expect.any(String) });
-  expect(run.err.split('\n')).toEqual([`invalid spec ${file}:`, ...c.issues.map((i) => (typeof i === 'string' ? `  - ${i}` : expect.stringMatching(/^ {2}- \(root\): expected object/))), HINT]);
+  expect(run.err.split('\n')).toEqual([
+    `invalid spec ${file}:`,
+    ...c.issues.map((i) => (typeof i === 'string' ? `  - ${i}` : expect.stringMatching(/^ {2}- \(root\): expected object/))),
+    HINT,
+  ]);
   expect(run.err).not.toContain(INLINE_PASSWORD);
   await expectNothingStarted(name);
 });
@@ -329,7 +333,11 @@ test.each(FILE_CASES.map((c) => [c.title, c] as const))('file: %s → loadSpecFi
   const run = await cli(QUEUE, 'start', '-f', file);
   expect(run.code).toBe(2);
   expect(run.out).toBe('');
-  expect(run.err.split('\n')).toEqual([`invalid ${source}:`, typeof issue === 'string' ? `  - ${issue}` : expect.stringMatching(/^ {2}- not valid JSON: /), HINT]);
+  expect(run.err.split('\n')).toEqual([
+    `invalid ${source}:`,
+    typeof issue === 'string' ? `  - ${issue}` : expect.stringMatching(/^ {2}- not valid JSON: /),
+    HINT,
+  ]);
   await expectNothingStarted(name);
 });
 
@@ -379,7 +387,17 @@ async function expectNothingStarted(name: string): Promise<void> {
 }
 
 test('plan: an empty plan is refused, saying whether nothing matched or everything matched was excluded', () => {
-  const spec = { scope: { topics: ['orders\\..*'], excludeTopics: [], groups: [], excludeGroups: [], includeInactive: [], newTopics: 'propose' as const, newTopicsCheckSeconds: 300 } };
+  const spec = {
+    scope: {
+      topics: ['orders\\..*'],
+      excludeTopics: [],
+      groups: [],
+      excludeGroups: [],
+      includeInactive: [],
+      newTopics: 'propose' as const,
+      newTopicsCheckSeconds: 300,
+    },
+  };
   const excluded = [
     { kind: 'topic' as const, name: 'billing.tx', reason: 'out of scope (spec.scope.topics / spec.scope.excludeTopics)' },
     { kind: 'topic' as const, name: 'orders.old', reason: 'inactive: holds no records; name it in spec.scope.includeInactive to migrate it' },
@@ -390,6 +408,13 @@ test('plan: an empty plan is refused, saying whether nothing matched or everythi
   expect(emptyPlanError(spec, { batches: [], excluded, warnings: [] })).toBe(
     'the plan has no batches: the 1 topic(s) matching spec.scope.topics ["orders\\\\..*"] are all excluded, e.g. orders.old (inactive: holds no records; name it in spec.scope.includeInactive to migrate it); name them in spec.scope.includeInactive or fix the scope, then start again',
   );
-  const batch = { number: 1, name: 'orders', systems: [], priority: 'core' as const, topics: [{ name: 'orders.eu', partitions: 1, bytes: 0, records: 0 }], groups: [] };
+  const batch = {
+    number: 1,
+    name: 'orders',
+    systems: [],
+    priority: 'core' as const,
+    topics: [{ name: 'orders.eu', partitions: 1, bytes: 0, records: 0 }],
+    groups: [],
+  };
   expect(emptyPlanError(spec, { batches: [batch], excluded, warnings: [] })).toBeUndefined();
 });

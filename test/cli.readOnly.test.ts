@@ -15,7 +15,12 @@ const dir = mkdtempSync(join(tmpdir(), 'km-ro-'));
 const migrationDir = join(dir, 'reports', name);
 const specFile = join(dir, 'spec.yaml');
 /** What a live migration's workflow wrote: must survive every read-only command byte for byte. */
-const LIVE = { 'preflight.md': '# Preflight of the live migration: PASS\n', 'preflight.json': '{"verdict":"pass"}\n', 'inventory.md': '# live inventory\n', 'inventory.json': '{}\n' };
+const LIVE = {
+  'preflight.md': '# Preflight of the live migration: PASS\n',
+  'preflight.json': '{"verdict":"pass"}\n',
+  'inventory.md': '# live inventory\n',
+  'inventory.json': '{}\n',
+};
 
 beforeAll(async () => {
   await createSourceTopic(topic, 3);

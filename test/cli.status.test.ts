@@ -37,7 +37,9 @@ const activities = {
     groupsAlreadyCommitted: 0,
     partitionsWithoutOffset: 0,
     notes: [],
-    report: writeDetail('offsets', '# Offset translation (fake)\n\n## ads-aggregator\n\n3 partitions committed\n', { groups: [{ group: 'ads-aggregator', committed: 3 }] }),
+    report: writeDetail('offsets', '# Offset translation (fake)\n\n## ads-aggregator\n\n3 partitions committed\n', {
+      groups: [{ group: 'ads-aggregator', committed: 3 }],
+    }),
   }),
   verifyBatchAndReport: async () => ({
     ok: true,
@@ -60,8 +62,18 @@ afterAll(async () => {
 beforeEach(() => resetScenario());
 
 const act = (h: WorkflowHandle, action: OperatorAction) => h.executeUpdate(operatorActionUpdate, { args: [action] });
-const waitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(statusQuery), (s: MigrationStatus) => s.waitingFor?.signal === signal, `migration waiting for ${signal}`);
-const batchWaitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(batchStatusQuery), (s: BatchStatus) => s.waitingFor?.signal === signal, `batch waiting for ${signal}`);
+const waitingFor = (h: WorkflowHandle, signal: string) =>
+  until(
+    () => h.query(statusQuery),
+    (s: MigrationStatus) => s.waitingFor?.signal === signal,
+    `migration waiting for ${signal}`,
+  );
+const batchWaitingFor = (h: WorkflowHandle, signal: string) =>
+  until(
+    () => h.query(batchStatusQuery),
+    (s: BatchStatus) => s.waitingFor?.signal === signal,
+    `batch waiting for ${signal}`,
+  );
 
 /** A migration of the scripted world whose first batch has caught up and waits for approveCutover. */
 async function atCutover(label: string) {
@@ -107,7 +119,11 @@ test('status of a batch workflow id renders that batch (not "phase undefined")',
   const r = await cli(t.settings.taskQueue, 'status', batch.workflowId);
   expect(r.code).toBe(0);
   expect(r.out).not.toContain('undefined');
-  expect(r.out).toMatch(new RegExp(`^${batch.workflowId} \\(RUNNING\\) — batch 1 \\(ads\\) of migration ${h.workflowId.replace(/^migration-/, '')}, step awaiting-producers-stopped`));
+  expect(r.out).toMatch(
+    new RegExp(
+      `^${batch.workflowId} \\(RUNNING\\) — batch 1 \\(ads\\) of migration ${h.workflowId.replace(/^migration-/, '')}, step awaiting-producers-stopped`,
+    ),
+  );
   expect(r.out).toContain('waiting for: producersStopped');
   expect(r.out).toMatch(/ads\.clicks +\[#+\] 100%/);
   expect(r.out).toMatch(/approveCutover +by bob +accepted +go/);
@@ -132,7 +148,7 @@ test('no worker polls the queue: a running migration exits 5; once terminated it
   expect(ended.out).toContain('(no worker answered: rebuilt from the workflow history, without progress details)');
 });
 
-test('report: each batch\'s verification verdict, its decisions in the decision table, its offset and verification reports', async () => {
+test("report: each batch's verification verdict, its decisions in the decision table, its offset and verification reports", async () => {
   const { spec, h, batch } = await atCutover('rep');
   await act(batch, { action: 'producersStopped', by: 'bob', batch: 1 });
   await batchWaitingFor(batch, 'consumersStopped');
@@ -145,12 +161,18 @@ test('report: each batch\'s verification verdict, its decisions in the decision 
   expect(md.out).toContain('# Offset translation (fake)\n\n## ads-aggregator\n\n3 partitions committed');
   expect(md.out).toContain('# Verification of batch 1 (ads) of migration fake');
   const decisions = md.out.slice(md.out.indexOf('## Decisions'));
-  for (const kind of ['approveCutover', 'producersStopped', 'consumersStopped']) expect(decisions).toMatch(new RegExp(`\\| 1 \\| [a-z-]+ \\| ${kind} \\| bob \\| yes \\|`));
+  for (const kind of ['approveCutover', 'producersStopped', 'consumersStopped'])
+    expect(decisions).toMatch(new RegExp(`\\| 1 \\| [a-z-]+ \\| ${kind} \\| bob \\| yes \\|`));
   expect(md.out).toMatch(/\| 1 \| ads \| [^|]+ \| completed \|[^\n]*\| OK \| [^\n]*\[offsets\]\([^)]+offsets-[^)]+\.md\)/);
 
   const json = JSON.parse((await cli(t.settings.taskQueue, 'report', spec.name, '--format', 'json')).out);
   expect(json.batchReports).toEqual([
-    expect.objectContaining({ number: 1, name: 'ads', verification: { ok: true, mismatchCount: 0 }, offsets: expect.objectContaining({ json: { groups: [{ group: 'ads-aggregator', committed: 3 }] } }) }),
+    expect.objectContaining({
+      number: 1,
+      name: 'ads',
+      verification: { ok: true, mismatchCount: 0 },
+      offsets: expect.objectContaining({ json: { groups: [{ group: 'ads-aggregator', committed: 3 }] } }),
+    }),
   ]);
   const html = (await cli(t.settings.taskQueue, 'report', spec.name, '--format', 'html')).out;
   expect(html).toMatch(/<a href="[^"]+offsets-[^"]+\.md">offsets<\/a>/);

@@ -10,7 +10,22 @@ import type { BatchStatus, MigrationStatus, PartitionProgressView } from '../src
 import { captureIo } from './helpers/operator';
 
 describe('command line', () => {
-  const COMMANDS = ['start', 'status', 'list', 'approve', 'reject', 'override', 'producers-stopped', 'consumers-stopped', 'retry-verification', 'accept-mismatches', 'abort', 'report', 'preflight', 'inventory'];
+  const COMMANDS = [
+    'start',
+    'status',
+    'list',
+    'approve',
+    'reject',
+    'override',
+    'producers-stopped',
+    'consumers-stopped',
+    'retry-verification',
+    'accept-mismatches',
+    'abort',
+    'report',
+    'preflight',
+    'inventory',
+  ];
 
   test.each(COMMANDS)('%s --help prints its usage and exits 0', async (command) => {
     const io = captureIo();
@@ -95,7 +110,9 @@ function batchStatus(): BatchStatus {
     partitions: [partition('payments.tx', 0, 400, 100, 4), partition('payments.tx', 1, 500, 0), partition('payments.idle', 0, 0, 200)],
     milestones: { started: '2024-01-01T00:00:00.000Z' },
     notes: [],
-    decisions: [{ kind: 'approveCutover', by: 'bob', at: '2024-01-01T00:02:00.000Z', phase: 'copying', accepted: false, reason: 'not expected in phase copying' }],
+    decisions: [
+      { kind: 'approveCutover', by: 'bob', at: '2024-01-01T00:02:00.000Z', phase: 'copying', accepted: false, reason: 'not expected in phase copying' },
+    ],
     reports: {},
   };
 }

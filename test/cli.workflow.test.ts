@@ -66,7 +66,9 @@ test('start, status, list, refused actions, report and abort through the CLI', a
 
   // list: through visibility, with the phase from the search attribute
   const listed = await cli(q, 'list', '--json', '--limit', '100');
-  expect(JSON.parse(listed.out)).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId, type: 'migrationWorkflow', status: 'RUNNING', phase: 'plan', migration: name })]));
+  expect(JSON.parse(listed.out)).toEqual(
+    expect.arrayContaining([expect.objectContaining({ workflowId, type: 'migrationWorkflow', status: 'RUNNING', phase: 'plan', migration: name })]),
+  );
 
   // refused by the workflow's validator: exit 3, its reason, nothing recorded
   const early = await cli(q, 'approve', name, '--step', 'batch', '--by', 'cli-test');

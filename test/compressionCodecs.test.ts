@@ -33,7 +33,11 @@ const topicOf = (codec: Codec) => `codec-${codec}-${suffix}`;
 function testRecords(): JavaRecord[] {
   const base = Date.now() - 86_400_000; // a day old: CreateTime must be kept, not re-stamped
   return Array.from({ length: 600 }, (_, i) => {
-    const text = JSON.stringify({ order: i, customer: `customer-${i % 37}`, items: Array.from({ length: 1 + (i % 5) }, (_, j) => ({ sku: `sku-${j}`, qty: j + 1 })) });
+    const text = JSON.stringify({
+      order: i,
+      customer: `customer-${i % 37}`,
+      items: Array.from({ length: 1 + (i % 5) }, (_, j) => ({ sku: `sku-${j}`, qty: j + 1 })),
+    });
     return {
       partition: i % PARTITIONS,
       timestamp: base + ((i * 7919) % 5000), // out of order within a batch: negative timestamp deltas
@@ -41,7 +45,12 @@ function testRecords(): JavaRecord[] {
       value: i % 25 === 0 ? null : i % 3 === 0 ? randomBytes(64 + (i % 200)) : Buffer.from(text.repeat(1 + (i % 8))),
       headers:
         i % 4 === 0
-          ? [['trace', Buffer.from([0xff, 0x00, 0x80])], ['dup', Buffer.from('1')], ['trace', Buffer.from('second')], ['nil', null]]
+          ? [
+              ['trace', Buffer.from([0xff, 0x00, 0x80])],
+              ['dup', Buffer.from('1')],
+              ['trace', Buffer.from('second')],
+              ['nil', null],
+            ]
           : i % 4 === 1
             ? []
             : [['seq', Buffer.from(String(i))]],
@@ -55,7 +64,14 @@ function expectedPartition(records: JavaRecord[], partition: number): { offset: 
     .filter((r) => r.partition === partition)
     .map((r, offset) => ({
       offset,
-      content: content({ offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map(([k, v]) => ({ key: Buffer.from(k), value: v })), size: 0 }),
+      content: content({
+        offset,
+        timestamp: r.timestamp,
+        key: r.key,
+        value: r.value,
+        headers: r.headers.map(([k, v]) => ({ key: Buffer.from(k), value: v })),
+        size: 0,
+      }),
     }));
 }
 
@@ -99,7 +115,12 @@ describe('copying topics the Java producer compressed', () => {
     if (codec === 'snappy') expect(Math.max(...decompress.mock.calls.map(([, data]) => xerialChunkCount(data)))).toBeGreaterThan(1);
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const expected = expectedPartition(records, partition);
-      expect(progress.find((p) => p.partition === partition)).toMatchObject({ sourceNext: expected.length, targetNext: expected.length, identicalOffsets: true, lagRecords: 0 });
+      expect(progress.find((p) => p.partition === partition)).toMatchObject({
+        sourceNext: expected.length,
+        targetNext: expected.length,
+        identicalOffsets: true,
+        lagRecords: 0,
+      });
       expect(asProduced(await readPartition('target', topic, partition, { committed: false }))).toEqual(expected);
     }
   });
@@ -130,7 +151,11 @@ describe('copying topics the Java producer compressed', () => {
       await clients.close();
     }
     for (const codec of Object.keys(CODECS) as Codec[]) {
-      const report = await verifyBatch({ spec: stackSpec({ name: `codec-${codec}-${suffix}` }), migration: `codec-${codec}-${suffix}`, batch: { topics: [{ name: topicOf(codec) }], groups: [] } });
+      const report = await verifyBatch({
+        spec: stackSpec({ name: `codec-${codec}-${suffix}` }),
+        migration: `codec-${codec}-${suffix}`,
+        batch: { topics: [{ name: topicOf(codec) }], groups: [] },
+      });
       expect({ codec, mismatches: report.mismatches, ok: report.ok }).toEqual({ codec, mismatches: [], ok: true });
       expect(report.partitions.map((p) => p.source.records)).toEqual([0, 1].map((p) => expectedPartition(records, p).length));
     }
@@ -145,7 +170,12 @@ describe('copying topics the Java producer compressed', () => {
         try {
           const seen: { offset: number; key: string | null; value: string | null; timestamp: number }[] = [];
           for await (const m of reader.read(1, 0, expected.length)) {
-            seen.push({ offset: Number(m.offset), key: m.key?.toString('hex') ?? null, value: m.value?.toString('hex') ?? null, timestamp: Number(m.timestamp) });
+            seen.push({
+              offset: Number(m.offset),
+              key: m.key?.toString('hex') ?? null,
+              value: m.value?.toString('hex') ?? null,
+              timestamp: Number(m.timestamp),
+            });
           }
           expect(seen).toEqual(
             expected.map((e) => {
@@ -190,14 +220,26 @@ describe('decompressRecords', () => {
 
   test('corrupt or truncated data fails naming the batch and the codec', async () => {
     const framed = xerial(payload.subarray(0, 32768));
-    expect(() => decompressRecords(2, framed.subarray(0, framed.length - 10), 'record batch at offset 7')).toThrow(/^record batch at offset 7: snappy chunk at byte 16 claims \d+ bytes but only \d+ remain$/);
-    expect(() => decompressRecords(3, Buffer.from('not an lz4 frame'), 'record batch at offset 8')).toThrow(/^record batch at offset 8: lz4 decompression failed \(.+\); the batch is corrupt/);
-    await expect(decompressRecords(4, Buffer.from('not a zstd frame'), 'record batch at offset 9')).rejects.toThrow(/^record batch at offset 9: zstd decompression failed \(.+\); the batch is corrupt/);
+    expect(() => decompressRecords(2, framed.subarray(0, framed.length - 10), 'record batch at offset 7')).toThrow(
+      /^record batch at offset 7: snappy chunk at byte 16 claims \d+ bytes but only \d+ remain$/,
+    );
+    expect(() => decompressRecords(3, Buffer.from('not an lz4 frame'), 'record batch at offset 8')).toThrow(
+      /^record batch at offset 8: lz4 decompression failed \(.+\); the batch is corrupt/,
+    );
+    await expect(decompressRecords(4, Buffer.from('not a zstd frame'), 'record batch at offset 9')).rejects.toThrow(
+      /^record batch at offset 9: zstd decompression failed \(.+\); the batch is corrupt/,
+    );
     expect(() => decompressRecords(1, Buffer.from('not gzip'), 'record batch at offset 10')).toThrow(/^record batch at offset 10: gzip decompression failed/);
   });
 
   test('a batch with an unknown codec (5) fails with the codec number and the batch offset', async () => {
-    const batch = encodeRecordBatch([{ offset: 0, timestamp: 1, key: null, value: Buffer.from('v'), headers: [], size: 1 }], 0, 1, { producerId: 1, producerEpoch: 0 }, 0);
+    const batch = encodeRecordBatch(
+      [{ offset: 0, timestamp: 1, key: null, value: Buffer.from('v'), headers: [], size: 1 }],
+      0,
+      1,
+      { producerId: 1, producerEpoch: 0 },
+      0,
+    );
     batch.writeBigInt64BE(42n, 0);
     batch.writeInt16BE(5, 21); // attributes: codec 5
     await expect(decodeRecordSet(batch)).rejects.toThrow(

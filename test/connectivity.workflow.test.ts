@@ -46,7 +46,12 @@ test('checkConnectivity reaches both real clusters (SASL on the source) and is q
 
 /** A configuration fault blocks the migration in connectivity (never FAILED): returns the block, then aborts. */
 async function blockedThenAborted(handle: WorkflowHandle): Promise<MigrationStatus['blocked']> {
-  const status = await until(() => handle.query(statusQuery), (s: MigrationStatus) => s.phase === 'blocked', 'the migration to block', 30_000);
+  const status = await until(
+    () => handle.query(statusQuery),
+    (s: MigrationStatus) => s.phase === 'blocked',
+    'the migration to block',
+    30_000,
+  );
   expect(status.blocked).toMatchObject({ step: 'connectivity', actions: ['retry', 'abort'] });
   expect(status.waitingFor?.signal).toBe('retry');
   await handle.signal('abort', { by: 'test', reason: 'fix the spec first' });
@@ -68,7 +73,9 @@ test('a wrong SASL password blocks at once, non-retryable, naming the cluster an
   const started = Date.now();
   const blocked = await blockedThenAborted(handle);
   expect(blocked!.type).toBe('KafkaAuthenticationFailed');
-  expect(blocked!.error).toMatch(/^checkConnectivity: authentication failed on the source cluster 127\.0\.0\.1:\d+ over SASL_PLAINTEXT as user "migrator" \(PLAIN\)/);
+  expect(blocked!.error).toMatch(
+    /^checkConnectivity: authentication failed on the source cluster 127\.0\.0\.1:\d+ over SASL_PLAINTEXT as user "migrator" \(PLAIN\)/,
+  );
   expect(JSON.stringify(blocked)).not.toContain('not-the-password-xyz');
   console.log(`wrong SASL password: blocked after ${Date.now() - started} ms`); // speed is the benchmark's job
   // exactly one attempt: the failure is non-retryable (not retried for minutes)
@@ -82,7 +89,11 @@ test('a wrong SASL password blocks at once, non-retryable, naming the cluster an
 test('a missing password reference is a clear non-retryable error', async () => {
   const spec = stackSpec({ name: `nopw-${uniqueSuffix()}` });
   spec.source.sasl!.password = { env: 'KM_TEST_UNSET_PASSWORD_VAR' };
-  const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+  const handle = await t.client.workflow.start(migrationWorkflow, {
+    taskQueue: t.settings.taskQueue,
+    workflowId: migrationWorkflowId(spec.name),
+    args: [{ spec }],
+  });
   const blocked = await blockedThenAborted(handle);
   expect(blocked!.error).toMatch(/source\.sasl\.password: environment variable KM_TEST_UNSET_PASSWORD_VAR is not set on the worker/);
 });
@@ -90,7 +101,11 @@ test('a missing password reference is a clear non-retryable error', async () => 
 test('a protocol the target profile cannot take blocks at once, saying which field and what is expected', async () => {
   const spec = stackSpec({ name: `ssl-${uniqueSuffix()}` });
   spec.target.securityProtocol = 'SSL';
-  const handle = await t.client.workflow.start(migrationWorkflow, { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+  const handle = await t.client.workflow.start(migrationWorkflow, {
+    taskQueue: t.settings.taskQueue,
+    workflowId: migrationWorkflowId(spec.name),
+    args: [{ spec }],
+  });
   const blocked = await blockedThenAborted(handle);
   expect(blocked!.error).toMatch(
     /^checkConnectivity: target\.securityProtocol SSL is not accepted by the automq profile \(expected PLAINTEXT\): use the target's PLAINTEXT listener/,

@@ -48,9 +48,23 @@ async function runsOf(workflowId: string): Promise<CarriedAtStart[]> {
   for (const r of runs) {
     const history = await t.client.workflow.getHandle(workflowId, r.runId).fetchHistory();
     const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { carried?: { status: BatchStatus; fencedTopics: string[]; drainTo?: Record<string, number> } };
+    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as {
+      carried?: { status: BatchStatus; fencedTopics: string[]; drainTo?: Record<string, number> };
+    };
     const c = input.carried;
-    out.push(c ? { step: c.status.step, rounds: c.status.rounds, fencedTopics: c.fencedTopics, drainTo: c.drainTo, milestones: c.status.milestones, decisions: c.status.decisions, notes: c.status.notes } : {});
+    out.push(
+      c
+        ? {
+            step: c.status.step,
+            rounds: c.status.rounds,
+            fencedTopics: c.fencedTopics,
+            drainTo: c.drainTo,
+            milestones: c.status.milestones,
+            decisions: c.status.decisions,
+            notes: c.status.notes,
+          }
+        : {},
+    );
   }
   return out;
 }
@@ -61,7 +75,11 @@ async function seed(topic: string, partitions: number, perPartition: number): Pr
   await admin.connect();
   try {
     await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-    await admin.setOffsets({ groupId: `${topic}-reader`, topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: String(40 + p) })) });
+    await admin.setOffsets({
+      groupId: `${topic}-reader`,
+      topic,
+      partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: String(40 + p) })),
+    });
   } finally {
     await admin.disconnect();
   }
@@ -73,7 +91,11 @@ async function produce(topic: string, partitions: number, perPartition: number, 
   await producer.connect();
   try {
     for (let p = 0; p < partitions; p++) {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: perPartition }, (_, i) => ({ key: `k${from + i}`, value: `${topic}-${p}-${from + i}`, partition: p })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: perPartition }, (_, i) => ({ key: `k${from + i}`, value: `${topic}-${p}-${from + i}`, partition: p })),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -106,14 +128,30 @@ test('continue-as-new at every safe point: mid-copy, fenced, after drainTo, betw
   const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
   expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'can-test')).toMatchObject({ code: 0 });
 
-  const step = (s: string) => until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 120_000);
+  const step = (s: string) =>
+    until(
+      () => t.client.workflow.getHandle(batchId).query(batchStatusQuery),
+      (b: BatchStatus) => b.step === s,
+      `${batchId} at ${s}`,
+      120_000,
+    );
   // A few follow rounds (each in its own run) before the cutover starts.
-  await until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.rounds >= 3, `${batchId} three rounds`, 120_000);
+  await until(
+    () => t.client.workflow.getHandle(batchId).query(batchStatusQuery),
+    (b: BatchStatus) => b.rounds >= 3,
+    `${batchId} three rounds`,
+    120_000,
+  );
   await step('awaiting-cutover-approval');
   // Mid-copy: records written while the follow rounds run, each round in a run of its own.
   const before = (await t.client.workflow.getHandle(batchId).query(batchStatusQuery)).rounds;
   await produce(topic, 2, 100, 120);
-  await until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.rounds >= before + 3 && b.totals.recordsCopied === 440, `${batchId} copied the new records`, 120_000);
+  await until(
+    () => t.client.workflow.getHandle(batchId).query(batchStatusQuery),
+    (b: BatchStatus) => b.rounds >= before + 3 && b.totals.recordsCopied === 440,
+    `${batchId} copied the new records`,
+    120_000,
+  );
   expect(await cli(q, 'approve', id, '--step', 'cutover', '--by', 'can-test')).toMatchObject({ code: 0, err: '' });
   await step('awaiting-producers-stopped');
   expect(await cli(q, 'producers-stopped', id, '--by', 'can-test')).toMatchObject({ code: 0, err: '' });
@@ -157,7 +195,8 @@ test('continue-as-new at every safe point: mid-copy, fenced, after drainTo, betw
   const [sourceAdmin, targetAdmin] = [sourceAdminKafka().admin(), targetKafka().admin()];
   await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
   try {
-    const ends = async (a: typeof sourceAdmin) => (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition).map((o) => [Number(o.low), Number(o.high)]);
+    const ends = async (a: typeof sourceAdmin) =>
+      (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition).map((o) => [Number(o.low), Number(o.high)]);
     expect(await ends(targetAdmin)).toEqual(await ends(sourceAdmin));
     expect((await ends(targetAdmin)).map(([, h]) => h)).toEqual([220, 220]);
     const [committed] = await targetAdmin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -194,7 +233,13 @@ test('the migration continues as new between batches; the next run carries decis
   expect(atPlan.plan!.batches.map((b) => b.name)).toEqual(['alpha', 'beta']);
   expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
   const cutOver = async (batchId: string) => {
-    const step = (s: string) => until(() => t.client.workflow.getHandle(batchId).query(batchStatusQuery), (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 120_000);
+    const step = (s: string) =>
+      until(
+        () => t.client.workflow.getHandle(batchId).query(batchStatusQuery),
+        (b: BatchStatus) => b.step === s,
+        `${batchId} at ${s}`,
+        120_000,
+      );
     await step('awaiting-cutover-approval');
     expect(await cli(q, 'approve', id, '--step', 'cutover', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
     await step('awaiting-producers-stopped');
@@ -203,7 +248,12 @@ test('the migration continues as new between batches; the next run carries decis
     expect(await cli(q, 'consumers-stopped', id, '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
   };
   await cutOver(batchWorkflowId(name, 1, 'alpha'));
-  const atBatch2 = await until(() => t.client.workflow.getHandle(id).query(statusQuery), (s) => s.waitingFor?.signal === 'approveBatch', `${id} waiting for approveBatch`, 120_000);
+  const atBatch2 = await until(
+    () => t.client.workflow.getHandle(id).query(statusQuery),
+    (s) => s.waitingFor?.signal === 'approveBatch',
+    `${id} waiting for approveBatch`,
+    120_000,
+  );
   expect(atBatch2.continuedAsNew).toBeGreaterThanOrEqual(1);
   expect(await cli(q, 'approve', id, '--step', 'batch', '--by', 'canm-test')).toMatchObject({ code: 0, err: '' });
   await cutOver(batchWorkflowId(name, 2, 'beta'));
@@ -224,7 +274,9 @@ test('the migration continues as new between batches; the next run carries decis
   for (const r of runs) {
     const history = await t.client.workflow.getHandle(id, r.runId).fetchHistory();
     const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { carried?: { nextBatch: number; status: { batches: { state: string }[]; decisions: { kind: string }[] }; watcher: { pending: unknown[] } } };
+    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as {
+      carried?: { nextBatch: number; status: { batches: { state: string }[]; decisions: { kind: string }[] }; watcher: { pending: unknown[] } };
+    };
     if (input.carried) carriedInputs.push(input.carried);
   }
   const beforeBatch2 = carriedInputs.find((c) => c.nextBatch === 1);

@@ -68,19 +68,34 @@ test('partitions added on the source mid-copy are created on the target once (no
   const spec = stackSpec({ name: `grow-${s}`, copy: { roundSeconds: 1.5 } });
   const topic = `grow-${s}`;
   await createSourceTopic(topic, 8);
-  await produceToSource(topic, Array.from({ length: 80 }, (_, i) => ({ partition: i % 8, key: `k${i}`, value: `v${i}` })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 80 }, (_, i) => ({ partition: i % 8, key: `k${i}`, value: `v${i}` })),
+  );
   const created = await createTargetTopics({ spec, topics: [topic] });
   expect(created.topics).toEqual([expect.objectContaining({ topic, action: 'created', partitions: 8, partitionsAdded: 0 })]);
 
   const round = (partitions: TopicPartitionRef[]) =>
     Promise.all(
-      groupsOf(partitions).map((group) => new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: group, mode: 'follow' as const, readyMaxLagRecords: 0 }) as Promise<PartitionProgress[]>),
+      groupsOf(partitions).map(
+        (group) =>
+          new MockActivityEnvironment().run(copyRound, {
+            spec,
+            migration: spec.name,
+            partitions: group,
+            mode: 'follow' as const,
+            readyMaxLagRecords: 0,
+          }) as Promise<PartitionProgress[]>,
+      ),
     );
   await round(refs(topic, 8));
 
   // The source grows to 12 partitions; records land on the old and the new ones.
   await addSourcePartitions(topic, 12);
-  await produceToSource(topic, Array.from({ length: 120 }, (_, i) => ({ partition: i % 12, key: `g${i}`, value: `w${i}` })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 120 }, (_, i) => ({ partition: i % 12, key: `g${i}`, value: `w${i}` })),
+  );
 
   // Rounds still on the old partition list (the workflow learns of the new ones at its next refresh): each
   // activity adds the missing partitions for its topic, concurrently with the others; none may log an error.
@@ -116,7 +131,10 @@ test('a round given partitions the target does not have yet (added on the source
   await createSourceTopic(topic, 2);
   await createTargetTopics({ spec, topics: [topic] });
   await addSourcePartitions(topic, 4);
-  await produceToSource(topic, Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, key: `k${i}`, value: `v${i}` })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, key: `k${i}`, value: `v${i}` })),
+  );
 
   const drained = await new MockActivityEnvironment().run(copyRound, {
     spec,
@@ -128,7 +146,13 @@ test('a round given partitions the target does not have yet (added on the source
   });
   expect(drained).toEqual([expect.objectContaining({ topic, partition: 3, sourceNext: 10, targetNext: 10 })]);
   expect(await targetPartitionCount(topic)).toBe(4);
-  const followed = (await new MockActivityEnvironment().run(copyRound, { spec, migration: spec.name, partitions: refs(topic, 3), mode: 'follow' as const, readyMaxLagRecords: 0 })) as PartitionProgress[];
+  const followed = (await new MockActivityEnvironment().run(copyRound, {
+    spec,
+    migration: spec.name,
+    partitions: refs(topic, 3),
+    mode: 'follow' as const,
+    readyMaxLagRecords: 0,
+  })) as PartitionProgress[];
   expect(followed.map((p) => [p.partition, p.sourceNext, p.targetNext])).toEqual([
     [0, 10, 10],
     [1, 10, 10],

@@ -46,7 +46,15 @@ test('a crash between produce and checkpoint leaves records past the checkpoint;
   const spec = stackSpec({ name: `copy-crash-${s}` });
   const topic = `copy-crash-${s}`;
   await createSourceTopic(topic, PARTITIONS);
-  await produceToSource(topic, Array.from({ length: 2000 }, (_, i) => ({ partition: i % PARTITIONS, key: i % 10 ? `k${i}` : null, value: `value-${i}-${'y'.repeat(100)}`, headers: { n: String(i) } })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 2000 }, (_, i) => ({
+      partition: i % PARTITIONS,
+      key: i % 10 ? `k${i}` : null,
+      value: `value-${i}-${'y'.repeat(100)}`,
+      headers: { n: String(i) },
+    })),
+  );
   await createTopicsOnTarget(spec, spec.name, [topic]);
 
   await crashingRun(spec, topic, 6);
@@ -61,9 +69,18 @@ test('a crash between produce and checkpoint leaves records past the checkpoint;
   expect(ahead).toBeGreaterThan(0);
 
   // Crash again while more data arrives, then resume to the end.
-  await produceToSource(topic, Array.from({ length: 400 }, (_, i) => ({ partition: i % PARTITIONS, key: `late-${i}`, value: 'late' })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 400 }, (_, i) => ({ partition: i % PARTITIONS, key: `late-${i}`, value: 'late' })),
+  );
   await crashingRun(spec, topic, 3);
-  const progress = await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: partitions(topic), stopAt: await sourceEndOffsets(topic) });
+  const progress = await copyPartitionsUntil({
+    source: spec.source,
+    target: spec.target,
+    migration: spec.name,
+    partitions: partitions(topic),
+    stopAt: await sourceEndOffsets(topic),
+  });
   expect(progress.reduce((n, p) => n + p.recordsCopied, 0)).toBe(2400);
 
   for (let p = 0; p < PARTITIONS; p++) {
@@ -84,14 +101,28 @@ test('a record on the target that the migration did not write stops the copy wit
   await createSourceTopic(topic, 1);
   await produceToSource(topic, [{ partition: 0, key: 'a', value: '1' }]);
   await createTopicsOnTarget(spec, spec.name, [topic]);
-  await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: partitions(topic).slice(0, 1), stopAt: await sourceEndOffsets(topic) });
+  await copyPartitionsUntil({
+    source: spec.source,
+    target: spec.target,
+    migration: spec.name,
+    partitions: partitions(topic).slice(0, 1),
+    stopAt: await sourceEndOffsets(topic),
+  });
   const producer = targetKafka().producer();
   await producer.connect();
   await producer.send({ topic, messages: [{ partition: 0, key: 'intruder', value: 'x' }] });
   await producer.disconnect();
   await produceToSource(topic, [{ partition: 0, key: 'b', value: '2' }]);
-  const err = await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: partitions(topic).slice(0, 1), stopAt: await sourceEndOffsets(topic) }).catch((e) => e);
+  const err = await copyPartitionsUntil({
+    source: spec.source,
+    target: spec.target,
+    migration: spec.name,
+    partitions: partitions(topic).slice(0, 1),
+    stopAt: await sourceEndOffsets(topic),
+  }).catch((e) => e);
   expect(err).toBeInstanceOf(NonRetryableCopyError);
   expect(err.type).toBe('TargetWrittenByOthers');
-  expect(err.message).toMatch(new RegExp(`target partition ${topic}:0 offset 1 is not a copy of source offset 1 \\((timestamp \\d+ vs \\d+, )?key, value differ\\)`));
+  expect(err.message).toMatch(
+    new RegExp(`target partition ${topic}:0 offset 1 is not a copy of source offset 1 \\((timestamp \\d+ vs \\d+, )?key, value differ\\)`),
+  );
 });

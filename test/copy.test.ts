@@ -73,7 +73,18 @@ test('12 partitions: null keys, tombstones, binary and duplicate headers in orde
   );
   // Interleaved duplicate keys and integer-like keys: order a kafkajs producer could not even express.
   await writeRawToSource(topic, 0, [
-    rawRecord(Buffer.from('h1'), Buffer.from('v'), [['a', Buffer.from([1])], ['b', Buffer.from([0xff])], ['a', Buffer.from([2])], ['2', null], ['1', Buffer.from('x')]], base + 1000),
+    rawRecord(
+      Buffer.from('h1'),
+      Buffer.from('v'),
+      [
+        ['a', Buffer.from([1])],
+        ['b', Buffer.from([0xff])],
+        ['a', Buffer.from([2])],
+        ['2', null],
+        ['1', Buffer.from('x')],
+      ],
+      base + 1000,
+    ),
     rawRecord(null, null, [['z', null]], base + 1001),
   ]);
   await createTopicsOnTarget(spec, spec.name, [topic]);
@@ -82,11 +93,20 @@ test('12 partitions: null keys, tombstones, binary and duplicate headers in orde
   let producing = true;
   const producer = (async () => {
     for (let round = 0; producing && round < 20; round++) {
-      await produceToSource(topic, Array.from({ length: 24 }, (_, i) => ({ partition: i % 12, key: `live-${round}-${i}`, value: `v${i}` })));
+      await produceToSource(
+        topic,
+        Array.from({ length: 24 }, (_, i) => ({ partition: i % 12, key: `live-${round}-${i}`, value: `v${i}` })),
+      );
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  const followed = await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: partitionsOf(topic, 12), deadline: Date.now() + 3000 });
+  const followed = await copyPartitionsUntil({
+    source: spec.source,
+    target: spec.target,
+    migration: spec.name,
+    partitions: partitionsOf(topic, 12),
+    deadline: Date.now() + 3000,
+  });
   producing = false;
   await producer;
   expect(followed.reduce((n, p) => n + p.recordsCopied, 0)).toBeGreaterThan(600);
@@ -100,7 +120,13 @@ test('12 partitions: null keys, tombstones, binary and duplicate headers in orde
 
   const { target } = await expectExactCopy(spec, topic, 0);
   const interleaved = target.find((r) => r.key?.toString() === 'h1')!;
-  expect(interleaved.headers.map((h) => [h.key.toString(), h.value && [...h.value]])).toEqual([['a', [1]], ['b', [0xff]], ['a', [2]], ['2', null], ['1', [...Buffer.from('x')]]]);
+  expect(interleaved.headers.map((h) => [h.key.toString(), h.value && [...h.value]])).toEqual([
+    ['a', [1]],
+    ['b', [0xff]],
+    ['a', [2]],
+    ['2', null],
+    ['1', [...Buffer.from('x')]],
+  ]);
   expect(target.some((r) => r.key === null && r.value === null)).toBe(true);
   expect(target.find((r) => r.headers.some((h) => h.key.toString() === 'trace'))!.headers.map((h) => h.key.toString())).toEqual(['trace', 'trace', 'empty']);
 
@@ -109,8 +135,15 @@ test('12 partitions: null keys, tombstones, binary and duplicate headers in orde
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const seen: { key: string | null; ts: string; headers: string[] }[] = [];
-  await consumer.run({ eachMessage: async ({ partition, message }) => void (partition === 3 && seen.push({ key: message.key?.toString() ?? null, ts: message.timestamp, headers: Object.keys(message.headers ?? {}) })) });
-  const expected3 = (await readPartition('source', topic, 3)).map((r) => ({ key: r.key?.toString() ?? null, ts: String(r.timestamp), headers: [...new Set(r.headers.map((h) => h.key.toString()))] }));
+  await consumer.run({
+    eachMessage: async ({ partition, message }) =>
+      void (partition === 3 && seen.push({ key: message.key?.toString() ?? null, ts: message.timestamp, headers: Object.keys(message.headers ?? {}) })),
+  });
+  const expected3 = (await readPartition('source', topic, 3)).map((r) => ({
+    key: r.key?.toString() ?? null,
+    ts: String(r.timestamp),
+    headers: [...new Set(r.headers.map((h) => h.key.toString()))],
+  }));
   for (let i = 0; i < 100 && seen.length < expected3.length; i++) await new Promise((r) => setTimeout(r, 100));
   await consumer.disconnect();
   expect(seen).toEqual(expected3);
@@ -166,7 +199,10 @@ test('log-start offset above 0 (deleteRecords): the copy starts there and offset
   const spec = stackSpec({ name: `copy-ls-${s}` });
   const topic = `copy-ls-${s}`;
   await createSourceTopic(topic, 2);
-  await produceToSource(topic, Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })),
+  );
   const admin = sourceAdminKafka().admin();
   await admin.connect();
   await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs' deleteTopicRecords needs the metadata loaded
@@ -198,7 +234,10 @@ test('compacted topic with tombstones: holes left by compaction are mapped exact
     'delete.retention.ms': '600000',
   });
   for (let round = 0; round < 4; round++) {
-    await produceToSource(topic, Array.from({ length: 20 }, (_, i) => ({ partition: 0, key: `k${i % 5}`, value: i % 7 === 3 ? null : `r${round}-${i}-${'x'.repeat(40)}` })));
+    await produceToSource(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ partition: 0, key: `k${i % 5}`, value: i % 7 === 3 ? null : `r${round}-${i}-${'x'.repeat(40)}` })),
+    );
   }
   // Compaction must really have run: offsets missing in the source log (the test fails otherwise). Each write
   // rolls the active segment (segment.ms 100) so that the cleaner (log.cleaner.backoff.ms 1 s) has work.
@@ -207,7 +246,10 @@ test('compacted topic with tombstones: holes left by compaction are mapped exact
     await produceToSource(topic, [{ partition: 0, key: 'roll', value: String(i) }]);
     const recs = await readPartition('source', topic, 0);
     if (recs.some((r, j) => j > 0 && r.offset !== recs[j - 1].offset + 1)) break;
-    if (Date.now() > deadline) throw new Error(`compaction opened no gap in ${topic}:0 within 60 s (${recs.length} records, offsets ${recs[0]?.offset}..${recs[recs.length - 1]?.offset})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `compaction opened no gap in ${topic}:0 within 60 s (${recs.length} records, offsets ${recs[0]?.offset}..${recs[recs.length - 1]?.offset})`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
   // The cleaner may still be working on the last roll records: copy what stays, so that the source read after

@@ -11,14 +11,16 @@ async function targetTopic(topic: string): Promise<{ partitions: number; configs
   try {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
-    const configs = Object.fromEntries(cfg.resources[0].configEntries.filter((e) => (e as unknown as { configSource: number }).configSource === 1).map((e) => [e.configName, e.configValue]));
+    const configs = Object.fromEntries(
+      cfg.resources[0].configEntries.filter((e) => (e as unknown as { configSource: number }).configSource === 1).map((e) => [e.configName, e.configValue]),
+    );
     return { partitions: meta.topics[0].partitions.length, configs };
   } finally {
     await admin.disconnect();
   }
 }
 
-test('creates topics with the source partitions and non-default configs minus the profile\'s unsupported ones; a retry recognises its own topics', async () => {
+test("creates topics with the source partitions and non-default configs minus the profile's unsupported ones; a retry recognises its own topics", async () => {
   const s = uniqueSuffix();
   const spec = stackSpec({ name: `topics-${s}` });
   const topic = `topics-${s}`;
@@ -60,12 +62,22 @@ test('creates topics with the source partitions and non-default configs minus th
 
 test('adopt-if-empty adopts an empty topic with the same partition count and refuses a non-empty or different one', async () => {
   const s = uniqueSuffix();
-  const spec = stackSpec({ name: `adopt-${s}`, target: { bootstrapServers: [process.env.TARGET_BOOTSTRAP ?? '127.0.0.1:29092'], existingTopicPolicy: 'adopt-if-empty' } });
+  const spec = stackSpec({
+    name: `adopt-${s}`,
+    target: { bootstrapServers: [process.env.TARGET_BOOTSTRAP ?? '127.0.0.1:29092'], existingTopicPolicy: 'adopt-if-empty' },
+  });
   const [empty, full, wrong] = ['empty', 'full', 'wrong'].map((n) => `adopt-${n}-${s}`);
   for (const t of [empty, full, wrong]) await createSourceTopic(t, 2);
   const admin = targetKafka().admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: empty, numPartitions: 2 }, { topic: full, numPartitions: 2 }, { topic: wrong, numPartitions: 3 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: empty, numPartitions: 2 },
+      { topic: full, numPartitions: 2 },
+      { topic: wrong, numPartitions: 3 },
+    ],
+  });
   await admin.disconnect();
   const producer = targetKafka().producer();
   await producer.connect();
@@ -76,5 +88,7 @@ test('adopt-if-empty adopts an empty topic with the same partition count and ref
   expect(report.topics[0]).toMatchObject({ topic: empty, action: 'adopted', partitions: 2 });
   expect((await createTopicsOnTarget(spec, spec.name, [empty])).topics[0].action).toBe('owned');
   await expect(createTopicsOnTarget(spec, spec.name, [full])).rejects.toThrow(new RegExp(`target topic ${full} already exists and holds 1 records`));
-  await expect(createTopicsOnTarget(spec, spec.name, [wrong])).rejects.toThrow(new RegExp(`target topic ${wrong} already exists with 3 partitions, the source has 2`));
+  await expect(createTopicsOnTarget(spec, spec.name, [wrong])).rejects.toThrow(
+    new RegExp(`target topic ${wrong} already exists with 3 partitions, the source has 2`),
+  );
 });

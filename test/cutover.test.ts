@@ -127,7 +127,9 @@ describe('describeGroups', () => {
       { group: empty, cluster: 'source', state: 'Empty', protocolType: '', protocol: '', members: [] },
       { group: unknown, cluster: 'source', state: 'Dead', protocolType: '', protocol: '', members: [] },
     ]);
-    expect(await describeGroups({ spec, cluster: 'target', groups: [active] })).toEqual([expect.objectContaining({ group: active, cluster: 'target', state: 'Dead', members: [] })]);
+    expect(await describeGroups({ spec, cluster: 'target', groups: [active] })).toEqual([
+      expect.objectContaining({ group: active, cluster: 'target', state: 'Dead', members: [] }),
+    ]);
   });
 });
 

@@ -71,7 +71,11 @@ beforeAll(async () => {
     acks: -1,
     topicMessages: topics.map((topic) => ({
       topic,
-      messages: Array.from({ length: PARTITIONS * RECORDS_PER_PARTITION }, (_, i) => ({ partition: i % PARTITIONS, key: `k${i}`, value: `${topic} record ${i}` })),
+      messages: Array.from({ length: PARTITIONS * RECORDS_PER_PARTITION }, (_, i) => ({
+        partition: i % PARTITIONS,
+        key: `k${i}`,
+        value: `${topic} record ${i}`,
+      })),
     })),
   });
   await producer.disconnect();
@@ -96,7 +100,9 @@ test('20 groups over 40 partitions: exact offsets in sorted order, and a retry c
   const sourceCommits = new Map<string, Map<string, number>>();
   for (const [g, group] of groups.entries()) {
     if (g === 19) continue; // a group without any committed offset
-    const offsets = [g % TOPICS, (g + 3) % TOPICS].flatMap((t) => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: topics[t], partition, offset: (g + 3 * partition) % (RECORDS_PER_PARTITION + 1) })));
+    const offsets = [g % TOPICS, (g + 3) % TOPICS].flatMap((t) =>
+      Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: topics[t], partition, offset: (g + 3 * partition) % (RECORDS_PER_PARTITION + 1) })),
+    );
     sourceCommits.set(group, new Map(offsets.map((o) => [key(o.topic, o.partition), o.offset])));
   }
   // Below the copied range on the raised partition (group 0 reads topic 0), and well inside it (group 10).
@@ -122,10 +128,24 @@ test('20 groups over 40 partitions: exact offsets in sorted order, and a retry c
       const sourceOffset = sourceCommits.get(group)?.get(key(topic, partition));
       if (sourceOffset === undefined) {
         const warning = group === groups[1] && topic === stale.topic && partition === stale.partition;
-        return { topic, partition, sourceOffset: null, targetOffset: null, identical: true, note: warning ? expect.stringContaining('WARNING: the target already has offset 7 committed') : expect.not.stringContaining('WARNING') };
+        return {
+          topic,
+          partition,
+          sourceOffset: null,
+          targetOffset: null,
+          identical: true,
+          note: warning ? expect.stringContaining('WARNING: the target already has offset 7 committed') : expect.not.stringContaining('WARNING'),
+        };
       }
       if (topic === topics[0] && partition === 0 && sourceOffset < RAISED_LOG_START) {
-        return { topic, partition, sourceOffset, targetOffset: null, identical: false, note: expect.stringContaining(`below the first copied source offset ${RAISED_LOG_START}`) };
+        return {
+          topic,
+          partition,
+          sourceOffset,
+          targetOffset: null,
+          identical: false,
+          note: expect.stringContaining(`below the first copied source offset ${RAISED_LOG_START}`),
+        };
       }
       const targetOffset = translateOffset(store.get(topic, partition), sourceOffset);
       return { topic, partition, sourceOffset, targetOffset, identical: sourceOffset === targetOffset };
@@ -148,14 +168,19 @@ test('20 groups over 40 partitions: exact offsets in sorted order, and a retry c
     expect(g).toMatchObject({ sourceState: sourceCommits.has(g.group) ? 'Empty' : 'Dead', targetState: g.group === groups[1] ? 'Empty' : 'Dead' });
   }
   expect(report.groups[10].partitions[0]).toEqual({ topic: topics[0], partition: 0, sourceOffset: 12, targetOffset: 12 - RAISED_LOG_START, identical: false });
-  expect(report.notes).toEqual([expect.stringContaining(`${report.groups.reduce((n, g) => n + g.withoutOffset.length, 0)} group partition(s) have no translatable committed offset`)]);
+  expect(report.notes).toEqual([
+    expect.stringContaining(`${report.groups.reduce((n, g) => n + g.withoutOffset.length, 0)} group partition(s) have no translatable committed offset`),
+  ]);
 
   const onTarget = async () => Object.fromEntries(await Promise.all(groups.map(async (group) => [group, await committedOn(targetAdmin, group)] as const)));
   const expectedOnTarget = Object.fromEntries(
     groups.map((group) => [
       group,
       Object.fromEntries(
-        expectedPartitions(group).map((p) => [key(p.topic, p.partition), p.targetOffset ?? (group === groups[1] && p.topic === stale.topic && p.partition === stale.partition ? stale.offset : -1)]),
+        expectedPartitions(group).map((p) => [
+          key(p.topic, p.partition),
+          p.targetOffset ?? (group === groups[1] && p.topic === stale.topic && p.partition === stale.partition ? stale.offset : -1),
+        ]),
       ),
     ]),
   );
@@ -181,7 +206,9 @@ test('one group with a member on the target refuses the whole batch before any g
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect(refused).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
     expect(refused.message).toContain(`group "${groups[7]}" has 1 member(s) on the target`);
-    expect(refused.details).toEqual([{ groups: [{ group: groups[7], state: 'Stable', members: [{ memberId: expect.any(String), clientId: 'km-test', host: expect.any(String) }] }] }]);
+    expect(refused.details).toEqual([
+      { groups: [{ group: groups[7], state: 'Stable', members: [{ memberId: expect.any(String), clientId: 'km-test', host: expect.any(String) }] }] },
+    ]);
   } finally {
     await consumer.disconnect();
   }
@@ -204,7 +231,11 @@ test('a consumer joining on the target after the check makes the commit fail as 
     // The state check sees the group as it was a moment before the consumer joined: no member.
     const beforeTheJoin = new Proxy(targetAdminSeen, {
       get: (admin, prop) =>
-        prop === 'describeGroups' ? async (ids: string[]) => ({ groups: ids.map((groupId) => ({ groupId, state: 'Empty', members: [], protocol: '', protocolType: '', errorCode: 0 })) }) : Reflect.get(admin, prop),
+        prop === 'describeGroups'
+          ? async (ids: string[]) => ({
+              groups: ids.map((groupId) => ({ groupId, state: 'Empty', members: [], protocol: '', protocolType: '', errorCode: 0 })),
+            })
+          : Reflect.get(admin, prop),
     });
     const failed = await translateGroupOffsets({
       migration: spec.name,
@@ -217,7 +248,11 @@ test('a consumer joining on the target after the check makes the commit fail as 
     }).catch((e) => e);
     expect(failed).toBeInstanceOf(ApplicationFailure);
     expect(failed).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
-    expect(failed.message).toMatch(new RegExp(`group "${group}" is Empty on the target and a consumer joined it while its offsets were being committed \\((UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS)\\)`));
+    expect(failed.message).toMatch(
+      new RegExp(
+        `group "${group}" is Empty on the target and a consumer joined it while its offsets were being committed \\((UNKNOWN_MEMBER_ID|ILLEGAL_GENERATION|REBALANCE_IN_PROGRESS)\\)`,
+      ),
+    );
   } finally {
     await Promise.all([consumer.disconnect(), sourceSasl.disconnect(), targetAdminSeen.disconnect()]);
   }
@@ -265,8 +300,14 @@ test('a group active on the target with other offsets there refuses GroupActiveO
     const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [fresh, moved], topics }).catch((e) => e);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect(refused).toMatchObject({ type: 'GroupActiveOnTarget', nonRetryable: true });
-    expect(refused.message).toMatch(new RegExp(`^group "${moved}" has 1 member\\(s\\) on the target \\(Stable: km-test@.*\\) and its committed offsets there differ from the translation`));
-    expect(refused.details).toEqual([{ groups: [{ group: moved, state: 'Stable', members: [{ memberId: expect.stringMatching(/^km-test-/), clientId: 'km-test', host: expect.any(String) }] }] }]);
+    expect(refused.message).toMatch(
+      new RegExp(`^group "${moved}" has 1 member\\(s\\) on the target \\(Stable: km-test@.*\\) and its committed offsets there differ from the translation`),
+    );
+    expect(refused.details).toEqual([
+      {
+        groups: [{ group: moved, state: 'Stable', members: [{ memberId: expect.stringMatching(/^km-test-/), clientId: 'km-test', host: expect.any(String) }] }],
+      },
+    ]);
   } finally {
     await consumer.disconnect();
   }
@@ -283,7 +324,17 @@ test('a group still consuming on the source refuses GroupActive with the same de
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect(refused).toMatchObject({ type: 'GroupActive', nonRetryable: true });
     expect(refused.message).toContain(`group "${busy}" is Stable on the source with 1 member(s) (km-test-setup@`);
-    expect(refused.details).toEqual([{ groups: [{ group: busy, state: 'Stable', members: [{ memberId: expect.stringMatching(/^km-test-setup-/), clientId: 'km-test-setup', host: expect.any(String) }] }] }]);
+    expect(refused.details).toEqual([
+      {
+        groups: [
+          {
+            group: busy,
+            state: 'Stable',
+            members: [{ memberId: expect.stringMatching(/^km-test-setup-/), clientId: 'km-test-setup', host: expect.any(String) }],
+          },
+        ],
+      },
+    ]);
   } finally {
     await consumer.disconnect();
   }
@@ -304,7 +355,9 @@ test('an offset beyond the copy refuses (retryable) before any group is committe
   const refused = await translateAndCommitOffsets({ spec, migration: spec.name, groups: [early, ahead], topics }).catch((e) => e);
   expect(refused).toBeInstanceOf(ApplicationFailure);
   expect(refused).toMatchObject({ type: 'OffsetsNotCopiedYet', nonRetryable: false });
-  expect(refused.message).toContain(`group "${ahead}": cannot translate offset ${end} of ${topics[9]}:3: only source offsets below ${end - 1} are copied so far`);
+  expect(refused.message).toContain(
+    `group "${ahead}": cannot translate offset ${end} of ${topics[9]}:3: only source offsets below ${end - 1} are copied so far`,
+  );
   // The group sorted first was translatable, but nothing is committed while any group is not.
   expect(await committedOn(targetAdmin, early)).toEqual(nothingCommitted());
 });

@@ -62,7 +62,12 @@ export function throwSites(program: ts.Program, dir: string): ThrowSite[] {
       sites.push({ where, types: literalTypes(checker, typeExpr), nonRetryable, inWorkflow });
     };
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ts.isIdentifier(node.expression.expression) && node.expression.expression.text === 'ApplicationFailure') {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        ts.isIdentifier(node.expression.expression) &&
+        node.expression.expression.text === 'ApplicationFailure'
+      ) {
         const method = node.expression.name.text;
         const args = node.arguments;
         if (method === 'nonRetryable') add(node, args[1], true);
@@ -90,7 +95,8 @@ function projectProgram(extra?: { fileName: string; text: string }): ts.Program 
   const host = ts.createCompilerHost(options);
   if (extra) {
     const { getSourceFile, fileExists, readFile } = host;
-    host.getSourceFile = (f, lang, ...rest) => (path.resolve(f) === extra.fileName ? ts.createSourceFile(f, extra.text, lang) : getSourceFile(f, lang, ...rest));
+    host.getSourceFile = (f, lang, ...rest) =>
+      path.resolve(f) === extra.fileName ? ts.createSourceFile(f, extra.text, lang) : getSourceFile(f, lang, ...rest);
     host.fileExists = (f) => path.resolve(f) === extra.fileName || fileExists(f);
     host.readFile = (f) => (path.resolve(f) === extra.fileName ? extra.text : readFile(f));
   }
@@ -106,7 +112,9 @@ test('the scan finds the throw sites (it is not vacuous)', () => {
   expect(sites.length).toBeGreaterThan(20);
   const thrown = new Set(sites.flatMap((s) => s.types ?? []));
   // One of each way of throwing: nonRetryable(), retryable(), create(), NonRetryableCopyError, e.type of it.
-  expect([...thrown]).toEqual(expect.arrayContaining(['InvalidReportName', 'KafkaUnavailable', 'GroupActive', 'SourceBatchUnreadable', 'TargetWrittenByOthers']));
+  expect([...thrown]).toEqual(
+    expect.arrayContaining(['InvalidReportName', 'KafkaUnavailable', 'GroupActive', 'SourceBatchUnreadable', 'TargetWrittenByOthers']),
+  );
 });
 
 test('every throw site names its type as a literal (or constants of literal type)', () => {
@@ -139,7 +147,9 @@ test('each site throws its type with the retryability and from the place the lis
 test('the derived lists split the table', () => {
   expect([...NON_RETRYABLE_FAILURE_TYPES, ...RETRYABLE_FAILURE_TYPES].sort()).toEqual(Object.keys(FAILURE_TYPES).sort());
   expect(NON_RETRYABLE_FAILURE_TYPES).not.toContain('KafkaUnavailable');
-  expect(NON_RETRYABLE_FAILURE_TYPES).toEqual(expect.arrayContaining(['KafkaAuthenticationFailed', 'SourceTopicMissing', 'TargetWrittenByOthers', 'InvalidReportName']));
+  expect(NON_RETRYABLE_FAILURE_TYPES).toEqual(
+    expect.arrayContaining(['KafkaAuthenticationFailed', 'SourceTopicMissing', 'TargetWrittenByOthers', 'InvalidReportName']),
+  );
   expect(NON_RETRYABLE_FAILURE_TYPES).not.toContain('TargetTopicConflict');
 });
 

@@ -75,7 +75,15 @@ async function produce(topic: string, count: number, opts: { partitions?: number
     const perSend = opts.perSend ?? 100; // one record batch per partition and send
     for (let i = 0; i < count; i += perSend) {
       const n = Math.min(perSend, count - i);
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, j) => ({ key: `k${i + j}`, value: `${opts.tag ?? 'r'}${i + j}${pad}`, partition: (i + j) % (opts.partitions ?? 1) })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: n }, (_, j) => ({
+          key: `k${i + j}`,
+          value: `${opts.tag ?? 'r'}${i + j}${pad}`,
+          partition: (i + j) % (opts.partitions ?? 1),
+        })),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -95,20 +103,34 @@ async function ends(kafka: ReturnType<typeof sourceAdminKafka>, topic: string): 
 /** Starts the migration; its preflight must pass (or only warn), then the plan is approved. */
 async function startApproved(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
   const h = await t.client.workflow.start(migrationWorkflow, { taskQueue: q(), workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-  const s = await until(() => h.query(statusQuery), (x: MigrationStatus) => !!x.waitingFor || x.phase === 'blocked', `${spec.name} waiting for the plan`, 120_000);
-  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, failed: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toEqual({ phase: 'plan', waitingFor: 'approvePlan|rejectPlan', failed: [] });
+  const s = await until(
+    () => h.query(statusQuery),
+    (x: MigrationStatus) => !!x.waitingFor || x.phase === 'blocked',
+    `${spec.name} waiting for the plan`,
+    120_000,
+  );
+  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, failed: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toEqual({
+    phase: 'plan',
+    waitingFor: 'approvePlan|rejectPlan',
+    failed: [],
+  });
   expect(await cli(q(), 'approve', spec.name, '--step', 'plan', '--by', 'paths-test')).toMatchObject({ code: 0 });
   return h;
 }
 
-const waitBatch = (spec: MigrationSpec, pred: (s: BatchStatus) => boolean, what: string, ms = 120_000) => until(() => batchStatus(spec), pred, `${spec.name}: ${what}`, ms);
+const waitBatch = (spec: MigrationSpec, pred: (s: BatchStatus) => boolean, what: string, ms = 120_000) =>
+  until(() => batchStatus(spec), pred, `${spec.name}: ${what}`, ms);
 
 /** The batch blocks on `type` (never FAILED), and the migration shows the same block. */
 async function expectBlocked(spec: MigrationSpec, h: WorkflowHandle, type: string, step?: string): Promise<NonNullable<BatchStatus['blocked']>> {
   const s = await waitBatch(spec, (x) => x.step === 'blocked', `the batch blocked on ${type}`);
   expect(s.blocked).toMatchObject({ type, ...(step ? { step } : {}) });
   expect(s.blocked!.actions).toEqual(expect.arrayContaining(['retry', 'abort']));
-  const m = await until(() => h.query(statusQuery), (x: MigrationStatus) => x.phase === 'blocked', 'the migration to show the block');
+  const m = await until(
+    () => h.query(statusQuery),
+    (x: MigrationStatus) => x.phase === 'blocked',
+    'the migration to show the block',
+  );
   expect(m.blocked).toMatchObject({ batch: 1, type });
   expect((await h.describe()).status.name).toBe('RUNNING');
   return s.blocked!;
@@ -127,17 +149,33 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
   await produce(topic, 100, { partitions: 2 });
   const setup = sourceAdminKafka().admin();
   await setup.connect();
-  await setup.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '30' }, { partition: 1, offset: '45' }] });
+  await setup.setOffsets({
+    groupId: group,
+    topic,
+    partitions: [
+      { partition: 0, offset: '30' },
+      { partition: 1, offset: '45' },
+    ],
+  });
   await setup.disconnect();
   const spec = specFor(name, { cutover: { strategy: 'consumers-first', deleteTargetTopicsOnAbort: true } });
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
   // Consumers first: the batch asks for consumersStopped, not producersStopped.
-  const atConsumers = await waitBatch(spec, (s) => s.waitingFor?.signal === 'consumersStopped' || s.waitingFor?.signal === 'producersStopped', 'the first stop request');
+  const atConsumers = await waitBatch(
+    spec,
+    (s) => s.waitingFor?.signal === 'consumersStopped' || s.waitingFor?.signal === 'producersStopped',
+    'the first stop request',
+  );
   expect(atConsumers.waitingFor?.signal).toBe('consumersStopped');
   expect(await cli(q(), 'consumers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
-  const moved = await waitBatch(spec, (s) => !!s.milestones.consumersMayMove && s.waitingFor?.signal === 'producersStopped', 'consumers may move, producers still on the source', 60_000);
+  const moved = await waitBatch(
+    spec,
+    (s) => !!s.milestones.consumersMayMove && s.waitingFor?.signal === 'producersStopped',
+    'consumers may move, producers still on the source',
+    60_000,
+  );
   expect(moved.milestones.clientsMayMove).toBeUndefined();
   // The group's offsets are on the target (identical offsets: a plain topic copies one to one).
   const tAdmin = targetKafka().admin();
@@ -156,7 +194,9 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
   expect(result.status.batches[0]).toMatchObject({ state: 'completed', verification: { ok: true, mismatchCount: 0 } });
   expect(await ends(targetKafka(), topic)).toEqual([70, 70]);
   const b = await batchStatus(spec);
-  expect(Object.keys(b.milestones)).toEqual(expect.arrayContaining(['consumersStopped', 'consumersMayMove', 'producersStopped', 'drained', 'clientsMayMove', 'verified']));
+  expect(Object.keys(b.milestones)).toEqual(
+    expect.arrayContaining(['consumersStopped', 'consumersMayMove', 'producersStopped', 'drained', 'clientsMayMove', 'verified']),
+  );
   expect(Date.parse(b.milestones.consumersMayMove)).toBeLessThan(Date.parse(b.milestones.producersStopped));
 }, 150_000);
 
@@ -200,7 +240,9 @@ test('records deleted on the source before they were copied block the batch (Sou
   // at most maxBatchBytes, or one record batch: 8 kB here). Slower machines only copy less.
   const copying = await waitBatch(spec, (s) => s.rounds >= 2 && s.totals.bytesCopied > 0, 'two throttled rounds', 60_000);
   const seconds = (Date.now() - approvedAt) / 1000;
-  console.log(`throttle ${RATE} B/s: ${copying.totals.bytesCopied} bytes copied ${seconds.toFixed(1)} s after the plan approval (${Math.round(copying.totals.bytesCopied / seconds)} B/s)`);
+  console.log(
+    `throttle ${RATE} B/s: ${copying.totals.bytesCopied} bytes copied ${seconds.toFixed(1)} s after the plan approval (${Math.round(copying.totals.bytesCopied / seconds)} B/s)`,
+  );
   expect(copying.totals.bytesCopied).toBeLessThanOrEqual(RATE * seconds + RATE + 2 * FETCH);
   expect(copying.totals.recordsCopied).toBeLessThan(300); // still copying: the rest is still on the source
   // Retention (here deleteRecords) removes every record the copy has not reached yet.

@@ -33,7 +33,10 @@ test('reports exactly the in-scope source topics created after `known` was compu
   await createSourceTopic(audit, 1);
   await createSourceTopic(scratch, 1);
   await createSourceTopic(outside, 1);
-  await produceToSource(orders, Array.from({ length: 7 }, (_, i) => ({ partition: i % 3, key: null, value: `o${i}` })));
+  await produceToSource(
+    orders,
+    Array.from({ length: 7 }, (_, i) => ({ partition: i % 3, key: null, value: `o${i}` })),
+  );
   const reader = `${prefix}-reader`;
   const planReader = `${prefix}-plan-reader`;
   await commitGroupOffsets(sourceAdminKafka(), reader, [{ topic: orders, partition: 2, offset: 1 }]);

@@ -46,7 +46,13 @@ const spec = stackSpec({
 });
 
 /** Every record: key "k" (1 B), a 10-byte value, header h=v (2 B): 13 payload bytes. */
-const record = (partition: number, timestamp?: number) => ({ key: 'k', value: '0123456789', headers: { h: 'v' }, partition, ...(timestamp ? { timestamp: String(timestamp) } : {}) });
+const record = (partition: number, timestamp?: number) => ({
+  key: 'k',
+  value: '0123456789',
+  headers: { h: 'v' },
+  partition,
+  ...(timestamp ? { timestamp: String(timestamp) } : {}),
+});
 
 async function untilGroup(groupId: string, ok: (state: string) => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -95,8 +101,14 @@ beforeAll(async () => {
   await producer.send({ topic: T.gone, messages: [record(0)] });
   await producer.disconnect();
 
-  await commitAsMember(G.lag, [{ topic: T.created, partition: 0, offset: 1 }, { topic: T.created, partition: 1, offset: 2 }]);
-  await commitAsMember(G.span, [{ topic: T.shipped, partition: 0, offset: 0 }, { topic: T.payIn, partition: 0, offset: 3 }]);
+  await commitAsMember(G.lag, [
+    { topic: T.created, partition: 0, offset: 1 },
+    { topic: T.created, partition: 1, offset: 2 },
+  ]);
+  await commitAsMember(G.span, [
+    { topic: T.shipped, partition: 0, offset: 0 },
+    { topic: T.payIn, partition: 0, offset: 3 },
+  ]);
   // Kafka (3.x) drops the offsets of a deleted topic, and with them a group left with none.
   await commitAsMember(G.gone, [{ topic: T.gone, partition: 0, offset: 1 }]);
   await admin.deleteTopics({ topics: [T.gone] });
@@ -133,7 +145,18 @@ const group = (id: string) => inventory.groups.find((g) => g.groupId === id)!;
 
 test('topics: partitions, replication, offsets, records, estimated bytes and the last record time', () => {
   const created = topic(T.created);
-  expect(created).toMatchObject({ internal: false, partitions: 3, replicationFactor: 1, records: 6, bytes: 6 * 13, avgRecordBytes: 13, system: ord, timestampType: 'CreateTime', cleanupPolicy: 'delete', flags: [] });
+  expect(created).toMatchObject({
+    internal: false,
+    partitions: 3,
+    replicationFactor: 1,
+    records: 6,
+    bytes: 6 * 13,
+    avgRecordBytes: 13,
+    system: ord,
+    timestampType: 'CreateTime',
+    cleanupPolicy: 'delete',
+    flags: [],
+  });
   expect(created.partitionDetails.map((p) => [p.partition, p.earliestOffset, p.latestOffset, p.records, p.sampledRecords, p.sampledBytes])).toEqual([
     [0, 0, 4, 4, 4, 52],
     [1, 0, 2, 2, 2, 26],
@@ -185,7 +208,15 @@ test('groups: state, members, topics, committed offsets and lag; systems from th
   expect(group(G.span)).toMatchObject({ topics: [T.shipped, T.payIn], systems: [ord, pay], totalLag: 1, flags: [] });
 
   const liveGroup = group(G.live);
-  expect(liveGroup).toMatchObject({ state: 'Stable', protocolType: 'consumer', protocol: 'RoundRobinAssigner', topics: [T.payIn], systems: [pay], totalLag: 0, flags: [] });
+  expect(liveGroup).toMatchObject({
+    state: 'Stable',
+    protocolType: 'consumer',
+    protocol: 'RoundRobinAssigner',
+    topics: [T.payIn],
+    systems: [pay],
+    totalLag: 0,
+    flags: [],
+  });
   expect(liveGroup.members).toEqual([
     expect.objectContaining({ clientId: 'km-test-setup', host: '127.0.0.1', subscription: [T.payIn], assignment: [{ topic: T.payIn, partitions: [0] }] }),
   ]);
@@ -193,7 +224,14 @@ test('groups: state, members, topics, committed offsets and lag; systems from th
 });
 
 test('an empty group without offsets is unclaimed; a group whose only topic was deleted is gone', () => {
-  expect(group(G.empty)).toMatchObject({ state: 'Empty', members: [], offsets: [], systems: [], flags: ['unclaimed'], flagReasons: { unclaimed: 'Empty with no committed offsets' } });
+  expect(group(G.empty)).toMatchObject({
+    state: 'Empty',
+    members: [],
+    offsets: [],
+    systems: [],
+    flags: ['unclaimed'],
+    flagReasons: { unclaimed: 'Empty with no committed offsets' },
+  });
   expect(inventory.unassigned.groups).toContain(G.empty);
   expect(inventory.groups.find((g) => g.groupId === G.gone)).toBeUndefined();
   expect(inventory.groups.some((g) => g.groupId.startsWith('kafka-migrate-inventory-'))).toBe(false);
@@ -214,12 +252,28 @@ test('the summary is compact and agrees with the full inventory; both reports ar
   expect(inventory.warnings.filter((w) => w.includes(s))).toEqual([]);
   console.log(`inventory of the shared cluster: ${summary.durationMs} ms`); // speed is the benchmark's job
   expect(summary.topics.find((t) => t.name === T.legacy)).toEqual({
-    name: T.legacy, internal: false, partitions: 1, replicationFactor: 1, records: 1, bytes: 13,
-    lastRecordAt: new Date(oldTimestamp).toISOString(), system: pay, flags: ['inactive'], flagReasons: topic(T.legacy).flagReasons,
+    name: T.legacy,
+    internal: false,
+    partitions: 1,
+    replicationFactor: 1,
+    records: 1,
+    bytes: 13,
+    lastRecordAt: new Date(oldTimestamp).toISOString(),
+    system: pay,
+    flags: ['inactive'],
+    flagReasons: topic(T.legacy).flagReasons,
   });
   expect(summary.groups.find((g) => g.groupId === G.span)).toEqual({
-    groupId: G.span, state: 'Empty', protocolType: 'consumer', members: 0, topics: [T.shipped, T.payIn], missingTopics: [],
-    totalLag: 1, systems: [ord, pay], flags: [], flagReasons: {},
+    groupId: G.span,
+    state: 'Empty',
+    protocolType: 'consumer',
+    members: 0,
+    topics: [T.shipped, T.payIn],
+    missingTopics: [],
+    totalLag: 1,
+    systems: [ord, pay],
+    flags: [],
+    flagReasons: {},
   });
   expect(JSON.stringify(summary)).not.toContain('"offsets"');
   expect(summary.totals.inactiveTopics).toBeGreaterThanOrEqual(1);

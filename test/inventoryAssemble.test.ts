@@ -4,7 +4,11 @@ import { stackSpec } from './helpers/stack';
 
 const DAY = 86_400_000;
 const now = Date.parse('2026-06-01T00:00:00Z');
-const spec = stackSpec({ name: 'assemble', thresholds: { inactiveDays: 7 }, businessSystems: [{ name: 'orders', topics: { prefix: ['orders.'] }, groups: { names: ['orders-ghost'] } }] });
+const spec = stackSpec({
+  name: 'assemble',
+  thresholds: { inactiveDays: 7 },
+  businessSystems: [{ name: 'orders', topics: { prefix: ['orders.'] }, groups: { names: ['orders-ghost'] } }],
+});
 
 const topicWith = (name: string, latest: number): RawTopic => ({
   name,
@@ -13,7 +17,14 @@ const topicWith = (name: string, latest: number): RawTopic => ({
   timestampType: 'CreateTime',
   cleanupPolicy: 'delete',
 });
-const emptyGroup = (groupId: string, committed: RawGroup['committed']): RawGroup => ({ groupId, state: 'Empty', protocolType: 'consumer', protocol: '', members: [], committed });
+const emptyGroup = (groupId: string, committed: RawGroup['committed']): RawGroup => ({
+  groupId,
+  state: 'Empty',
+  protocolType: 'consumer',
+  protocol: '',
+  members: [],
+  committed,
+});
 
 const inventory = assembleInventory({
   spec,
@@ -28,7 +39,11 @@ const inventory = assembleInventory({
   ]),
   groups: [
     emptyGroup('orders-ghost', [{ topic: 'orders.deleted', partition: 0, offset: 7 }]),
-    emptyGroup('orders-reader', [{ topic: 'orders.a', partition: 0, offset: 4 }, { topic: 'orders.a', partition: 1, offset: 1 }, { topic: 'orders.x', partition: 0, offset: -1 }]),
+    emptyGroup('orders-reader', [
+      { topic: 'orders.a', partition: 0, offset: 4 },
+      { topic: 'orders.a', partition: 1, offset: 1 },
+      { topic: 'orders.x', partition: 0, offset: -1 },
+    ]),
   ],
   warnings: [],
 });

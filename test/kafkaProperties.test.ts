@@ -103,14 +103,17 @@ describe('connection from properties', () => {
     expect(JSON.stringify(conn)).not.toContain('"pw"');
   });
 
-  test('PlainLoginModule without sasl.mechanism means PLAIN (not Kafka\'s GSSAPI default)', () => {
+  test("PlainLoginModule without sasl.mechanism means PLAIN (not Kafka's GSSAPI default)", () => {
     const conn = connectionFromProperties(props({ 'sasl.jaas.config': `${PLAIN} required username="u" password="p";` }), '/f');
     expect(conn.sasl?.mechanism).toBe('PLAIN');
   });
 
   test.each([
     [{ 'sasl.jaas.config': `${SCRAM} required username="u" password="p";` }, /sasl\.mechanism is missing; set SCRAM-SHA-256 or SCRAM-SHA-512/],
-    [{ 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': `${SCRAM} required username="u" password="p";` }, /sasl\.mechanism PLAIN does not match .*ScramLoginModule/],
+    [
+      { 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': `${SCRAM} required username="u" password="p";` },
+      /sasl\.mechanism PLAIN does not match .*ScramLoginModule/,
+    ],
     [{ 'bootstrap.servers': ' , ' }, /bootstrap\.servers is empty/],
     [{ 'request.timeout.ms': 'soon' }, /request\.timeout\.ms must be a positive integer/],
   ])('refuses %j', (p, message) => {
@@ -141,7 +144,9 @@ describe('spec with propertiesFile', () => {
     const spec = loadSpecFile(
       write(
         'spec.yaml',
-        ['name: props', 'source:', '  propertiesFile: source.properties', '  clientId: explicit-id', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'),
+        ['name: props', 'source:', '  propertiesFile: source.properties', '  clientId: explicit-id', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join(
+          '\n',
+        ),
       ),
     );
     expect(spec.source).toMatchObject({
@@ -160,24 +165,40 @@ describe('spec with propertiesFile', () => {
     const spec = loadSpecFile(
       write(
         'spec2.yaml',
-        ['name: props2', 'source:', '  propertiesFile: source.properties', '  sasl: { username: other, password: { env: OTHER_PW } }', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'),
+        [
+          'name: props2',
+          'source:',
+          '  propertiesFile: source.properties',
+          '  sasl: { username: other, password: { env: OTHER_PW } }',
+          'target:',
+          '  bootstrapServers: ["127.0.0.1:29092"]',
+        ].join('\n'),
       ),
     );
     expect(spec.source.sasl).toEqual({ mechanism: 'PLAIN', username: 'other', password: { env: 'OTHER_PW' } });
   });
 
   test('a missing or broken properties file is a SpecError naming the field and the file', () => {
-    const missing = write('spec3.yaml', ['name: p3', 'source:', '  propertiesFile: nope.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'));
+    const missing = write(
+      'spec3.yaml',
+      ['name: p3', 'source:', '  propertiesFile: nope.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'),
+    );
     expect(() => loadSpecFile(missing)).toThrow(SpecError);
     expect(() => loadSpecFile(missing)).toThrow(/source\.propertiesFile: cannot read properties file .*nope\.properties \(ENOENT\)/);
     write('bad.properties', `sasl.jaas.config=${PLAIN} required username="x" password="y"`);
-    const bad = write('spec4.yaml', ['name: p4', 'source:', '  propertiesFile: bad.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'));
+    const bad = write(
+      'spec4.yaml',
+      ['name: p4', 'source:', '  propertiesFile: bad.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'),
+    );
     expect(() => loadSpecFile(bad)).toThrow(/source\.propertiesFile: .*bad\.properties: sasl\.jaas\.config must end with ";"/);
   });
 
   test('a properties file without bootstrap.servers leaves the spec to say it', () => {
     write('nobootstrap.properties', 'security.protocol=PLAINTEXT\n');
-    const spec = write('spec5.yaml', ['name: p5', 'source:', '  propertiesFile: nobootstrap.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'));
+    const spec = write(
+      'spec5.yaml',
+      ['name: p5', 'source:', '  propertiesFile: nobootstrap.properties', 'target:', '  bootstrapServers: ["127.0.0.1:29092"]'].join('\n'),
+    );
     expect(() => loadSpecFile(spec)).toThrow(/source\.bootstrapServers: expected array/);
   });
 

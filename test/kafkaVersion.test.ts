@@ -76,7 +76,13 @@ describe('inferKafkaVersion on synthetic tables', () => {
   });
 
   test('missingApis names what an old broker lacks', () => {
-    expect(missingApis(T['0.10.0'], [[0, 3], [1, 4], [18, 0]])).toEqual(['Produce v3+', 'Fetch v4+']);
+    expect(
+      missingApis(T['0.10.0'], [
+        [0, 3],
+        [1, 4],
+        [18, 0],
+      ]),
+    ).toEqual(['Produce v3+', 'Fetch v4+']);
   });
 });
 

@@ -34,7 +34,14 @@ function migration(): MigrationStatus {
           { kind: 'consumersStopped', by: 'carol', at: at(5), phase: 'awaiting-consumers-stopped', accepted: true },
         ],
       },
-      { number: 2, name: 'shop', workflowId: 'migration-demo-batch-2-shop', state: 'accepted-with-mismatches', verification: { ok: false, mismatchCount: 2 }, decisions: [] },
+      {
+        number: 2,
+        name: 'shop',
+        workflowId: 'migration-demo-batch-2-shop',
+        state: 'accepted-with-mismatches',
+        verification: { ok: false, mismatchCount: 2 },
+        decisions: [],
+      },
       { number: 3, name: 'misc', workflowId: 'migration-demo-batch-3-misc', state: 'pending' },
     ],
     reports: {},
@@ -129,7 +136,9 @@ describe('status view of ended workflows', () => {
     expect(text.split('\n')[0]).toBe('migration-demo-batch-1-ads (RUNNING) — batch 1 (ads) of migration demo, step awaiting-producers-stopped');
     expect(text).toContain(`updated ${at(7)}`);
     expect(text).not.toContain('undefined');
-    expect(renderBatchStatus('x', 'TERMINATED', undefined, { reason: 'terminated: t' })).toBe('x (TERMINATED) — batch status unknown (no worker answered)\n  ended: terminated: t');
+    expect(renderBatchStatus('x', 'TERMINATED', undefined, { reason: 'terminated: t' })).toBe(
+      'x (TERMINATED) — batch status unknown (no worker answered)\n  ended: terminated: t',
+    );
   });
 });
 

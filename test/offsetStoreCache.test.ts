@@ -20,7 +20,10 @@ test('cached reads continue from where the last one ended and equal a full read'
   const spec = stackSpec({ name: `store-cache-${s}` });
   const topic = `store-cache-${s}`;
   await createSourceTopic(topic, PARTITIONS);
-  await produceToSource(topic, Array.from({ length: 900 }, (_, i) => ({ partition: i % PARTITIONS, key: `k${i}`, value: `v${i}` })));
+  await produceToSource(
+    topic,
+    Array.from({ length: 900 }, (_, i) => ({ partition: i % PARTITIONS, key: `k${i}`, value: `v${i}` })),
+  );
   await createTopicsOnTarget(spec, spec.name, [topic]);
   const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }));
   const copyTo = async (stopAt: Record<string, number>) =>
@@ -38,7 +41,10 @@ test('cached reads continue from where the last one ended and equal a full read'
     mine.checkpoint!.sourceNext = 999;
     mine.runs.push({ sourceStart: 5000, targetStart: 5000, count: 1 });
 
-    await produceToSource(topic, Array.from({ length: 300 }, (_, i) => ({ partition: i % PARTITIONS, key: `late${i}`, value: 'late' })));
+    await produceToSource(
+      topic,
+      Array.from({ length: 300 }, (_, i) => ({ partition: i % PARTITIONS, key: `late${i}`, value: 'late' })),
+    );
     await copyTo(await sourceEndOffsets(topic));
     const [full, ...cached] = await Promise.all([read(false), read(true), read(true), read(true)]);
     expect(mapsOf(full, topic).map((m) => m.checkpoint?.sourceNext)).toEqual([400, 400, 400]);

@@ -59,7 +59,11 @@ async function seed(topic: string): Promise<void> {
   await producer.connect();
   try {
     for (let p = 0; p < PARTITIONS; p++) {
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ key: `k${i}`, value: `${topic}-${p}-${i}`, partition: p })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ key: `k${i}`, value: `${topic}-${p}-${i}`, partition: p })),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -122,7 +126,20 @@ function damageRecords(c: Case): { key: string; value: string | null }[] {
       return [{ key: `${c.prefix}runs|0`, value: null }];
     case 'runCount-beyond-chunks':
       // The checkpoint as the copy wrote it (40 records, one run), but claiming 600 runs (3 chunks, 2 missing).
-      return [{ key: `${c.prefix}checkpoint`, value: JSON.stringify({ sourceStart: 0, sourceNext: PER_PARTITION, targetNext: PER_PARTITION, recordsCopied: PER_PARTITION, bytesCopied: 1, updatedAt: new Date().toISOString(), runCount: 600 }) }];
+      return [
+        {
+          key: `${c.prefix}checkpoint`,
+          value: JSON.stringify({
+            sourceStart: 0,
+            sourceNext: PER_PARTITION,
+            targetNext: PER_PARTITION,
+            recordsCopied: PER_PARTITION,
+            bytesCopied: 1,
+            updatedAt: new Date().toISOString(),
+            runCount: 600,
+          }),
+        },
+      ];
     case 'unparseable-value':
       return [{ key: `${c.prefix}checkpoint`, value: '{"sourceNext": 40, "targetNext": 4' }];
     case 'not-a-checkpoint':
@@ -146,12 +163,21 @@ afterAll(async () => {
 
 /** Waits until the batch is blocked (or up to timeoutMs); asserts the block names the damage and the partition. */
 async function expectBlockedOnCorruptStore(c: Case, timeoutMs: number): Promise<BatchStatus> {
-  const b = await until(() => batchStatus(c.batchId), (s: BatchStatus) => s.step === 'blocked', `${c.batchId} (${c.damage}) blocked`, timeoutMs).catch(async (e: Error) => {
+  const b = await until(
+    () => batchStatus(c.batchId),
+    (s: BatchStatus) => s.step === 'blocked',
+    `${c.batchId} (${c.damage}) blocked`,
+    timeoutMs,
+  ).catch(async (e: Error) => {
     const s = await batchStatus(c.batchId);
     // What the batch does instead: the activity retried meanwhile, and its last failure.
     const pending = (await t.client.workflow.getHandle(c.batchId).describe()).raw.pendingActivities ?? [];
-    const retrying = pending.map((a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.applicationFailureInfo?.type ?? ''} ${a.lastFailure?.message ?? ''}`).join('; ');
-    throw new Error(`${c.damage}: not blocked within ${timeoutMs / 1000} s (step ${s.step}, rounds ${s.rounds}; retrying: ${retrying || 'none'}): ${e.message.slice(0, 120)}`);
+    const retrying = pending
+      .map((a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.applicationFailureInfo?.type ?? ''} ${a.lastFailure?.message ?? ''}`)
+      .join('; ');
+    throw new Error(
+      `${c.damage}: not blocked within ${timeoutMs / 1000} s (step ${s.step}, rounds ${s.rounds}; retrying: ${retrying || 'none'}): ${e.message.slice(0, 120)}`,
+    );
   });
   expect({ damage: c.damage, step: b.step, type: b.blocked?.type }).toEqual({ damage: c.damage, step: 'blocked', type: 'OffsetStoreCorrupt' });
   expect(b.blocked!.error).toContain(`${c.topic}:${DAMAGED}`);
@@ -173,7 +199,12 @@ test('a tombstoned run chunk blocks the batch (OffsetStoreCorrupt, naming the pa
   // The operator writes the chunk back (40 records copied as one run) and retries.
   await writeToStore([{ key: `${c.prefix}runs|0`, value: JSON.stringify({ runs: [[0, 0, PER_PARTITION]] }) }]);
   expect(await cli(t.settings.taskQueue, 'retry', c.name, '--by', 'osc-test', '--reason', 'chunk written back')).toMatchObject({ code: 0 });
-  const back = await until(() => batchStatus(c.batchId), (s: BatchStatus) => s.step === 'awaiting-cutover-approval' && s.rounds > blocked.rounds, `${c.batchId} following again`, 60_000);
+  const back = await until(
+    () => batchStatus(c.batchId),
+    (s: BatchStatus) => s.step === 'awaiting-cutover-approval' && s.rounds > blocked.rounds,
+    `${c.batchId} following again`,
+    60_000,
+  );
   expect(back.blocked).toBeUndefined();
   expect(back.totals.recordsCopied).toBe(PARTITIONS * PER_PARTITION);
   expect(await targetEnds(c.topic)).toEqual([PER_PARTITION, PER_PARTITION]);

@@ -7,16 +7,48 @@ import type { GroupSummary, InventorySummary, MigrationPlan, TopicSummary } from
 import { stackSpec } from './helpers/stack';
 
 function topic(name: string, system: string | null, partitions = 1, extra: Partial<TopicSummary> = {}): TopicSummary {
-  return { name, internal: name.startsWith('__'), partitions, replicationFactor: 3, records: partitions * 100, bytes: partitions * 1000, lastRecordAt: '2026-01-01T00:00:00.000Z', system, flags: [], flagReasons: {}, ...extra };
+  return {
+    name,
+    internal: name.startsWith('__'),
+    partitions,
+    replicationFactor: 3,
+    records: partitions * 100,
+    bytes: partitions * 1000,
+    lastRecordAt: '2026-01-01T00:00:00.000Z',
+    system,
+    flags: [],
+    flagReasons: {},
+    ...extra,
+  };
 }
 function group(groupId: string, topics: string[], extra: Partial<GroupSummary> = {}): GroupSummary {
-  return { groupId, state: 'Stable', protocolType: 'consumer', members: 1, topics, missingTopics: [], totalLag: 0, systems: [], flags: [], flagReasons: {}, ...extra };
+  return {
+    groupId,
+    state: 'Stable',
+    protocolType: 'consumer',
+    members: 1,
+    topics,
+    missingTopics: [],
+    totalLag: 0,
+    systems: [],
+    flags: [],
+    flagReasons: {},
+    ...extra,
+  };
 }
 function inventory(topics: TopicSummary[], groups: GroupSummary[]): InventorySummary {
   return {
-    migration: 'm', collectedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, clusterId: 'c',
+    migration: 'm',
+    collectedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1,
+    clusterId: 'c',
     totals: { topics: topics.length, partitions: 0, records: 0, bytes: 0, groups: groups.length, inactiveTopics: 0, unclaimedGroups: 0 },
-    topics, groups, systems: [], unassigned: { topics: [], groups: [] }, warnings: [], reportFiles: { jsonPath: 'x.json', markdownPath: 'x.md' },
+    topics,
+    groups,
+    systems: [],
+    unassigned: { topics: [], groups: [] },
+    warnings: [],
+    reportFiles: { jsonPath: 'x.json', markdownPath: 'x.md' },
   };
 }
 const specWith = (extra: Partial<MigrationSpecInput> = {}) =>
@@ -54,7 +86,13 @@ describe('buildPlan', () => {
       [3, 'unassigned', 'non-core', ['misc.tmp'], ['misc-reader']],
       [4, 'billing', 'core', ['billing.invoices'], ['billing-app']],
     ]);
-    expect(plan.batches[1]).toMatchObject({ systems: ['orders'], topics: [{ name: 'orders.created', partitions: 3, bytes: 3000, records: 300 }, { name: 'orders.shipped', partitions: 2, bytes: 2000, records: 200 }] });
+    expect(plan.batches[1]).toMatchObject({
+      systems: ['orders'],
+      topics: [
+        { name: 'orders.created', partitions: 3, bytes: 3000, records: 300 },
+        { name: 'orders.shipped', partitions: 2, bytes: 2000, records: 200 },
+      ],
+    });
     expect(plan.batches[2].systems).toEqual([]);
     expect(plan.excluded).toEqual([{ kind: 'topic', name: '__consumer_offsets', reason: 'cluster-internal topic (never migrated)' }]);
     expect(plan.warnings).toEqual([]);
@@ -70,14 +108,22 @@ describe('buildPlan', () => {
     const inv = inventory(
       [
         topic('orders.created', 'orders'),
-        topic('orders.old', 'orders', 1, { flags: ['inactive'], flagReasons: { inactive: 'last record written 2025-01-01 (400.0 days ago, threshold 7 days) and no group consumes it' } }),
+        topic('orders.old', 'orders', 1, {
+          flags: ['inactive'],
+          flagReasons: { inactive: 'last record written 2025-01-01 (400.0 days ago, threshold 7 days) and no group consumes it' },
+        }),
         topic('orders.archive', 'orders', 1, { flags: ['inactive'], flagReasons: { inactive: 'holds no records' } }),
         topic('orders.private', 'orders'),
       ],
       [
         group('orders-app', ['orders.created', 'orders.private']),
         group('orders-ghost', [], { state: 'Empty', members: 0, flags: ['unclaimed'], flagReasons: { unclaimed: 'Empty with no committed offsets' } }),
-        group('orders-ghost2', [], { state: 'Empty', members: 0, flags: ['unclaimed'], flagReasons: { unclaimed: 'Empty with committed offsets only on missing topics (x)' } }),
+        group('orders-ghost2', [], {
+          state: 'Empty',
+          members: 0,
+          flags: ['unclaimed'],
+          flagReasons: { unclaimed: 'Empty with committed offsets only on missing topics (x)' },
+        }),
         group('private-reader', ['orders.private']),
         group('test-tool', ['orders.created']),
       ],
@@ -86,7 +132,12 @@ describe('buildPlan', () => {
     const plan = buildPlan(spec, inv);
     expect(names(plan)).toEqual([[1, 'orders', 'non-core', ['orders.archive', 'orders.created'], ['orders-app']]]);
     expect(plan.excluded).toEqual([
-      { kind: 'topic', name: 'orders.old', reason: 'inactive: last record written 2025-01-01 (400.0 days ago, threshold 7 days) and no group consumes it; name it in spec.scope.includeInactive to migrate it' },
+      {
+        kind: 'topic',
+        name: 'orders.old',
+        reason:
+          'inactive: last record written 2025-01-01 (400.0 days ago, threshold 7 days) and no group consumes it; name it in spec.scope.includeInactive to migrate it',
+      },
       { kind: 'topic', name: 'orders.private', reason: 'out of scope (spec.scope.topics / spec.scope.excludeTopics)' },
       { kind: 'group', name: 'orders-ghost', reason: 'unclaimed: Empty with no committed offsets; name it in spec.scope.includeInactive to migrate it' },
       // included despite the flag, but an unclaimed group has no offset on an existing topic to move
@@ -127,12 +178,22 @@ describe('buildPlan', () => {
       [3, 'orders-3of3', 'non-core', ['orders.d', 'orders.e'], []],
     ]);
     expect(plan.warnings).toEqual([]);
-    expect(names(buildPlan(specWith({ batching: { maxTopics: 2 } }), inv)).map((b) => b[3])).toEqual([['orders.a'], ['orders.b', 'orders.c'], ['orders.d', 'orders.e']]);
-    expect(names(buildPlan(specWith({ batching: { maxBytes: 12000 } }), inv)).map((b) => b[3])).toEqual([['orders.a', 'orders.b', 'orders.c'], ['orders.d', 'orders.e']]);
+    expect(names(buildPlan(specWith({ batching: { maxTopics: 2 } }), inv)).map((b) => b[3])).toEqual([
+      ['orders.a'],
+      ['orders.b', 'orders.c'],
+      ['orders.d', 'orders.e'],
+    ]);
+    expect(names(buildPlan(specWith({ batching: { maxBytes: 12000 } }), inv)).map((b) => b[3])).toEqual([
+      ['orders.a', 'orders.b', 'orders.c'],
+      ['orders.d', 'orders.e'],
+    ]);
   });
 
   test('a group-linked unit larger than the caps gets a batch of its own, with a warning', () => {
-    const inv = inventory(['a', 'b', 'c'].map((x) => topic(`orders.${x}`, 'orders', 4)), [group('g-ab', ['orders.a', 'orders.b'])]);
+    const inv = inventory(
+      ['a', 'b', 'c'].map((x) => topic(`orders.${x}`, 'orders', 4)),
+      [group('g-ab', ['orders.a', 'orders.b'])],
+    );
     const plan = buildPlan(specWith({ batching: { maxPartitions: 6 } }), inv);
     expect(names(plan).map((b) => [b[1], b[3]])).toEqual([
       ['orders-1of2', ['orders.a', 'orders.b']],
@@ -219,9 +280,20 @@ describe('validateEditedPlan', () => {
     ['not an object', null, 'expected an object with a "batches" array'],
     ['no batches', [], 'the edited plan has no batches: reject the plan instead'],
     ['a bad topic entry', [{ number: 1, topics: [42] }], 'batches[0].topics[0]: expected a topic name or { name }'],
-    ['a bad name', [{ number: 1, topics: ['audit.log'], name: 'Audit Batch' }], 'batches[0].name: expected lower-case letters, digits, "-" or "+" (it names the batch workflow), got "Audit Batch"'],
+    [
+      'a bad name',
+      [{ number: 1, topics: ['audit.log'], name: 'Audit Batch' }],
+      'batches[0].name: expected lower-case letters, digits, "-" or "+" (it names the batch workflow), got "Audit Batch"',
+    ],
     ['an unknown topic', [{ number: 1, topics: ['audit.log', 'nope'] }], 'unknown topic nope in batch 1: it is not in the inventory'],
-    ['a topic in two batches', [{ number: 1, topics: ['audit.log'] }, { number: 2, topics: ['audit.log', 'billing.invoices'] }], 'topic audit.log is in two batches (1 and 2)'],
+    [
+      'a topic in two batches',
+      [
+        { number: 1, topics: ['audit.log'] },
+        { number: 2, topics: ['audit.log', 'billing.invoices'] },
+      ],
+      'topic audit.log is in two batches (1 and 2)',
+    ],
     [
       'a topic the plan never had',
       [{ number: 1, topics: ['audit.log', 'audit.old'] }],
@@ -229,19 +301,50 @@ describe('validateEditedPlan', () => {
     ],
     [
       "a group's topics in different batches",
-      [{ number: 1, topics: ['orders.created'] }, { number: 2, topics: ['orders.shipped'] }],
+      [
+        { number: 1, topics: ['orders.created'] },
+        { number: 2, topics: ['orders.shipped'] },
+      ],
       'group orders-app consumes topics in batches 1 and 2: keep its topics in one batch or exclude the group',
     ],
     [
-      "a group listed away from its topics",
-      [{ number: 1, topics: ['orders.created'], groups: ['orders-app'] }, { number: 2, topics: ['orders.shipped'], groups: [] }],
+      'a group listed away from its topics',
+      [
+        { number: 1, topics: ['orders.created'], groups: ['orders-app'] },
+        { number: 2, topics: ['orders.shipped'], groups: [] },
+      ],
       'group orders-app is in batch 1 but consumes orders.shipped (batch 2): its topics must be in one batch, or exclude the group',
     ],
-    ['a group without its topics', [{ number: 1, topics: ['audit.log'], groups: ['audit-app', 'billing-app'] }], 'group billing-app is in batch 1 but none of its topics is in the plan: exclude the group too'],
+    [
+      'a group without its topics',
+      [{ number: 1, topics: ['audit.log'], groups: ['audit-app', 'billing-app'] }],
+      'group billing-app is in batch 1 but none of its topics is in the plan: exclude the group too',
+    ],
     ['an unknown group', [{ number: 1, topics: ['audit.log'], groups: ['ghost'] }], 'unknown group ghost in batch 1: it is not in the inventory'],
-    ['an empty batch', [{ number: 1, topics: ['audit.log'] }, { number: 2, topics: [] }], 'batch 2 has no topics: remove it and renumber the others'],
-    ['a gap in the numbers', [{ number: 1, topics: ['audit.log'] }, { number: 3, topics: ['billing.invoices'] }], 'batch numbers must be 1..2, each once (they give the order), got 1, 3'],
-    ['a repeated number', [{ number: 1, topics: ['audit.log'] }, { number: 1, topics: ['billing.invoices'] }], 'batch numbers must be 1..2, each once (they give the order), got 1, 1'],
+    [
+      'an empty batch',
+      [
+        { number: 1, topics: ['audit.log'] },
+        { number: 2, topics: [] },
+      ],
+      'batch 2 has no topics: remove it and renumber the others',
+    ],
+    [
+      'a gap in the numbers',
+      [
+        { number: 1, topics: ['audit.log'] },
+        { number: 3, topics: ['billing.invoices'] },
+      ],
+      'batch numbers must be 1..2, each once (they give the order), got 1, 3',
+    ],
+    [
+      'a repeated number',
+      [
+        { number: 1, topics: ['audit.log'] },
+        { number: 1, topics: ['billing.invoices'] },
+      ],
+      'batch numbers must be 1..2, each once (they give the order), got 1, 1',
+    ],
     [
       'caps exceeded',
       [{ number: 1, topics: ['billing.invoices', 'orders.created', 'orders.shipped'] }],
@@ -252,12 +355,16 @@ describe('validateEditedPlan', () => {
   });
 
   test('a group the proposed plan left out cannot be added', () => {
-    const withGhost = inventory(inv.topics, [...inv.groups, group('audit-ghost', [], { members: 0, state: 'Empty', flags: ['unclaimed'], flagReasons: { unclaimed: 'Empty with no committed offsets' } })]);
+    const withGhost = inventory(inv.topics, [
+      ...inv.groups,
+      group('audit-ghost', [], { members: 0, state: 'Empty', flags: ['unclaimed'], flagReasons: { unclaimed: 'Empty with no committed offsets' } }),
+    ]);
     const plan = buildPlan(spec, withGhost);
     const r = validateEditedPlan(spec, withGhost, plan, { batches: [{ number: 1, topics: ['audit.log'], groups: ['audit-app', 'audit-ghost'] }] });
     expect(r).toEqual({
       ok: false,
-      error: 'group audit-ghost in batch 1 is not in the proposed plan (excluded: unclaimed: Empty with no committed offsets; name it in spec.scope.includeInactive to migrate it): an edit can only exclude groups',
+      error:
+        'group audit-ghost in batch 1 is not in the proposed plan (excluded: unclaimed: Empty with no committed offsets; name it in spec.scope.includeInactive to migrate it): an edit can only exclude groups',
     });
   });
 });

@@ -6,7 +6,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Admin, type AclEntry, type Consumer, type Producer } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  Kafka,
+  logLevel,
+  ResourcePatternTypes,
+  type Admin,
+  type AclEntry,
+  type Consumer,
+  type Producer,
+} from 'kafkajs';
 import {
   checkAcls,
   checkCapacity,
@@ -154,9 +165,19 @@ test('ecosystem: Connect, Schema Registry, Streams and MirrorMaker topics and gr
   const r = await checkEcosystem({ spec: specFor() });
   results.push(r);
   expect(r.verdict).toBe('warn');
-  const affected = r.evidence.affected as { kind: string; name: string; topics: { name: string }[]; groups: { groupId: string; protocolType: string }[]; guidance: string }[];
+  const affected = r.evidence.affected as {
+    kind: string;
+    name: string;
+    topics: { name: string }[];
+    groups: { groupId: string; protocolType: string }[];
+    guidance: string;
+  }[];
   const byKind = (kind: string, name?: string) => affected.find((c) => c.kind === kind && (name === undefined || c.name === name));
-  expect(byKind('kafka-connect', `${p}-connect`)?.topics.map((t) => t.name).sort()).toEqual([T.connectConfigs, T.connectOffsets, T.connectStatus].sort());
+  expect(
+    byKind('kafka-connect', `${p}-connect`)
+      ?.topics.map((t) => t.name)
+      .sort(),
+  ).toEqual([T.connectConfigs, T.connectOffsets, T.connectStatus].sort());
   expect(byKind('kafka-connect', CONNECT_GROUP)?.groups).toEqual([{ groupId: CONNECT_GROUP, protocolType: 'connect', inScope: true }]);
   expect(byKind('schema-registry', T.schemas)?.topics.map((t) => t.name)).toEqual([T.schemas]);
   const streams = byKind('kafka-streams', APP_GROUP)!;
@@ -171,8 +192,14 @@ test('versions: source 3.4 inside the automq range, target 3.9 judged on its API
   const r = await checkVersions({ spec: specFor() });
   results.push(r);
   expect(r.verdict).toBe('pass');
-  expect(r.evidence).toMatchObject({ profile: { name: 'automq', supportedVersions: { min: '0.9', max: '3.4' } }, source: { version: '3.4' }, target: { version: '3.9' } });
-  expect((r.evidence.source as { brokers: unknown[] }).brokers).toEqual([expect.objectContaining({ version: '3.4', verdict: 'pass', metadataVersion: { supported: [1, 8], finalized: [8, 8] } })]);
+  expect(r.evidence).toMatchObject({
+    profile: { name: 'automq', supportedVersions: { min: '0.9', max: '3.4' } },
+    source: { version: '3.4' },
+    target: { version: '3.9' },
+  });
+  expect((r.evidence.source as { brokers: unknown[] }).brokers).toEqual([
+    expect.objectContaining({ version: '3.4', verdict: 'pass', metadataVersion: { supported: [1, 8], finalized: [8, 8] } }),
+  ]);
   expect(r.summary).toContain('source 3.4, target 3.9');
 
   // With a range that ends before 3.4 the source fails, and the remediation says what to do.
@@ -188,7 +215,10 @@ test('security: SASL_PLAINTEXT as migrator authenticates; wrong credentials and 
   const r = await checkSecurity({ spec: specFor() });
   results.push(r);
   expect(r.verdict).toBe('pass');
-  expect(r.evidence).toMatchObject({ source: { securityProtocol: 'SASL_PLAINTEXT', user: 'migrator', mechanism: 'PLAIN', authenticated: true }, target: { securityProtocol: 'PLAINTEXT', reachable: true } });
+  expect(r.evidence).toMatchObject({
+    source: { securityProtocol: 'SASL_PLAINTEXT', user: 'migrator', mechanism: 'PLAIN', authenticated: true },
+    target: { securityProtocol: 'PLAINTEXT', reachable: true },
+  });
 
   const badFile = join(mkdtempSync(join(tmpdir(), 'km-')), 'wrong.password');
   writeFileSync(badFile, 'wrong-password-zz9');
@@ -212,11 +242,22 @@ test('permissions: migrator can describe and really read every in-scope topic an
   expect(r.evidence.topicsRead).toEqual(expect.arrayContaining([T.orders, T.schemas]));
   expect(r.evidence.topicsInScope).toBe(Object.keys(T).length - 1);
   // Empty topics too: a clean fetch from their leader proves the right to read.
-  expect(r.evidence.topicsReadVerified).toEqual(Object.values(T).filter((t) => t !== T.denied).sort());
+  expect(r.evidence.topicsReadVerified).toEqual(
+    Object.values(T)
+      .filter((t) => t !== T.denied)
+      .sort(),
+  );
 });
 
 test('permissions: a DENY Read on an in-scope topic fails, naming the topic and the binding to remove', async () => {
-  const deny: AclEntry = { ...APP_ACL, resourceName: T.denied, resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:migrator', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.DENY };
+  const deny: AclEntry = {
+    ...APP_ACL,
+    resourceName: T.denied,
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+    principal: 'User:migrator',
+    operation: AclOperationTypes.READ,
+    permissionType: AclPermissionTypes.DENY,
+  };
   await admin.createAcls({ acl: [deny] });
   try {
     await waitFor('the DENY binding', async () => (await admin.describeAcls({ ...deny })).resources.length > 0);
@@ -286,7 +327,17 @@ test('capacity: write rate sampled while a topic is written, read = write × rea
     const r = await checkCapacity({ spec: specFor() });
     results.push(r);
     expect(r.verdict).toBe('pass');
-    const orders = (r.evidence.perTopic as { topic: string; recordsWritten: number; avgRecordBytes: number; sizeFrom: string; writeMBps: number; readMBps: number; readingGroups: string[] }[]).find((t) => t.topic === T.orders)!;
+    const orders = (
+      r.evidence.perTopic as {
+        topic: string;
+        recordsWritten: number;
+        avgRecordBytes: number;
+        sizeFrom: string;
+        writeMBps: number;
+        readMBps: number;
+        readingGroups: string[];
+      }[]
+    ).find((t) => t.topic === T.orders)!;
     expect(orders.recordsWritten).toBeGreaterThan(5);
     expect(orders.sizeFrom).toBe('sampled');
     expect(orders.avgRecordBytes).toBeGreaterThanOrEqual(2000);
@@ -336,7 +387,10 @@ test('clients: members client ids and hosts per group; a group without members i
   results.push(r);
   expect(r.verdict).toBe('warn');
   const groups = r.evidence.groups as { groupId: string; members: { clientId: string; host: string }[]; topics: string[] }[];
-  expect(groups.find((g) => g.groupId === APP_GROUP)).toMatchObject({ topics: [T.orders], members: [expect.objectContaining({ clientId: CLIENT_ID, host: '127.0.0.1' })] });
+  expect(groups.find((g) => g.groupId === APP_GROUP)).toMatchObject({
+    topics: [T.orders],
+    members: [expect.objectContaining({ clientId: CLIENT_ID, host: '127.0.0.1' })],
+  });
   expect(r.evidence.groupsWithoutMembers).toEqual([IDLE_GROUP]);
   expect(groups.map((g) => g.groupId)).not.toContain(CONNECT_GROUP);
   expect(r.summary).toContain(IDLE_GROUP);
@@ -350,7 +404,9 @@ test('failures: bad credentials are non-retryable and say what to fix; an unreac
   const auth = (await checkAcls({ spec: bad }).catch((e) => e)) as ApplicationFailure;
   expect(auth).toBeInstanceOf(ApplicationFailure);
   expect(auth).toMatchObject({ nonRetryable: true, type: 'KafkaAuthenticationFailed' });
-  expect(auth.message).toMatch(/checkAcls: authentication failed on the source cluster .* as user "migrator" \(PLAIN\): check the username and the password reference in source\.sasl/);
+  expect(auth.message).toMatch(
+    /checkAcls: authentication failed on the source cluster .* as user "migrator" \(PLAIN\): check the username and the password reference in source\.sasl/,
+  );
   expect(auth.message).not.toContain('wrong-password-qq7');
 
   const down = specFor();

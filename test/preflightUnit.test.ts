@@ -7,7 +7,13 @@ import { renderPreflightMarkdown } from '../src/reports/preflightReport';
 import type { CheckResult } from '../src/types/preflight';
 import { stackSpec } from './helpers/stack';
 
-const check = (id: string, verdict: CheckResult['verdict']): CheckResult => ({ id, title: `Check ${id}`, verdict, summary: `${id} is ${verdict}`, evidence: { id } });
+const check = (id: string, verdict: CheckResult['verdict']): CheckResult => ({
+  id,
+  title: `Check ${id}`,
+  verdict,
+  summary: `${id} is ${verdict}`,
+  evidence: { id },
+});
 
 describe('scope', () => {
   test('empty scope: every topic but the cluster-owned __ ones; every group', () => {
@@ -21,7 +27,10 @@ describe('scope', () => {
   });
 
   test('patterns are full matches; excludes win; __ topics never match', () => {
-    const spec = stackSpec({ name: 'scope-b', scope: { topics: ['orders\\..*', '__.*'], excludeTopics: ['orders\\.tmp.*'], groups: ['billing-.*'], excludeGroups: ['billing-test'] } });
+    const spec = stackSpec({
+      name: 'scope-b',
+      scope: { topics: ['orders\\..*', '__.*'], excludeTopics: ['orders\\.tmp.*'], groups: ['billing-.*'], excludeGroups: ['billing-test'] },
+    });
     expect(topicInScope(spec, 'orders.eu')).toBe(true);
     expect(topicInScope(spec, 'legacy.orders.eu')).toBe(false);
     expect(topicInScope(spec, 'orders.tmp1')).toBe(false);

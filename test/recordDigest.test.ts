@@ -9,7 +9,14 @@ import { renderVerificationMarkdown } from '../src/reports/verificationReport';
 import { writeReport } from '../src/reports/writeReport';
 import type { PartitionOffsetMap } from '../src/types/copy';
 
-const rec = (over: Partial<DigestRecord> = {}): DigestRecord => ({ offset: 0, key: Buffer.from('k'), value: Buffer.from('v'), headers: [], timestamp: 1, ...over });
+const rec = (over: Partial<DigestRecord> = {}): DigestRecord => ({
+  offset: 0,
+  key: Buffer.from('k'),
+  value: Buffer.from('v'),
+  headers: [],
+  timestamp: 1,
+  ...over,
+});
 const hex = (r: DigestRecord, includeTimestamp = true) => recordDigest(r, { includeTimestamp }).toString('hex');
 
 test('the record digest tells null from empty, sees header order and values, and the timestamp unless told not to', () => {
@@ -17,8 +24,14 @@ test('the record digest tells null from empty, sees header order and values, and
   expect(hex(rec({ value: null }))).not.toBe(hex(rec({ value: Buffer.alloc(0) })));
   // Shifting bytes between fields must not collide.
   expect(hex(rec({ key: Buffer.from('ab'), value: Buffer.from('c') }))).not.toBe(hex(rec({ key: Buffer.from('a'), value: Buffer.from('bc') })));
-  const h1: [string, Buffer | null][] = [['a', Buffer.from('1')], ['b', Buffer.from('2')]];
-  const h2: [string, Buffer | null][] = [['b', Buffer.from('2')], ['a', Buffer.from('1')]];
+  const h1: [string, Buffer | null][] = [
+    ['a', Buffer.from('1')],
+    ['b', Buffer.from('2')],
+  ];
+  const h2: [string, Buffer | null][] = [
+    ['b', Buffer.from('2')],
+    ['a', Buffer.from('1')],
+  ];
   expect(hex(rec({ headers: h1 }))).not.toBe(hex(rec({ headers: h2 })));
   expect(hex(rec({ timestamp: 1 }))).not.toBe(hex(rec({ timestamp: 2 })));
   expect(hex(rec({ timestamp: 1 }), false)).toBe(hex(rec({ timestamp: 2 }), false));
@@ -27,17 +40,40 @@ test('the record digest tells null from empty, sees header order and values, and
 });
 
 test('kafkajs messages keep repeated headers in order', () => {
-  const m = { offset: '3', key: null, value: Buffer.from('x'), timestamp: '7', headers: { a: [Buffer.from('1'), Buffer.from('2')], b: Buffer.from('3') } } as unknown as KafkaMessage;
-  expect(toDigestRecord(m)).toEqual({ offset: 3, key: null, value: Buffer.from('x'), timestamp: 7, headers: [['a', Buffer.from('1')], ['a', Buffer.from('2')], ['b', Buffer.from('3')]] });
+  const m = {
+    offset: '3',
+    key: null,
+    value: Buffer.from('x'),
+    timestamp: '7',
+    headers: { a: [Buffer.from('1'), Buffer.from('2')], b: Buffer.from('3') },
+  } as unknown as KafkaMessage;
+  expect(toDigestRecord(m)).toEqual({
+    offset: 3,
+    key: null,
+    value: Buffer.from('x'),
+    timestamp: 7,
+    headers: [
+      ['a', Buffer.from('1')],
+      ['a', Buffer.from('2')],
+      ['b', Buffer.from('3')],
+    ],
+  });
 });
 
 async function* messages(list: { offset: number; value: string }[]): AsyncGenerator<KafkaMessage> {
-  for (const m of list) yield { offset: String(m.offset), key: null, value: Buffer.from(m.value), timestamp: '1', headers: {}, attributes: 0 } as unknown as KafkaMessage;
+  for (const m of list)
+    yield { offset: String(m.offset), key: null, value: Buffer.from(m.value), timestamp: '1', headers: {}, attributes: 0 } as unknown as KafkaMessage;
 }
 
 test('lock-step comparison resynchronises after a mismatch and caps the detail lines', async () => {
   // Source offsets 10..39 copied to target 0..29 (one run); the target lost nothing but 25 values differ.
-  const map: PartitionOffsetMap = { migration: 'm', topic: 't', partition: 0, runs: [{ sourceStart: 10, targetStart: 0, count: 30 }], checkpoint: { sourceStart: 10, sourceNext: 40, targetNext: 30, recordsCopied: 30, bytesCopied: 0, updatedAt: '' } };
+  const map: PartitionOffsetMap = {
+    migration: 'm',
+    topic: 't',
+    partition: 0,
+    runs: [{ sourceStart: 10, targetStart: 0, count: 30 }],
+    checkpoint: { sourceStart: 10, sourceNext: 40, targetNext: 30, recordsCopied: 30, bytesCopied: 0, updatedAt: '' },
+  };
   const src = Array.from({ length: 30 }, (_, i) => ({ offset: 10 + i, value: `v${i}` }));
   const tgt = src.map((m, i) => ({ offset: i, value: i < 25 ? `changed${i}` : m.value }));
   const r = await comparePartition({
@@ -77,7 +113,12 @@ test('the verification report is written as JSON and Markdown listing every mism
     configs: [],
     mismatches: ['orders:0: record count differs: source 4 in [0, 4), target 5 in [0, 5)'],
   };
-  const paths = writeReport({ spec: { name: 'demo', reports: { dir } }, fileStem: 'batch-1-orders-verification', json: report, markdown: renderVerificationMarkdown(report) });
+  const paths = writeReport({
+    spec: { name: 'demo', reports: { dir } },
+    fileStem: 'batch-1-orders-verification',
+    json: report,
+    markdown: renderVerificationMarkdown(report),
+  });
   expect(paths.jsonPath).toBe(join(dir, 'demo', 'batch-1-orders-verification.json'));
   expect(JSON.parse(readFileSync(paths.jsonPath, 'utf8'))).toEqual(report);
   const md = readFileSync(paths.markdownPath, 'utf8');

@@ -44,7 +44,10 @@ async function waitForAction(id: string, name: string, signal: string, timeoutMs
     `${name} waiting for ${signal}`,
     timeoutMs,
   );
-  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, preflightFailures: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toMatchObject({ waitingFor: signal, preflightFailures: [] });
+  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, preflightFailures: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toMatchObject({
+    waitingFor: signal,
+    preflightFailures: [],
+  });
   return s;
 }
 
@@ -72,7 +75,12 @@ async function migrationCopying(label: string): Promise<{ spec: MigrationSpec; h
   expect(await cli(t.settings.taskQueue, 'approve', id, '--step', 'plan', '--by', 'x')).toMatchObject({ code: 0 });
   const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
   // Copying: at least one follow round done (the batch keeps copying while it waits for the cutover approval).
-  await until(() => batchStatus(t.client, batchId), (b: BatchStatus) => b.rounds >= 1 && (b.step === 'copying' || b.step === 'awaiting-cutover-approval'), `${batchId} copying`, 90_000);
+  await until(
+    () => batchStatus(t.client, batchId),
+    (b: BatchStatus) => b.rounds >= 1 && (b.step === 'copying' || b.step === 'awaiting-cutover-approval'),
+    `${batchId} copying`,
+    90_000,
+  );
   expect(await targetTopicNames()).toContain(topic);
   return { spec, handle, batchId, topic };
 }
@@ -87,20 +95,26 @@ test('cancellation from the Temporal client API is an abort (of the migration an
   expect(rm.outcome).toBe('aborted');
   expect((await m.handle.describe()).status.name).toBe('COMPLETED');
   expect(rm.status.phase).toBe('aborted');
-  expect(rm.status.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]));
+  expect(rm.status.decisions).toEqual(
+    expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]),
+  );
   expect(rm.status.batches.map((x) => x.state)).toEqual(['aborted']);
   const mBatch = t.client.workflow.getHandle(m.batchId);
   expect((await mBatch.describe()).status.name).toBe('COMPLETED');
   const mBatchStatus = await mBatch.query(batchStatusQuery);
   expect(mBatchStatus.step).toBe('aborted');
-  expect(mBatchStatus.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]));
+  expect(mBatchStatus.decisions).toEqual(
+    expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]),
+  );
 
   // Cancelling the batch workflow itself: the batch rolls back and completes as aborted; so does the migration.
   const rb = (await b.handle.result()) as MigrationResult;
   expect(rb.outcome).toBe('aborted');
   expect((await b.handle.describe()).status.name).toBe('COMPLETED');
   expect(rb.status.batches.map((x) => x.state)).toEqual(['aborted']);
-  expect(rb.status.batches[0].decisions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]));
+  expect(rb.status.batches[0].decisions).toEqual(
+    expect.arrayContaining([expect.objectContaining({ kind: 'abort', by: 'temporal', reason: 'cancelled from Temporal', accepted: true })]),
+  );
   const bBatch = t.client.workflow.getHandle(b.batchId);
   expect((await bBatch.describe()).status.name).toBe('COMPLETED');
   expect(await bBatch.result()).toMatchObject({ outcome: 'aborted' });
@@ -170,7 +184,13 @@ async function groupOffsets(kafka: ReturnType<typeof targetKafka>, groupId: stri
 /** approve cutover, producers-stopped, consumers-stopped through the CLI, once the batch asks for each. */
 async function cutOverByCli(name: string, batchId: string): Promise<void> {
   const q = t.settings.taskQueue;
-  const step = (s: string) => until(() => batchStatus(t.client, batchId), (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 90_000);
+  const step = (s: string) =>
+    until(
+      () => batchStatus(t.client, batchId),
+      (b: BatchStatus) => b.step === s,
+      `${batchId} at ${s}`,
+      90_000,
+    );
   await step('awaiting-cutover-approval');
   expect(await cli(q, 'approve', name, '--step', 'cutover', '--by', 'x')).toMatchObject({ code: 0 });
   await step('awaiting-producers-stopped');
@@ -223,11 +243,20 @@ test('resume adopts finished batches and continues the rest exactly', async () =
   const batch1Run = (await t.client.workflow.getHandle(batch1).describe()).runId;
   expect(await batchStatus(t.client, batch1)).toMatchObject({ step: 'completed' });
   expect(await cli(q, 'approve', id, '--step', 'batch', '--by', 'x')).toMatchObject({ code: 0 });
-  const copied = await until(() => batchStatus(t.client, batch2), (b: BatchStatus) => b.rounds >= 1 && b.totals.recordsCopied > 0, `${batch2} copied a round`, 90_000);
+  const copied = await until(
+    () => batchStatus(t.client, batch2),
+    (b: BatchStatus) => b.rounds >= 1 && b.totals.recordsCopied > 0,
+    `${batch2} copied a round`,
+    90_000,
+  );
   expect(copied.milestones.clientsMayMove).toBeUndefined();
   await t.client.workflow.getHandle(id).terminate('test: lost');
   // ParentClosePolicy TERMINATE (applied by the server shortly after the parent closed).
-  const lostRun = await until(() => t.client.workflow.getHandle(batch2).describe(), (d) => d.status.name === 'TERMINATED', `${batch2} terminated with its migration`);
+  const lostRun = await until(
+    () => t.client.workflow.getHandle(batch2).describe(),
+    (d) => d.status.name === 'TERMINATED',
+    `${batch2} terminated with its migration`,
+  );
   // Written while no run supervises the migration: the resumed copy must pick these up from its checkpoints.
   await seedTopic(beta, 2, 60, 200);
 
@@ -261,7 +290,11 @@ test('resume adopts finished batches and continues the rest exactly', async () =
   ]);
   expect(await cli(q, 'approve', id, '--step', 'batch', '--by', 'x')).toMatchObject({ code: 0 });
   // Until the new run of batch 2 starts, its workflow id still answers queries from the terminated run.
-  await until(() => t.client.workflow.getHandle(batch2).describe(), (d) => d.status.name === 'RUNNING' && d.runId !== lostRun.runId, `a new run of ${batch2}`);
+  await until(
+    () => t.client.workflow.getHandle(batch2).describe(),
+    (d) => d.status.name === 'RUNNING' && d.runId !== lostRun.runId,
+    `a new run of ${batch2}`,
+  );
   await cutOverByCli(name, batch2);
   const result = (await t.client.workflow.getHandle(id).result()) as MigrationResult;
   expect(result.outcome).toBe('completed');
@@ -329,7 +362,12 @@ test('resume after an abort that deleted the target topics copies them afresh, e
   const atPlan = await waitForAction(id, name, 'approvePlan|rejectPlan');
   const batchId = batchWorkflowId(name, 1, atPlan.plan!.batches[0].name);
   expect(await cli(q, 'approve', id, '--step', 'plan', '--by', 'x')).toMatchObject({ code: 0 });
-  await until(() => batchStatus(t.client, batchId), (b: BatchStatus) => b.totals.recordsCopied >= 600, `${batchId} copied everything`, 90_000);
+  await until(
+    () => batchStatus(t.client, batchId),
+    (b: BatchStatus) => b.totals.recordsCopied >= 600,
+    `${batchId} copied everything`,
+    90_000,
+  );
   expect(await cli(q, 'abort', name, '--by', 'x', '--reason', 'start over')).toMatchObject({ code: 0 });
   const aborted = (await t.client.workflow.getHandle(id).result()) as MigrationResult;
   expect(aborted.outcome).toBe('aborted');

@@ -37,7 +37,8 @@ async function replay(fixture: ReplayFixture, codePath: string): Promise<ReplayR
   return results;
 }
 
-const failures = (results: ReplayResult[]) => results.filter((r) => r.error).map((r) => `${r.workflowId} (run ${r.runId}): ${r.error?.name}: ${r.error?.message}`);
+const failures = (results: ReplayResult[]) =>
+  results.filter((r) => r.error).map((r) => `${r.workflowId} (run ${r.runId}): ${r.error?.name}: ${r.error?.message}`);
 
 /** Every scenario issue 11 asks a fixture of, each named by the fixtures covering it. */
 const REQUIRED: Record<string, string[]> = {
@@ -45,7 +46,10 @@ const REQUIRED: Record<string, string[]> = {
   'preflight override': ['preflight-override'],
   'edited plan (approvePlan with an edited plan)': ['edited-plan'],
   'abort, and a cancellation from the client (= abort)': ['abort-in-plan', 'cancelled-by-client'],
-  'blocked and retried batches (SourceTopicMissing → exclude-topic, GroupActiveOnTarget → retry)': ['blocked-source-topic-deleted', 'blocked-group-active-on-target'],
+  'blocked and retried batches (SourceTopicMissing → exclude-topic, GroupActiveOnTarget → retry)': [
+    'blocked-source-topic-deleted',
+    'blocked-group-active-on-target',
+  ],
   resume: ['resume'],
   'consumers-first cutover': ['consumers-first'],
   'batch continued as new': ['continued-as-new'],

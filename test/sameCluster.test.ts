@@ -10,7 +10,15 @@ import { checkTargetState } from '../src/activities/preflight';
 import type { MigrationSpec } from '../src/config/spec';
 import { sameClusterFault } from '../src/kafka/sameCluster';
 import { createTopicsReady } from '../src/kafka/topicsReady';
-import { MIGRATOR_PASSWORD_FILE, SOURCE_ADMIN_BOOTSTRAP, SOURCE_SASL_BOOTSTRAP, sourceAdminKafka, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
+import {
+  MIGRATOR_PASSWORD_FILE,
+  SOURCE_ADMIN_BOOTSTRAP,
+  SOURCE_SASL_BOOTSTRAP,
+  sourceAdminKafka,
+  stackSpec,
+  TARGET_BOOTSTRAP,
+  uniqueSuffix,
+} from './helpers/stack';
 
 const name = `same-${uniqueSuffix()}`;
 const topic = `${name}.orders`;
@@ -73,27 +81,39 @@ test.each(['sasl', 'plaintext'] as const)('target-state fails when the target is
   expect(r.evidence.clusterIds).toEqual({ source: sourceClusterId, target: sourceClusterId });
 });
 
-test.each(['sasl', 'plaintext'] as const)('checkConnectivity refuses the source as target (%s listener): non-retryable InvalidConfiguration', async (listener) => {
-  const spec = specWithTarget(listener);
-  const err: unknown = await checkConnectivity({ source: spec.source, target: spec.target }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  const failure = err as ApplicationFailure;
-  expect(failure.nonRetryable).toBe(true);
-  expect(failure.type).toBe('InvalidConfiguration');
-  expect(failure.message).toBe(
-    `checkConnectivity: the target is the source cluster: both answer with cluster id ${sourceClusterId} (source.bootstrapServers ${SOURCE_SASL_BOOTSTRAP}, target.bootstrapServers ${spec.target.bootstrapServers.join(',')}); expected two different clusters: point target.bootstrapServers at the AutoMQ (or other) cluster the data should move to`,
-  );
-  expect(failure.message).not.toContain('secret'); // the password file's content never appears
-});
+test.each(['sasl', 'plaintext'] as const)(
+  'checkConnectivity refuses the source as target (%s listener): non-retryable InvalidConfiguration',
+  async (listener) => {
+    const spec = specWithTarget(listener);
+    const err: unknown = await checkConnectivity({ source: spec.source, target: spec.target }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const failure = err as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('InvalidConfiguration');
+    expect(failure.message).toBe(
+      `checkConnectivity: the target is the source cluster: both answer with cluster id ${sourceClusterId} (source.bootstrapServers ${SOURCE_SASL_BOOTSTRAP}, target.bootstrapServers ${spec.target.bootstrapServers.join(',')}); expected two different clusters: point target.bootstrapServers at the AutoMQ (or other) cluster the data should move to`,
+    );
+    expect(failure.message).not.toContain('secret'); // the password file's content never appears
+  },
+);
 
 describe('sameClusterFault (pure)', () => {
-  const source = { clusterId: 'src-id', bootstrapServers: ['Kafka-1.Example.com:9092', '127.0.0.1:19093'], brokers: [{ host: 'kafka-1.example.com', port: 9092 }, { host: 'broker-2.internal', port: 9094 }] };
+  const source = {
+    clusterId: 'src-id',
+    bootstrapServers: ['Kafka-1.Example.com:9092', '127.0.0.1:19093'],
+    brokers: [
+      { host: 'kafka-1.example.com', port: 9092 },
+      { host: 'broker-2.internal', port: 9094 },
+    ],
+  };
 
   test('two clusters on distinct addresses are accepted', () => {
-    expect(sameClusterFault(source, { clusterId: 'dst-id', bootstrapServers: [TARGET_BOOTSTRAP], brokers: [{ host: '127.0.0.1', port: 29092 }] })).toBeUndefined();
+    expect(
+      sameClusterFault(source, { clusterId: 'dst-id', bootstrapServers: [TARGET_BOOTSTRAP], brokers: [{ host: '127.0.0.1', port: 29092 }] }),
+    ).toBeUndefined();
   });
 
   test('a shared bootstrap address fails, whatever the host case; localhost is 127.0.0.1', () => {
@@ -104,11 +124,19 @@ describe('sameClusterFault (pure)', () => {
   });
 
   test('an advertised broker of the target that the source also advertises fails', () => {
-    const fault = sameClusterFault(source, { clusterId: 'dst-id', bootstrapServers: ['lb.example.com:9092'], brokers: [{ host: 'BROKER-2.internal', port: 9094 }] });
-    expect(fault).toMatch(/^the target shares broker addresses with the source: advertised broker BROKER-2\.internal:9094 \(source: advertised broker broker-2\.internal:9094\)/);
+    const fault = sameClusterFault(source, {
+      clusterId: 'dst-id',
+      bootstrapServers: ['lb.example.com:9092'],
+      brokers: [{ host: 'BROKER-2.internal', port: 9094 }],
+    });
+    expect(fault).toMatch(
+      /^the target shares broker addresses with the source: advertised broker BROKER-2\.internal:9094 \(source: advertised broker broker-2\.internal:9094\)/,
+    );
   });
 
   test('the same port on different hosts is not an overlap', () => {
-    expect(sameClusterFault(source, { clusterId: 'dst-id', bootstrapServers: ['kafka-2.example.com:9092'], brokers: [{ host: '10.0.0.5', port: 19093 }] })).toBeUndefined();
+    expect(
+      sameClusterFault(source, { clusterId: 'dst-id', bootstrapServers: ['kafka-2.example.com:9092'], brokers: [{ host: '10.0.0.5', port: 19093 }] }),
+    ).toBeUndefined();
   });
 });

@@ -112,7 +112,11 @@ async function migrateAndSearch(name: string, writeSpec: (dir: string, spec: Rec
   // The workflow really used the password: connectivity authenticated as migrator over SASL.
   expect(status.connectivity?.source).toMatchObject({ securityProtocol: 'SASL_PLAINTEXT', user: 'migrator' });
 
-  const queried = [JSON.stringify(await client.workflow.getHandle(workflowId).query(statusQuery)), (await cli(settings.taskQueue, 'status', name, '--json')).out, (await cli(settings.taskQueue, 'status', name)).out];
+  const queried = [
+    JSON.stringify(await client.workflow.getHandle(workflowId).query(statusQuery)),
+    (await cli(settings.taskQueue, 'status', name, '--json')).out,
+    (await cli(settings.taskQueue, 'status', name)).out,
+  ];
   for (const format of ['md', 'json', 'html']) {
     expect((await cli(settings.taskQueue, 'report', name, '--format', format, '--out', join(reportsDir, `cli-report.${format}`))).code).toBe(0);
   }
@@ -136,7 +140,16 @@ async function migrateAndSearch(name: string, writeSpec: (dir: string, spec: Rec
 
   const reports = filesUnder(reportsDir);
   expect(reports.map((f) => f.slice(reportsDir.length + 1)).sort()).toEqual(
-    expect.arrayContaining([`${name}/preflight.md`, `${name}/preflight.json`, `${name}/inventory.json`, `${name}/plan.md`, `${name}/migration.md`, 'cli-report.md', 'cli-report.json', 'cli-report.html']),
+    expect.arrayContaining([
+      `${name}/preflight.md`,
+      `${name}/preflight.json`,
+      `${name}/inventory.json`,
+      `${name}/plan.md`,
+      `${name}/migration.md`,
+      'cli-report.md',
+      'cli-report.json',
+      'cli-report.html',
+    ]),
   );
   for (const f of reports) expectNoLeak(`report ${f}`, readFileSync(f, 'utf8'));
 }
@@ -149,7 +162,11 @@ test('a password given by environment variable appears nowhere', async () => {
       `sec-env-${uniqueSuffix()}`,
       (dir, spec) => {
         const file = join(dir, 'spec.json');
-        const source = { bootstrapServers: [SOURCE_SASL_BOOTSTRAP], securityProtocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'PLAIN', username: 'migrator', password: { env: variable } } };
+        const source = {
+          bootstrapServers: [SOURCE_SASL_BOOTSTRAP],
+          securityProtocol: 'SASL_PLAINTEXT',
+          sasl: { mechanism: 'PLAIN', username: 'migrator', password: { env: variable } },
+        };
         writeFileSync(file, JSON.stringify({ ...spec, source }));
         return file;
       },

@@ -56,7 +56,10 @@ beforeAll(async () => {
   spec = stackSpec({ name: `gone-${s}`, copy: { roundSeconds: 60 }, reports: { dir: mkdtempSync(join(tmpdir(), 'km-gone-')) } });
   for (const t of [kept, gone]) {
     await createSourceTopic(t, 2);
-    await produceToSource(t, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })));
+    await produceToSource(
+      t,
+      Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })),
+    );
   }
   await createTargetTopics({ spec, topics: [kept, gone] });
 });
@@ -67,7 +70,13 @@ test('a source topic deleted while a follow round copies it fails the round (Sou
   const following = new Promise<void>((resolve) =>
     env.on('heartbeat', (d: PartitionProgress[]) => void (Array.isArray(d) && d.length === 4 && d.every((p) => p.sourceNext === 10) && resolve())),
   );
-  const running = env.run(copyRound, { spec, migration: spec.name, partitions: [...partitionsOf(kept), ...partitionsOf(gone)], mode: 'follow' as const, readyMaxLagRecords: 0 });
+  const running = env.run(copyRound, {
+    spec,
+    migration: spec.name,
+    partitions: [...partitionsOf(kept), ...partitionsOf(gone)],
+    mode: 'follow' as const,
+    readyMaxLagRecords: 0,
+  });
   await following;
   const deleted = Date.now();
   await deleteTopic('source', gone);
@@ -84,14 +93,29 @@ test('every batch activity that touches the deleted source topic fails SourceTop
   expectMissing(await failureOf(env().run(createTargetTopics, { spec, topics })), 'SourceTopicMissing', 'createTargetTopics', [gone]);
   expectMissing(await failureOf(env().run(syncPartitionCounts, { spec, topics })), 'SourceTopicMissing', 'syncPartitionCounts', [gone]);
   const partitions = [...partitionsOf(kept), ...partitionsOf(gone)];
-  expectMissing(await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow' as const, readyMaxLagRecords: 0 })), 'SourceTopicMissing', 'copyRound', [gone]);
+  expectMissing(
+    await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow' as const, readyMaxLagRecords: 0 })),
+    'SourceTopicMissing',
+    'copyRound',
+    [gone],
+  );
   const stopAt = Object.fromEntries(partitions.map((p) => [`${p.topic}:${p.partition}`, 10]));
-  expectMissing(await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'drain' as const, stopAt, readyMaxLagRecords: 0 })), 'SourceTopicMissing', 'copyRound', [gone]);
+  expectMissing(
+    await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'drain' as const, stopAt, readyMaxLagRecords: 0 })),
+    'SourceTopicMissing',
+    'copyRound',
+    [gone],
+  );
   expectMissing(await failureOf(env().run(sampleEndOffsets, { spec, topics })), 'SourceTopicMissing', 'sampleEndOffsets', [gone]);
   expectMissing(await failureOf(env().run(waitForQuietSource, { spec, topics, quietSeconds: 1 })), 'SourceTopicMissing', 'waitForQuietSource', [gone]);
   const batch = { number: 1, name: 'gone', topics: topics.map((name) => ({ name })), groups: [] };
   expectMissing(await failureOf(env().run(verifyBatch, { spec, migration: spec.name, batch })), 'SourceTopicMissing', 'verifyBatch', [gone]);
-  expectMissing(await failureOf(env().run(verifyBatchAndReport, { spec, migration: spec.name, batch, fileStem: 'batch-1-gone' })), 'SourceTopicMissing', 'verifyBatch', [gone]);
+  expectMissing(
+    await failureOf(env().run(verifyBatchAndReport, { spec, migration: spec.name, batch, fileStem: 'batch-1-gone' })),
+    'SourceTopicMissing',
+    'verifyBatch',
+    [gone],
+  );
   // The remaining topic is fine: excluding the deleted one is all the operator needs to do.
   expect(await env().run(sampleEndOffsets, { spec, topics: [kept] })).toEqual({ [`${kept}:0`]: 10, [`${kept}:1`]: 10 });
   expect(NON_RETRYABLE_FAILURE_TYPES).toEqual(expect.arrayContaining(['SourceTopicMissing', 'TargetTopicMissing']));
@@ -116,7 +140,12 @@ test('a target topic of the batch deleted on the target: syncPartitionCounts and
   const env = () => new MockActivityEnvironment();
   expectMissing(await failureOf(env().run(syncPartitionCounts, { spec, topics: [kept, lost] })), 'TargetTopicMissing', 'syncPartitionCounts', [lost]);
   const partitions = [...partitionsOf(kept), ...partitionsOf(lost)];
-  expectMissing(await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow' as const, readyMaxLagRecords: 0 })), 'TargetTopicMissing', 'copyRound', [lost]);
+  expectMissing(
+    await failureOf(env().run(copyRound, { spec, migration: spec.name, partitions, mode: 'follow' as const, readyMaxLagRecords: 0 })),
+    'TargetTopicMissing',
+    'copyRound',
+    [lost],
+  );
 
   const never = `gone-never-${s}`;
   // Deleted topics are forgotten in the offset store (at least the ownership records of lost and kept), once.

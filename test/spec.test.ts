@@ -54,17 +54,41 @@ describe('migration spec', () => {
     ['bad name', (r) => (r.name = 'My Migration'), /^name: expected 1-63 lower-case letters, digits or dashes.*, got "My Migration"/],
     ['bootstrap without port', (r) => (r.target.bootstrapServers = ['broker-1']), /^target\.bootstrapServers\[0\]: expected host:port.*, got "broker-1"/],
     ['empty bootstrap list', (r) => (r.target.bootstrapServers = []), /^target\.bootstrapServers: expected at least one bootstrap server/],
-    ['unknown protocol', (r) => (r.source.securityProtocol = 'KERBEROS'), /^source\.securityProtocol: expected one of "PLAINTEXT"\|"SASL_PLAINTEXT"\|"SSL"\|"SASL_SSL", got "KERBEROS"/],
-    ['SASL protocol without sasl', (r) => delete (r.source as Partial<typeof r.source>).sasl, /^source\.sasl: expected SASL settings \(mechanism, username, password\) for SASL_PLAINTEXT/],
+    [
+      'unknown protocol',
+      (r) => (r.source.securityProtocol = 'KERBEROS'),
+      /^source\.securityProtocol: expected one of "PLAINTEXT"\|"SASL_PLAINTEXT"\|"SSL"\|"SASL_SSL", got "KERBEROS"/,
+    ],
+    [
+      'SASL protocol without sasl',
+      (r) => delete (r.source as Partial<typeof r.source>).sasl,
+      /^source\.sasl: expected SASL settings \(mechanism, username, password\) for SASL_PLAINTEXT/,
+    ],
     ['sasl with PLAINTEXT', (r) => (r.source.securityProtocol = 'PLAINTEXT'), /^source\.sasl: expected no SASL settings with securityProtocol PLAINTEXT/],
-    ['unknown mechanism', (r) => (r.source.sasl.mechanism = 'GSSAPI'), /^source\.sasl\.mechanism: expected one of "PLAIN"\|"SCRAM-SHA-256"\|"SCRAM-SHA-512", got "GSSAPI"/],
-    ['password ref of wrong shape', (r) => ((r.source.sasl as { password: unknown }).password = { vault: 'x' }), /^source\.sasl\.password: expected a reference \{ env: VAR \} or \{ file: PATH \}$/],
+    [
+      'unknown mechanism',
+      (r) => (r.source.sasl.mechanism = 'GSSAPI'),
+      /^source\.sasl\.mechanism: expected one of "PLAIN"\|"SCRAM-SHA-256"\|"SCRAM-SHA-512", got "GSSAPI"/,
+    ],
+    [
+      'password ref of wrong shape',
+      (r) => ((r.source.sasl as { password: unknown }).password = { vault: 'x' }),
+      /^source\.sasl\.password: expected a reference \{ env: VAR \} or \{ file: PATH \}$/,
+    ],
     ['unknown field', (r) => ((r as Record<string, unknown>).sourse = {}), /^\(root\): unknown field\(s\) "sourse"/],
     ['unknown profile', (r) => ((r.target as Record<string, unknown>).profile = 'msk'), /^target\.profile: expected one of "automq"\|"kafka", got "msk"/],
     ['bad regex in scope', (r) => ((r as Record<string, unknown>).scope = { topics: ['('] }), /^scope\.topics\[0\]: expected a valid regular expression/],
-    ['duplicate business system', (r) => ((r as Record<string, unknown>).businessSystems = [{ name: 'a' }, { name: 'a' }]), /^businessSystems\[1\]\.name: expected a unique name, "a" is used twice/],
+    [
+      'duplicate business system',
+      (r) => ((r as Record<string, unknown>).businessSystems = [{ name: 'a' }, { name: 'a' }]),
+      /^businessSystems\[1\]\.name: expected a unique name, "a" is used twice/,
+    ],
     ['negative threshold', (r) => ((r as Record<string, unknown>).thresholds = { inactiveDays: -1 }), /^thresholds\.inactiveDays: .*>0.*, got -1/],
-    ['warn ratio out of range', (r) => ((r as Record<string, unknown>).thresholds = { capacityWarnRatio: 1.5 }), /^thresholds\.capacityWarnRatio: .*<1.*, got 1\.5/],
+    [
+      'warn ratio out of range',
+      (r) => ((r as Record<string, unknown>).thresholds = { capacityWarnRatio: 1.5 }),
+      /^thresholds\.capacityWarnRatio: .*<1.*, got 1\.5/,
+    ],
   ];
   test.each(cases)('%s gives a precise error', (_label, mutate, expected) => {
     const raw = minimal();

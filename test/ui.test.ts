@@ -23,7 +23,16 @@ beforeAll(async () => {
   t = await startTestWorker();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -40,7 +49,12 @@ test('a waiting migration is listed, filterable by KmMigration and KmPhase, and 
   const name = `ui-${uniqueSuffix()}`;
   const workflowId = migrationWorkflowId(name);
   await createSourceTopic(`${name}.orders`, 3);
-  const spec = stackSpec({ name, scope: { topics: [`${name}\\..*`] }, thresholds: { capacitySampleSeconds: 1 }, reports: { dir: resolve(SCREENSHOTS, '..', 'ui-test') } });
+  const spec = stackSpec({
+    name,
+    scope: { topics: [`${name}\\..*`] },
+    thresholds: { capacitySampleSeconds: 1 },
+    reports: { dir: resolve(SCREENSHOTS, '..', 'ui-test') },
+  });
   await startMigration(t.client, t.settings.taskQueue, spec);
   const status = await waitForOperatorWait(t.client, workflowId);
   expect(status.waitingFor).toBeDefined();
@@ -61,7 +75,10 @@ test('a waiting migration is listed, filterable by KmMigration and KmPhase, and 
     await page.locator('table tbody tr, [role="row"]', { hasText: workflowId }).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: resolve(SCREENSHOTS, 'migration-list.png') });
     await listPage(page, `KmMigration="${name}" AND KmPhase="connectivity"`);
-    await page.getByText(/No Results/i).first().waitFor({ timeout: 20_000 });
+    await page
+      .getByText(/No Results/i)
+      .first()
+      .waitFor({ timeout: 20_000 });
 
     // Open it: the details page shows the readable id and type; its Search Attributes tab the current phase.
     await page.goto(`${UI}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'domcontentloaded' });

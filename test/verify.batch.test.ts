@@ -58,7 +58,20 @@ async function copyWithOneChangedValue(): Promise<void> {
       })),
     });
     records.forEach((r, i) => appendMapping(runs, r.offset, Number(meta.baseOffset) + i));
-    const map = { migration: spec.name, topic, partition, runs, checkpoint: { sourceStart: 0, sourceNext: records.length, targetNext: records.length, recordsCopied: records.length, bytesCopied: 0, updatedAt: new Date().toISOString() } };
+    const map = {
+      migration: spec.name,
+      topic,
+      partition,
+      runs,
+      checkpoint: {
+        sourceStart: 0,
+        sourceNext: records.length,
+        targetNext: records.length,
+        recordsCopied: records.length,
+        bytesCopied: 0,
+        updatedAt: new Date().toISOString(),
+      },
+    };
     await producer.send({ topic: OFFSET_STORE_TOPIC, acks: -1, messages: offsetMapRecords(map, 0).map((r) => ({ key: r.key, value: r.value })) });
   } finally {
     await producer.disconnect();
@@ -69,7 +82,10 @@ beforeAll(async () => {
   sourceAdmin = source.admin();
   targetAdmin = target.admin();
   await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
-  await createTopicsReady(sourceAdmin, topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })));
+  await createTopicsReady(
+    sourceAdmin,
+    topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+  );
   // Idempotent: a retried send must not duplicate records (the counts below are exact).
   const producer = source.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -78,7 +94,12 @@ beforeAll(async () => {
       await producer.send({
         topic,
         acks: -1,
-        messages: Array.from({ length: PARTITIONS * RECORDS }, (_, i) => ({ partition: i % PARTITIONS, key: `k${i}`, value: `record ${i} of ${topic}`, headers: { seq: String(i) } })),
+        messages: Array.from({ length: PARTITIONS * RECORDS }, (_, i) => ({
+          partition: i % PARTITIONS,
+          key: `k${i}`,
+          value: `record ${i} of ${topic}`,
+          headers: { seq: String(i) },
+        })),
       });
     }
   } finally {
@@ -114,7 +135,11 @@ afterAll(async () => {
 
 test(`a batch of ${TOPICS} topics x ${PARTITIONS} partitions verifies, and one changed record among them is named exactly`, async () => {
   const started = Date.now();
-  const report = await verifyBatch({ spec, migration: spec.name, batch: { number: 1, name: 'many', topics: topics.map((name) => ({ name })), groups: [group] } });
+  const report = await verifyBatch({
+    spec,
+    migration: spec.name,
+    batch: { number: 1, name: 'many', topics: topics.map((name) => ({ name })), groups: [group] },
+  });
   const elapsed = Date.now() - started;
   console.log(`verifyBatch of ${TOPICS} topics x ${PARTITIONS} partitions x ${RECORDS} records: ${elapsed} ms (report durationMs ${report.durationMs})`);
 

@@ -59,7 +59,10 @@ async function readWithEngine(cluster: 'source' | 'target', partition: number, f
   return out;
 }
 
-const digestOf = (records: KafkaRecord[]) => createHash('sha256').update(JSON.stringify(records.map(content))).digest('hex');
+const digestOf = (records: KafkaRecord[]) =>
+  createHash('sha256')
+    .update(JSON.stringify(records.map(content)))
+    .digest('hex');
 
 beforeAll(async () => {
   sourceAdmin = sourceAdminKafka().admin();
@@ -92,7 +95,13 @@ test('a header dropped by the copy engine decoder (on both sides) is reported by
   setDecodeFaultForTests(dropBinHeader);
   try {
     const stopAt = await sourceEndOffsets(topic);
-    await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: [0, 1].map((partition) => ({ topic, partition })), stopAt });
+    await copyPartitionsUntil({
+      source: spec.source,
+      target: spec.target,
+      migration: spec.name,
+      partitions: [0, 1].map((partition) => ({ topic, partition })),
+      stopAt,
+    });
 
     // The fault is symmetric: the engine's reader drops the header on the source too, so both sides look the same.
     const [engineSource, engineTarget] = await Promise.all([readWithEngine('source', 0, 0, RECORDS), readWithEngine('target', 0, 0, RECORDS)]);
@@ -102,7 +111,11 @@ test('a header dropped by the copy engine decoder (on both sides) is reported by
 
     // The verification decoder sees what is stored: the source has the header, the copy does not.
     const [source0, target0] = await Promise.all([readPartition('source', topic, 0), readPartition('target', topic, 0, { committed: false })]);
-    expect(source0[1].headers.map((h) => [h.key.toString(), h.value?.toString('hex')])).toEqual([['trace', Buffer.from('t1a').toString('hex')], ['trace', Buffer.from('t1b').toString('hex')], ['bin-h', '00ff01']]);
+    expect(source0[1].headers.map((h) => [h.key.toString(), h.value?.toString('hex')])).toEqual([
+      ['trace', Buffer.from('t1a').toString('hex')],
+      ['trace', Buffer.from('t1b').toString('hex')],
+      ['bin-h', '00ff01'],
+    ]);
     expect(target0[1].headers.map((h) => h.key.toString())).toEqual(['trace', 'trace']);
 
     // Verification (the fault still active in the copy engine) reports each altered record and nothing else.

@@ -98,21 +98,40 @@ describe('a correct copy by the copy engine', () => {
     await aborted.send({ topic, messages: [{ partition: 0, key: 'aborted', value: 'never-seen' }] });
     await aborted.abort();
     const committed = await tx.transaction();
-    await committed.send({ topic, messages: [{ partition: 0, key: 'k5', value: 'committed-1' }, { partition: 0, key: 'k6', value: 'committed-2' }] });
+    await committed.send({
+      topic,
+      messages: [
+        { partition: 0, key: 'k5', value: 'committed-1' },
+        { partition: 0, key: 'k6', value: 'committed-2' },
+      ],
+    });
     await committed.commit();
     await tx.disconnect();
     await produce(source, topic, [{ partition: 0, key: 'k7', value: 'after-tx' }]);
-    await produce(source, topic, [1, 2, 3].map((i) => ({ partition: 1, key: `p1-${i}`, value: `p1-${i}` })));
+    await produce(
+      source,
+      topic,
+      [1, 2, 3].map((i) => ({ partition: 1, key: `p1-${i}`, value: `p1-${i}` })),
+    );
     await produce(source, topic, [{ partition: 2, key: 'p2', value: 'p2' }]);
     // Log-start above 0 on partition 0: offsets differ on the target. (kafkajs' deleteTopicRecords needs the
     // topic's metadata loaded first, which fetchTopicOffsets does.)
     await sourceAdmin.fetchTopicOffsets(topic);
     await sourceAdmin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '1' }] });
     // The group: mid-partition on 0, at the end on 1, nothing committed on 2.
-    await commitGroupOffsets(source, group, [{ topic, partition: 0, offset: 6 }, { topic, partition: 1, offset: 3 }]);
+    await commitGroupOffsets(source, group, [
+      { topic, partition: 0, offset: 6 },
+      { topic, partition: 1, offset: 3 },
+    ]);
 
     const stopAt = await ends(sourceAdmin, topic);
-    await copyPartitionsUntil({ source: spec.source, target: spec.target, migration: spec.name, partitions: [0, 1, 2].map((partition) => ({ topic, partition })), stopAt });
+    await copyPartitionsUntil({
+      source: spec.source,
+      target: spec.target,
+      migration: spec.name,
+      partitions: [0, 1, 2].map((partition) => ({ topic, partition })),
+      stopAt,
+    });
   });
 
   test('translation is refused while the group has members on the target, then commits exact offsets', async () => {
@@ -214,7 +233,20 @@ async function testCopy(
           targetNext = at + 1;
         }
       }
-      const map = { migration: spec.name, topic, partition, runs, checkpoint: { sourceStart: Number(b.low), sourceNext: Number(b.high), targetNext, recordsCopied: index, bytesCopied: 0, updatedAt: new Date().toISOString() } };
+      const map = {
+        migration: spec.name,
+        topic,
+        partition,
+        runs,
+        checkpoint: {
+          sourceStart: Number(b.low),
+          sourceNext: Number(b.high),
+          targetNext,
+          recordsCopied: index,
+          bytesCopied: 0,
+          updatedAt: new Date().toISOString(),
+        },
+      };
       await producer.send({ topic: OFFSET_STORE_TOPIC, acks: -1, messages: offsetMapRecords(map, 0).map((r) => ({ key: r.key, value: r.value })) });
     }
   } finally {
@@ -229,7 +261,8 @@ test('verification names every tampering precisely', async () => {
   const group = `ver-bad-g-${suffix}`;
   const spec = stackSpec({ name: `ver-bad-${suffix}` });
   await createTopicBothSides(topic, 4);
-  const rows = (p: number) => [0, 1, 2, 3].map((i) => ({ partition: p, key: `p${p}-${i}`, value: `v${i}`, headers: { h: Buffer.from(`h${i}`) }, timestamp: String(1700000000000 + i) }));
+  const rows = (p: number) =>
+    [0, 1, 2, 3].map((i) => ({ partition: p, key: `p${p}-${i}`, value: `v${i}`, headers: { h: Buffer.from(`h${i}`) }, timestamp: String(1700000000000 + i) }));
   await produce(source, topic, [0, 1, 2, 3].flatMap(rows));
   await commitGroupOffsets(source, group, [{ topic, partition: 1, offset: 2 }]);
 
@@ -253,7 +286,11 @@ test('verification names every tampering precisely', async () => {
   await createTopicsReady(sourceAdmin, [{ topic: uncopied, numPartitions: 1, replicationFactor: 1 }]);
   createdSource.push(uncopied);
 
-  const report = await verifyBatch({ spec, migration: spec.name, batch: { number: 2, name: 'bad', topics: [{ name: topic }, { name: uncopied }], groups: [group] } });
+  const report = await verifyBatch({
+    spec,
+    migration: spec.name,
+    batch: { number: 2, name: 'bad', topics: [{ name: topic }, { name: uncopied }], groups: [group] },
+  });
   expect(report.ok).toBe(false);
   const byPartition = (p: number) => report.partitions.find((x) => x.partition === p)!;
 

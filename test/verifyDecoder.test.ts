@@ -96,11 +96,21 @@ function marker(offset: number, producerId: number, type: 0 | 1): Buffer {
   const key = Buffer.alloc(4);
   key.writeInt16BE(0, 0);
   key.writeInt16BE(type, 2);
-  return encodeBatch({ baseOffset: offset, producerId, attributes: 0x10 | 0x20, records: [{ offsetDelta: 0, timestampDelta: 0, key, value: Buffer.from([0, 0, 0, 0, 0, 0]) }] });
+  return encodeBatch({
+    baseOffset: offset,
+    producerId,
+    attributes: 0x10 | 0x20,
+    records: [{ offsetDelta: 0, timestampDelta: 0, key, value: Buffer.from([0, 0, 0, 0, 0, 0]) }],
+  });
 }
 
 const txn = (offset: number, producerId: number, values: string[]) =>
-  encodeBatch({ baseOffset: offset, producerId, attributes: 0x10, records: values.map((v, i) => ({ offsetDelta: i, timestampDelta: i, key: null, value: Buffer.from(v) })) });
+  encodeBatch({
+    baseOffset: offset,
+    producerId,
+    attributes: 0x10,
+    records: values.map((v, i) => ({ offsetDelta: i, timestampDelta: i, key: null, value: Buffer.from(v) })),
+  });
 
 async function decodeAll(set: Buffer): Promise<DecodedEntry[]> {
   const { entries } = splitEntries(set);
@@ -213,7 +223,9 @@ describe('record batch v2', () => {
 
   test('compaction gaps: records keep their offset deltas, the entry ends at lastOffsetDelta (also when empty)', async () => {
     const gappy: TestRecord[] = [0, 2, 5].map((d) => ({ offsetDelta: d, timestampDelta: d, key: Buffer.from(`k${d}`), value: Buffer.from('v') }));
-    const [e, empty] = await decodeAll(Buffer.concat([encodeBatch({ baseOffset: 10, records: gappy, lastOffsetDelta: 7 }), encodeBatch({ baseOffset: 18, records: [], lastOffsetDelta: 4 })]));
+    const [e, empty] = await decodeAll(
+      Buffer.concat([encodeBatch({ baseOffset: 10, records: gappy, lastOffsetDelta: 7 }), encodeBatch({ baseOffset: 18, records: [], lastOffsetDelta: 4 })]),
+    );
     expect(e.records.map((r) => r.offset)).toEqual([10, 12, 15]);
     expect(e.lastOffset).toBe(17);
     expect(empty).toMatchObject({ baseOffset: 18, lastOffset: 22, records: [] });
@@ -224,19 +236,23 @@ describe('record batch v2', () => {
     const batch = encodeRecordBatch(input, 0, input.length, { producerId: 42, producerEpoch: 1 }, 0);
     batch.writeBigInt64BE(500n, 0); // as the broker assigns it
     const [e] = await decodeAll(batch);
-    expect(e.records.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers }))).toEqual(expected.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers })));
+    expect(e.records.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers }))).toEqual(
+      expected.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers })),
+    );
     expect(e.records.map((r) => r.offset)).toEqual([500, 501, 502, 503]);
     expect(e.producerId).toBe(42);
   });
 
   const xerial = (blocks: Buffer[]) => {
     const header = Buffer.concat([Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]), Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])]);
-    return Buffer.concat(blocks.map((b) => {
-      const compressed = snappyCompress(b);
-      const len = Buffer.alloc(4);
-      len.writeInt32BE(compressed.length);
-      return Buffer.concat([header, len, compressed]); // every block in its own stream: concatenated streams
-    }));
+    return Buffer.concat(
+      blocks.map((b) => {
+        const compressed = snappyCompress(b);
+        const len = Buffer.alloc(4);
+        len.writeInt32BE(compressed.length);
+        return Buffer.concat([header, len, compressed]); // every block in its own stream: concatenated streams
+      }),
+    );
   };
   const codecs: [string, number, (b: Buffer) => Buffer][] = [
     ['gzip', 1, (b) => gzipSync(b)],
@@ -273,7 +289,10 @@ describe('record batch v2', () => {
     lengthBatch.writeUInt32BE(crc32cOf(lengthBatch, 21), 17);
     await expect(decodeAll(lengthBatch)).rejects.toThrow(/record 0 declares \d+ bytes but its fields use \d+/);
 
-    const nullKey = encodeBatch({ baseOffset: 7, records: [{ offsetDelta: 0, timestampDelta: 0, key: null, value: null, headers: [[null as unknown as Buffer, Buffer.from('x')]] }] });
+    const nullKey = encodeBatch({
+      baseOffset: 7,
+      records: [{ offsetDelta: 0, timestampDelta: 0, key: null, value: null, headers: [[null as unknown as Buffer, Buffer.from('x')]] }],
+    });
     await expect(decodeAll(nullKey)).rejects.toThrow('record batch v2 at offset 7: record 0 header 0 has a null key');
 
     const badGzip = encodeBatch({ baseOffset: 7, records, attributes: 1, compress: () => Buffer.from('not gzip at all') });
@@ -301,7 +320,9 @@ describe('record sets', () => {
     v1.writeInt32BE(-1, 26);
     v1.writeInt32BE(-1, 30);
     const [entry] = splitEntries(v1).entries;
-    await expect(decodeEntry(entry)).rejects.toThrow('log entry at offset 3 uses message format v1: the verification decoder reads format v2 (Kafka 0.11+) only');
+    await expect(decodeEntry(entry)).rejects.toThrow(
+      'log entry at offset 3 uses message format v1: the verification decoder reads format v2 (Kafka 0.11+) only',
+    );
   });
 
   test('transactions: markers are never records; read_committed drops aborted transactions until their abort marker', async () => {
@@ -314,11 +335,17 @@ describe('record sets', () => {
       txn(7, 7, ['n7']), // producer 7 again, a new transaction after its abort marker: committed
       txn(8, 9, ['x8']), // producer 9: aborted, its marker is beyond this fetch
     ]);
-    const aborted = [{ producerId: 9, firstOffset: 8 }, { producerId: 7, firstOffset: 0 }];
+    const aborted = [
+      { producerId: 9, firstOffset: 8 },
+      { producerId: 7, firstOffset: 0 },
+    ];
     expect(await visible(set, true, aborted)).toEqual(['2:c2', '3:c3', '6:plain6', '7:n7']);
     expect(await visible(set, false, [])).toEqual(['0:a0', '1:a1', '2:c2', '3:c3', '6:plain6', '7:n7', '8:x8']);
     const entries = await decodeAll(set);
-    expect(entries.filter((e) => e.control).map((e) => [e.baseOffset, e.producerId, e.controlType])).toEqual([[4, 7, 0], [5, 8, 1]]);
+    expect(entries.filter((e) => e.control).map((e) => [e.baseOffset, e.producerId, e.controlType])).toEqual([
+      [4, 7, 0],
+      [5, 8, 1],
+    ]);
   });
 });
 
@@ -326,9 +353,21 @@ describe('Fetch responses', () => {
   /** A Fetch response of `version` with two partitions of topic "t" (partition 1 carries aborted transactions). */
   function response(version: number, records: Buffer): Buffer {
     const parts: Buffer[] = [];
-    const i16 = (n: number) => { const b = Buffer.alloc(2); b.writeInt16BE(n); parts.push(b); };
-    const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); parts.push(b); };
-    const i64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(n)); parts.push(b); };
+    const i16 = (n: number) => {
+      const b = Buffer.alloc(2);
+      b.writeInt16BE(n);
+      parts.push(b);
+    };
+    const i32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(n);
+      parts.push(b);
+    };
+    const i64 = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(BigInt(n));
+      parts.push(b);
+    };
     i32(0); // throttle
     if (version >= 7) {
       i16(0);
@@ -338,7 +377,17 @@ describe('Fetch responses', () => {
     i16(1);
     parts.push(Buffer.from('t'));
     i32(2);
-    for (const [partition, aborted, recs] of [[0, [], Buffer.from('other')], [1, [[5, 10], [6, 12]], records]] as [number, number[][], Buffer][]) {
+    for (const [partition, aborted, recs] of [
+      [0, [], Buffer.from('other')],
+      [
+        1,
+        [
+          [5, 10],
+          [6, 12],
+        ],
+        records,
+      ],
+    ] as [number, number[][], Buffer][]) {
       i32(partition);
       i16(0);
       i64(100); // high watermark
@@ -363,7 +412,10 @@ describe('Fetch responses', () => {
       highWatermark: 100,
       lastStableOffset: 90,
       logStartOffset: version >= 5 ? 3 : -1,
-      abortedTransactions: [{ producerId: 5, firstOffset: 10 }, { producerId: 6, firstOffset: 12 }],
+      abortedTransactions: [
+        { producerId: 5, firstOffset: 10 },
+        { producerId: 6, firstOffset: 12 },
+      ],
       records,
     });
   });
@@ -371,7 +423,9 @@ describe('Fetch responses', () => {
   test('a truncated response, bytes left over and a missing partition fail', () => {
     const full = response(11, Buffer.from('x'));
     expect(() => parseFetchResponse(11, full.subarray(0, full.length - 1), 't', 1)).toThrow(/needs 1 byte\(s\)/);
-    expect(() => parseFetchResponse(11, Buffer.concat([full, Buffer.from([0])]), 't', 1)).toThrow('Fetch v11 response: 1 byte(s) left after the last partition');
+    expect(() => parseFetchResponse(11, Buffer.concat([full, Buffer.from([0])]), 't', 1)).toThrow(
+      'Fetch v11 response: 1 byte(s) left after the last partition',
+    );
     expect(() => parseFetchResponse(11, full, 't', 2)).toThrow('Fetch v11 response does not contain t:2');
     expect(() => parseFetchResponse(12, full, 't', 1)).toThrow(/parses v4-v11/);
   });

@@ -34,8 +34,13 @@ describe('read chunks', () => {
     const hold = partitionHoldBytes(1048588);
     const perChunk = Math.floor(SIDE_MEMORY_BYTES / hold);
     expect(perChunk).toBeGreaterThanOrEqual(12);
-    const chunks100 = chunkByMemory(Array.from({ length: 100 }, () => hold), (h) => h);
-    expect(chunks100.map((c) => c.items.length)).toEqual([...Array.from({ length: Math.floor(100 / perChunk) }, () => perChunk), 100 % perChunk].filter((n) => n > 0));
+    const chunks100 = chunkByMemory(
+      Array.from({ length: 100 }, () => hold),
+      (h) => h,
+    );
+    expect(chunks100.map((c) => c.items.length)).toEqual(
+      [...Array.from({ length: Math.floor(100 / perChunk) }, () => perChunk), 100 % perChunk].filter((n) => n > 0),
+    );
     expect(chunks100.every((c) => c.holdBytes <= SIDE_MEMORY_BYTES)).toBe(true);
   });
 });
@@ -46,7 +51,13 @@ describe('range reader', () => {
   let clients: ClusterClients;
   const readers: RangeReader[] = [];
   const open = (ranges: RecordRange[], stallTimeoutMs?: number) => {
-    const r = new RangeReader(clients.cluster, ranges, { role: 'source', isolationLevel: READ_COMMITTED, partitionFetchBytes: 64 * 1024, maxBufferedBytes: 4 * 1024 * 1024, stallTimeoutMs });
+    const r = new RangeReader(clients.cluster, ranges, {
+      role: 'source',
+      isolationLevel: READ_COMMITTED,
+      partitionFetchBytes: 64 * 1024,
+      maxBufferedBytes: 4 * 1024 * 1024,
+      stallTimeoutMs,
+    });
     readers.push(r);
     return r;
   };

@@ -64,7 +64,11 @@ async function changedBundle(label: string, guarded: boolean): Promise<string> {
   const source = readFileSync(file, 'utf8');
   const at = source.indexOf(ANCHOR);
   // The anchor is the first statement of copyRoundOnce; `patched`, `admin`, `note`, `topics` are in scope there.
-  if (at < 0 || source.indexOf(ANCHOR, at + 1) >= 0 || !/async function copyRoundOnce\(mode: 'follow' \| 'drain'\)[^]{0,200}const before = status\.totals\.recordsCopied;/.test(source)) {
+  if (
+    at < 0 ||
+    source.indexOf(ANCHOR, at + 1) >= 0 ||
+    !/async function copyRoundOnce\(mode: 'follow' \| 'drain'\)[^]{0,200}const before = status\.totals\.recordsCopied;/.test(source)
+  ) {
     throw new Error('copyRoundOnce anchor not found (once) in src/workflows/batch.ts: update test/versioning.workflow.test.ts');
   }
   writeFileSync(file, source.slice(0, at + ANCHOR.length) + change(guarded) + '\n' + source.slice(at + ANCHOR.length));
@@ -116,7 +120,11 @@ async function seed(topic: string, group: string): Promise<void> {
     // a round's worth of tokens would never be copied within one round.
     for (let p = 0; p < PARTITIONS; p++) {
       for (let from = 0; from < PER_PARTITION; from += 10) {
-        await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ key: `k${from + j}`, value: `${topic}-${p}-${from + j}-${pad}`, partition: p })) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: 10 }, (_, j) => ({ key: `k${from + j}`, value: `${topic}-${p}-${from + j}-${pad}`, partition: p })),
+        });
       }
     }
   } finally {
@@ -154,9 +162,12 @@ const eventType = (e: HistoryEvent) => Number(e.eventType);
 // temporal.api.enums.v1.EventType: ACTIVITY_TASK_SCHEDULED = 10, MARKER_RECORDED = 25.
 const ACTIVITY_TASK_SCHEDULED = 10;
 const MARKER_RECORDED = 25;
-const scheduled = (events: HistoryEvent[], name: string) => events.filter((e) => eventType(e) === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+const scheduled = (events: HistoryEvent[], name: string) =>
+  events.filter((e) => eventType(e) === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === name);
 const markerPatchIds = (e: HistoryEvent): string[] =>
-  Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => (p.payloads ?? []).map((x) => Buffer.from(x.data ?? new Uint8Array()).toString('utf8')));
+  Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) =>
+    (p.payloads ?? []).map((x) => Buffer.from(x.data ?? new Uint8Array()).toString('utf8')),
+  );
 
 async function replayError(codePath: string, history: History, workflowId: string): Promise<unknown> {
   try {
@@ -225,7 +236,12 @@ test('a batch upgraded mid-copy to code changed behind patched() takes the new p
 
   const status = () => client.workflow.getHandle(batchId).query(batchStatusQuery);
   const step = (s: string) => until(status, (b: BatchStatus) => b.step === s, `${batchId} at ${s}`, 120_000);
-  const afterUpgrade = await until(status, (b: BatchStatus) => b.notes.some((n) => n.includes(`${NOTE} follow round`)), `${batchId} copying on the new code`, 120_000);
+  const afterUpgrade = await until(
+    status,
+    (b: BatchStatus) => b.notes.some((n) => n.includes(`${NOTE} follow round`)),
+    `${batchId} copying on the new code`,
+    120_000,
+  );
   // The first round the new code starts is one the old code had not started (each note names its round).
   expect(afterUpgrade.notes.filter((n) => n.includes(NOTE)).map((n) => Number(/ round (\d+) starts/.exec(n)![1]))).toEqual([oldRounds + 1]);
   await step('awaiting-cutover-approval');
@@ -250,7 +266,9 @@ test('a batch upgraded mid-copy to code changed behind patched() takes the new p
   const drainNote = upgradeNotes.find((n) => n.includes(`${NOTE} drain round`));
   expect(drainNote).toBeDefined();
   // The drain's sample: producers had stopped, so it saw the source's final end offsets.
-  expect(JSON.parse(drainNote!.slice(drainNote!.indexOf('{')))).toEqual(Object.fromEntries(Array.from({ length: PARTITIONS }, (_, p) => [`${topic}:${p}`, PER_PARTITION])));
+  expect(JSON.parse(drainNote!.slice(drainNote!.indexOf('{')))).toEqual(
+    Object.fromEntries(Array.from({ length: PARTITIONS }, (_, p) => [`${topic}:${p}`, PER_PARTITION])),
+  );
 
   const full = await client.workflow.getHandle(batchId).fetchHistory();
   const events = full.events!;
@@ -285,7 +303,8 @@ test('a batch upgraded mid-copy to code changed behind patched() takes the new p
   const [sourceAdmin, targetAdmin] = [sourceAdminKafka().admin(), targetKafka().admin()];
   await Promise.all([sourceAdmin.connect(), targetAdmin.connect()]);
   try {
-    const ends = async (a: typeof sourceAdmin) => (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition).map((o) => [Number(o.low), Number(o.high)]);
+    const ends = async (a: typeof sourceAdmin) =>
+      (await a.fetchTopicOffsets(topic)).sort((x, y) => x.partition - y.partition).map((o) => [Number(o.low), Number(o.high)]);
     expect(await ends(targetAdmin)).toEqual(await ends(sourceAdmin));
     expect((await ends(targetAdmin)).map(([, h]) => h)).toEqual([PER_PARTITION, PER_PARTITION]);
     const [committed] = await targetAdmin.fetchOffsets({ groupId: group, topics: [topic] });

@@ -34,9 +34,18 @@ async function act(h: WorkflowHandle, action: OperatorAction): Promise<string> {
   }
 }
 
-
-const waitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(statusQuery), (s: MigrationStatus) => s.waitingFor?.signal === signal, `migration waiting for ${signal}`);
-const batchWaitingFor = (h: WorkflowHandle, signal: string) => until(() => h.query(batchStatusQuery), (s: BatchStatus) => s.waitingFor?.signal === signal, `batch waiting for ${signal}`);
+const waitingFor = (h: WorkflowHandle, signal: string) =>
+  until(
+    () => h.query(statusQuery),
+    (s: MigrationStatus) => s.waitingFor?.signal === signal,
+    `migration waiting for ${signal}`,
+  );
+const batchWaitingFor = (h: WorkflowHandle, signal: string) =>
+  until(
+    () => h.query(batchStatusQuery),
+    (s: BatchStatus) => s.waitingFor?.signal === signal,
+    `batch waiting for ${signal}`,
+  );
 
 /** Drives one batch through a producers-first cutover. */
 async function cutOver(spec: MigrationSpec, number: number, system: string): Promise<void> {
@@ -73,7 +82,19 @@ test('approve path: plan (non-core first) → batch by batch cutover → complet
   expect(batch1.step).toBe('completed');
   expect(batch1.decisions.map((d) => d.kind)).toEqual(['approveCutover', 'producersStopped', 'consumersStopped']);
   expect(batch1.writePauseMs).toBeGreaterThanOrEqual(0);
-  expect(Object.keys(batch1.milestones)).toEqual(expect.arrayContaining(['ready', 'cutoverApproved', 'producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove', 'verified', 'completed']));
+  expect(Object.keys(batch1.milestones)).toEqual(
+    expect.arrayContaining([
+      'ready',
+      'cutoverApproved',
+      'producersStopped',
+      'sourceQuiet',
+      'drained',
+      'consumersStopped',
+      'clientsMayMove',
+      'verified',
+      'completed',
+    ]),
+  );
   expect(scenario.calls).toContain('translateOffsetsAndReport:ads-aggregator');
   expect(scenario.calls).toContain('writeReportFiles:migration');
 });
@@ -98,7 +119,7 @@ test('override: a failed preflight blocks until overridden with a reason; other 
   expect(s.preflight?.verdict).toBe('fail');
   await expect(act(h, { action: 'approvePlan', by: 'dave' })).rejects.toThrow(/approvePlan: not expected in phase preflight: it waits for overridePreflight/);
   await expect(act(h, { action: 'overridePreflight', by: 'dave' })).rejects.toThrow(/"reason" is required/);
-  await expect(act(h, { action: 'overridePreflight', by: '' , reason: 'x'})).rejects.toThrow(/"by" is required/);
+  await expect(act(h, { action: 'overridePreflight', by: '', reason: 'x' })).rejects.toThrow(/"by" is required/);
   await act(h, { action: 'overridePreflight', by: 'dave', reason: 'capacity verified with the vendor' });
   await waitingFor(h, 'approvePlan|rejectPlan');
   await act(h, { action: 'abort', by: 'dave', reason: 'end of test' });
@@ -125,9 +146,18 @@ test('a plain signal in the wrong phase is refused and recorded with its reason'
   await waitingFor(h, 'approvePlan|rejectPlan');
   await h.signal(actionSignals.approveCutover, { by: 'frank', batch: 1 });
   await h.signal(actionSignals.approvePlan, { by: '' });
-  const s = await until(() => h.query(statusQuery), (st: MigrationStatus) => st.decisions.length >= 2, 'refusals recorded');
+  const s = await until(
+    () => h.query(statusQuery),
+    (st: MigrationStatus) => st.decisions.length >= 2,
+    'refusals recorded',
+  );
   expect(s.decisions).toEqual([
-    expect.objectContaining({ kind: 'approveCutover', by: 'frank', accepted: false, reason: expect.stringMatching(/not expected in phase plan: it waits for approvePlan or rejectPlan/) }),
+    expect.objectContaining({
+      kind: 'approveCutover',
+      by: 'frank',
+      accepted: false,
+      reason: expect.stringMatching(/not expected in phase plan: it waits for approvePlan or rejectPlan/),
+    }),
     expect.objectContaining({ kind: 'approvePlan', accepted: false, reason: expect.stringMatching(/"by" is required/) }),
   ]);
   expect(s.phase).toBe('plan');
@@ -142,7 +172,11 @@ test('batch: approve before ready is refused; producersStopped while writes cont
   await waitingFor(h, 'approvePlan|rejectPlan');
   await act(h, { action: 'approvePlan', by: 'gina' });
   const b = t.client.workflow.getHandle(batchWorkflowId(spec.name, 1, 'ads'));
-  const copying = await until(() => b.query(batchStatusQuery), (s: BatchStatus) => s.step === 'copying' && s.rounds > 0, 'first copy round');
+  const copying = await until(
+    () => b.query(batchStatusQuery),
+    (s: BatchStatus) => s.step === 'copying' && s.rounds > 0,
+    'first copy round',
+  );
   expect(copying.ready).toBe(false);
   expect(copying.totals.lagRecords).toBe(150000);
   await expect(act(b, { action: 'approveCutover', by: 'gina', batch: 1 })).rejects.toThrow(/approveCutover: not expected in phase copying/);
@@ -155,14 +189,18 @@ test('batch: approve before ready is refused; producersStopped while writes cont
 
   await batchWaitingFor(b, 'producersStopped');
   // A checked action answers with its check's verdict: refused, with the partitions that moved.
-  await expect(act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).rejects.toThrow(/producersStopped refused: the source is not quiet: end offsets moved on 1 partitions .*shop\.orders:0/);
+  await expect(act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).rejects.toThrow(
+    /producersStopped refused: the source is not quiet: end offsets moved on 1 partitions .*shop\.orders:0/,
+  );
   const back = await b.query(batchStatusQuery);
   expect(back.waitingFor?.signal).toBe('producersStopped');
   expect(back.decisions.find((d) => d.kind === 'producersStopped')).toMatchObject({ accepted: false, by: 'gina' });
   expect(await act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).toMatch(/producersStopped accepted: the source stood still/);
 
   await batchWaitingFor(b, 'consumersStopped');
-  await expect(act(b, { action: 'consumersStopped', by: 'gina', batch: 1 })).rejects.toThrow(/consumersStopped refused: groups still active on the source: ads-aggregator \(Stable, 1 members\)/);
+  await expect(act(b, { action: 'consumersStopped', by: 'gina', batch: 1 })).rejects.toThrow(
+    /consumersStopped refused: groups still active on the source: ads-aggregator \(Stable, 1 members\)/,
+  );
   const refused = await b.query(batchStatusQuery);
   expect(refused.step).toBe('awaiting-consumers-stopped');
   await act(b, { action: 'consumersStopped', by: 'gina', batch: 1 });
@@ -225,15 +263,31 @@ test('cancellation from Temporal after clients moved is refused and recorded; th
   // Request Cancellation (UI or API) on the batch and on the migration: both are aborts, both refused.
   await b.cancel();
   await h.cancel();
-  const refusedBatch = await until(() => b.query(batchStatusQuery), (s: BatchStatus) => s.decisions.some((d) => d.by === 'temporal'), 'batch records the cancellation');
+  const refusedBatch = await until(
+    () => b.query(batchStatusQuery),
+    (s: BatchStatus) => s.decisions.some((d) => d.by === 'temporal'),
+    'batch records the cancellation',
+  );
   expect(refusedBatch.decisions.filter((d) => d.by === 'temporal')).toEqual([
-    expect.objectContaining({ kind: 'abort', accepted: false, reason: expect.stringMatching(/^cancelled from Temporal: .*clients may already use the target/) }),
+    expect.objectContaining({
+      kind: 'abort',
+      accepted: false,
+      reason: expect.stringMatching(/^cancelled from Temporal: .*clients may already use the target/),
+    }),
   ]);
   expect(refusedBatch.step).toBe('verification-failed');
   expect(refusedBatch.waitingFor?.signal).toBe('retryVerification|acceptMismatches');
-  const refusedMigration = await until(() => h.query(statusQuery), (s: MigrationStatus) => s.decisions.some((d) => d.by === 'temporal'), 'migration records the cancellation');
+  const refusedMigration = await until(
+    () => h.query(statusQuery),
+    (s: MigrationStatus) => s.decisions.some((d) => d.by === 'temporal'),
+    'migration records the cancellation',
+  );
   expect(refusedMigration.decisions.filter((d) => d.by === 'temporal')).toEqual([
-    expect.objectContaining({ kind: 'abort', accepted: false, reason: expect.stringMatching(/^cancelled from Temporal: .*clients of batch 1 \(ads\) may already use the target/) }),
+    expect.objectContaining({
+      kind: 'abort',
+      accepted: false,
+      reason: expect.stringMatching(/^cancelled from Temporal: .*clients of batch 1 \(ads\) may already use the target/),
+    }),
   ]);
   await act(b, { action: 'acceptMismatches', by: 'ivy', batch: 1, reason: 'known test data difference' });
   const r = await h.result();
@@ -248,17 +302,30 @@ test('an invalid edited plan is refused with its reason while the workflow keeps
   const spec = specFor('editplan');
   const h = await start(spec);
   await waitingFor(h, 'approvePlan|rejectPlan');
+  await expect(act(h, { action: 'approvePlan', by: 'jo', plan: { batches: [{ number: 1, topics: ['ads.clicks', 'no.such.topic'] }] } })).rejects.toThrow(
+    /approvePlan: edited plan refused: .*no\.such\.topic/,
+  );
   await expect(
-    act(h, { action: 'approvePlan', by: 'jo', plan: { batches: [{ number: 1, topics: ['ads.clicks', 'no.such.topic'] }] } }),
-  ).rejects.toThrow(/approvePlan: edited plan refused: .*no\.such\.topic/);
-  await expect(
-    act(h, { action: 'approvePlan', by: 'jo', plan: { batches: [{ number: 1, topics: ['shop.orders'] }, { number: 2, topics: ['shop.payments'] }] } }),
+    act(h, {
+      action: 'approvePlan',
+      by: 'jo',
+      plan: {
+        batches: [
+          { number: 1, topics: ['shop.orders'] },
+          { number: 2, topics: ['shop.payments'] },
+        ],
+      },
+    }),
   ).rejects.toThrow(/approvePlan: edited plan refused: .*shop-service/);
   const still = await h.query(statusQuery);
   expect(still.waitingFor?.signal).toBe('approvePlan|rejectPlan');
   // Valid: ads excluded, the shop batch moved to the front.
   await act(h, { action: 'approvePlan', by: 'jo', comment: 'ads later', plan: { batches: [{ number: 1, topics: ['shop.orders', 'shop.payments'] }] } });
-  const s = await until(() => h.query(statusQuery), (st: MigrationStatus) => st.phase === 'sync', 'sync phase');
+  const s = await until(
+    () => h.query(statusQuery),
+    (st: MigrationStatus) => st.phase === 'sync',
+    'sync phase',
+  );
   expect(s.plan!.batches.map((b) => [b.number, b.name, b.topics.map((x) => x.name)])).toEqual([[1, 'shop', ['shop.orders', 'shop.payments']]]);
   expect(s.proposedPlan!.batches).toHaveLength(2);
   expect(scenario.calls).toContain('writeReportFiles:plan-approved');

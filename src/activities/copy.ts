@@ -15,7 +15,12 @@ import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCrea
 
 function toFailure(e: unknown, spec: Pick<MigrationSpec, 'source' | 'target'>, action: string): Error {
   if (e instanceof NonRetryableCopyError) {
-    return ApplicationFailure.create({ nonRetryable: true, type: e.type, message: `${action}: ${e.message}`, details: e.topics ? [{ topics: e.topics }] : undefined });
+    return ApplicationFailure.create({
+      nonRetryable: true,
+      type: e.type,
+      message: `${action}: ${e.message}`,
+      details: e.topics ? [{ topics: e.topics }] : undefined,
+    });
   }
   if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
   // The copy engine tags every Kafka error with the cluster it came from (clusterRole): never guessed here.
@@ -32,7 +37,10 @@ export async function createTargetTopics(input: { spec: MigrationSpec; topics: s
     return await createTopicsOnTarget(input.spec, input.spec.name, input.topics);
   } catch (e) {
     // A topic deleted on the source between two of its requests fails one of them: say so.
-    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'createTargetTopics' })) ?? toFailure(e, input.spec, 'createTargetTopics');
+    throw (
+      (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'createTargetTopics' })) ??
+      toFailure(e, input.spec, 'createTargetTopics')
+    );
   }
 }
 
@@ -41,7 +49,10 @@ export async function syncPartitionCounts(input: { spec: MigrationSpec; topics: 
   try {
     return await syncPartitionCountsOnTarget(input.spec, input.topics);
   } catch (e) {
-    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, target: input.spec.target, action: 'syncPartitionCounts' })) ?? toFailure(e, input.spec, 'syncPartitionCounts');
+    throw (
+      (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, target: input.spec.target, action: 'syncPartitionCounts' })) ??
+      toFailure(e, input.spec, 'syncPartitionCounts')
+    );
   }
 }
 
@@ -92,7 +103,13 @@ export async function copyRound(received: CopyRoundInput | LegacyCopyRoundInput)
   } catch (e) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
     // A topic deleted while the round ran surfaces as a fetch/produce error (UNKNOWN_TOPIC_OR_PARTITION).
-    const missing = await explainMissingTopics(e, { topics, source: spec.source, target: spec.target, action: 'copyRound', targetHint: 'recreate it or exclude the topic' });
+    const missing = await explainMissingTopics(e, {
+      topics,
+      source: spec.source,
+      target: spec.target,
+      action: 'copyRound',
+      targetHint: 'recreate it or exclude the topic',
+    });
     throw missing ?? toFailure(e, spec, 'copyRound');
   } finally {
     clearInterval(ticker);

@@ -25,7 +25,10 @@ export async function sampleEndOffsets(input: { spec: Clusters; topics: string[]
   try {
     return await withAdmin(input.spec.source, 'source', (admin) => fetchEndOffsets(admin, input.topics), { clientIdSuffix: 'cutover' });
   } catch (e) {
-    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'sampleEndOffsets' })) ?? toKafkaFailure(e, input.spec.source, 'source', 'sampleEndOffsets');
+    throw (
+      (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'sampleEndOffsets' })) ??
+      toKafkaFailure(e, input.spec.source, 'source', 'sampleEndOffsets')
+    );
   }
 }
 
@@ -35,12 +38,20 @@ export async function sampleEndOffsets(input: { spec: Clusters; topics: string[]
  */
 export async function waitForQuietSource(input: { spec: Clusters; topics: string[]; quietSeconds: number }): Promise<QuietCheckResult> {
   try {
-    return await withAdmin(input.spec.source, 'source', (admin) => watchUntilQuiet(() => fetchEndOffsets(admin, input.topics), { quietSeconds: input.quietSeconds }), {
-      clientIdSuffix: 'quiet-check',
-    });
+    return await withAdmin(
+      input.spec.source,
+      'source',
+      (admin) => watchUntilQuiet(() => fetchEndOffsets(admin, input.topics), { quietSeconds: input.quietSeconds }),
+      {
+        clientIdSuffix: 'quiet-check',
+      },
+    );
   } catch (e) {
     // A topic deleted while the check watches fails its next sample.
-    throw (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'waitForQuietSource' })) ?? toKafkaFailure(e, input.spec.source, 'source', 'waitForQuietSource');
+    throw (
+      (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'waitForQuietSource' })) ??
+      toKafkaFailure(e, input.spec.source, 'source', 'waitForQuietSource')
+    );
   }
 }
 
@@ -61,9 +72,14 @@ export async function describeGroups(input: { spec: Clusters; cluster: 'source' 
 export async function fenceSourceWrites(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<FenceReport> {
   const { spec } = input;
   try {
-    return await withAdmin(spec.source, 'source', (source) => fenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })), {
-      clientIdSuffix: 'fence',
-    });
+    return await withAdmin(
+      spec.source,
+      'source',
+      (source) => fenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })),
+      {
+        clientIdSuffix: 'fence',
+      },
+    );
   } catch (e) {
     throw failureOnTaggedCluster(e, spec, 'fenceSourceWrites');
   }
@@ -73,9 +89,14 @@ export async function fenceSourceWrites(input: { spec: MigrationSpec; migration:
 export async function unfenceSourceWrites(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<FenceReport> {
   const { spec } = input;
   try {
-    return await withAdmin(spec.source, 'source', (source) => unfenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })), {
-      clientIdSuffix: 'fence',
-    });
+    return await withAdmin(
+      spec.source,
+      'source',
+      (source) => unfenceTopics(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })),
+      {
+        clientIdSuffix: 'fence',
+      },
+    );
   } catch (e) {
     throw failureOnTaggedCluster(e, spec, 'unfenceSourceWrites');
   }
@@ -88,7 +109,12 @@ export async function unfenceSourceWrites(input: { spec: MigrationSpec; migratio
  * translation; a group already holding exactly the translated offsets is reported `alreadyCommitted`.
  * Partitions without a committed offset stay without one (auto.offset.reset applies).
  */
-export async function translateAndCommitOffsets(input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[] }): Promise<OffsetTranslationReport> {
+export async function translateAndCommitOffsets(input: {
+  spec: MigrationSpec;
+  migration: string;
+  groups: string[];
+  topics: string[];
+}): Promise<OffsetTranslationReport> {
   const { spec } = input;
   try {
     return await onCluster('source', () =>
@@ -114,7 +140,13 @@ export async function translateAndCommitOffsets(input: { spec: MigrationSpec; mi
 }
 
 /** The workflow's step: translateAndCommitOffsets, its report written here, a summary returned (history stays small). */
-export async function translateOffsetsAndReport(input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[]; fileStem: string }): Promise<OffsetTranslationSummary> {
+export async function translateOffsetsAndReport(input: {
+  spec: MigrationSpec;
+  migration: string;
+  groups: string[];
+  topics: string[];
+  fileStem: string;
+}): Promise<OffsetTranslationSummary> {
   const report = await translateAndCommitOffsets(input);
   const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'offsets', data: report });
   return {

@@ -8,7 +8,18 @@ import * as reports from './reports';
 import * as rollback from './rollback';
 
 export { checkConnectivity } from './connectivity';
-export { checkVersions, checkSecurity, checkPermissions, checkAcls, checkEcosystem, checkReachability, checkCapacity, checkTargetState, checkClients, writePreflightReport } from './preflight';
+export {
+  checkVersions,
+  checkSecurity,
+  checkPermissions,
+  checkAcls,
+  checkEcosystem,
+  checkReachability,
+  checkCapacity,
+  checkTargetState,
+  checkClients,
+  writePreflightReport,
+} from './preflight';
 export { collectInventory } from './inventory';
 export { copyRound } from './copy';
 export { waitForQuietSource } from './cutover';

@@ -41,10 +41,7 @@ export async function takeInventory(spec: MigrationSpec): Promise<Inventory> {
   const started = Date.now();
   try {
     const ownGroups = inventoryGroupPrefix(spec);
-    const [found, groups] = await Promise.all([
-      collectTopics(spec.source, progress),
-      collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress),
-    ]);
+    const [found, groups] = await Promise.all([collectTopics(spec.source, progress), collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress)]);
     const metadataMs = Date.now() - started;
     const targets = found.topics
       .filter((t) => !t.name.startsWith('__'))
@@ -64,7 +61,17 @@ export async function takeInventory(spec: MigrationSpec): Promise<Inventory> {
         `${unfinished.length} partition(s) did not return their last record within ${Math.round(deadlineMs / 1000)}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,
       );
     }
-    return assembleInventory({ spec, now: Date.now(), durationMs: Date.now() - started, phases, cluster: found.cluster, topics: found.topics, samples, groups, warnings });
+    return assembleInventory({
+      spec,
+      now: Date.now(),
+      durationMs: Date.now() - started,
+      phases,
+      cluster: found.cluster,
+      topics: found.topics,
+      samples,
+      groups,
+      warnings,
+    });
   } catch (e) {
     throw toKafkaFailure(e, spec.source, 'source', 'collectInventory');
   }

@@ -12,7 +12,9 @@ import { inventoryGroupPrefix } from './inventory';
 export async function findNewTopics(input: { spec: MigrationSpec; known: string[] }): Promise<NewTopicsReport> {
   const { spec } = input;
   try {
-    return await withAdmin(spec.source, 'source', (admin) => findNewSourceTopics(admin, spec, input.known, inventoryGroupPrefix(spec)), { clientIdSuffix: 'new-topics' });
+    return await withAdmin(spec.source, 'source', (admin) => findNewSourceTopics(admin, spec, input.known, inventoryGroupPrefix(spec)), {
+      clientIdSuffix: 'new-topics',
+    });
   } catch (e) {
     throw toKafkaFailure(e, spec.source, 'source', 'findNewTopics');
   }

@@ -27,7 +27,10 @@ const RENDERERS: Record<ReportKind, (data: never) => string> = {
 export async function writeReportFiles(input: { spec: MigrationSpec; fileStem: string; kind: ReportKind; data: unknown }): Promise<WrittenReport> {
   // A bad name never heals by retrying: say so at once (the batch blocks on it) instead of retrying for minutes.
   if (!isSafeFileStem(input.fileStem)) {
-    throw ApplicationFailure.nonRetryable(`writeReportFiles: report file stem "${input.fileStem}" must be letters, digits, dots, dashes or underscores`, 'InvalidReportName');
+    throw ApplicationFailure.nonRetryable(
+      `writeReportFiles: report file stem "${input.fileStem}" must be letters, digits, dots, dashes or underscores`,
+      'InvalidReportName',
+    );
   }
   const markdown = RENDERERS[input.kind](input.data as never);
   return writeReport({ spec: input.spec, fileStem: input.fileStem, json: input.data, markdown });

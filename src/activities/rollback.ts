@@ -8,7 +8,11 @@ import { forgetTargetTopics } from '../copy/forgetTargetTopics';
  * caller passes the `created` list of createTargetTopics), and forgets them in the offset store so that a resume
  * copies them afresh. Idempotent: topics already gone are skipped, keys already forgotten are not listed again.
  */
-export async function deleteTargetTopics(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<{ deleted: string[]; missing: string[]; forgottenKeys: number }> {
+export async function deleteTargetTopics(input: {
+  spec: MigrationSpec;
+  migration: string;
+  topics: string[];
+}): Promise<{ deleted: string[]; missing: string[]; forgottenKeys: number }> {
   const { spec, topics } = input;
   try {
     const outcome = await withAdmin(spec.target, 'target', async (admin) => {

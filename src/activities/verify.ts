@@ -34,14 +34,22 @@ export async function verifyBatch(input: { spec: MigrationSpec; migration: strin
     // A batch topic missing on the target from the start is a mismatch of the report; one deleted on either side
     // while it is read fails the reads: SourceTopicMissing / TargetTopicMissing then.
     const topics = input.batch.topics.map((t) => t.name);
-    throw (await explainMissingTopics(e, { topics, source: spec.source, target: spec.target, action: 'verifyBatch' })) ?? failureOnTaggedCluster(e, spec, 'verifyBatch');
+    throw (
+      (await explainMissingTopics(e, { topics, source: spec.source, target: spec.target, action: 'verifyBatch' })) ??
+      failureOnTaggedCluster(e, spec, 'verifyBatch')
+    );
   } finally {
     await Promise.all([source?.close(), target?.close()]);
   }
 }
 
 /** The workflow's step: verifyBatch, its report written here, a summary returned (history stays small). */
-export async function verifyBatchAndReport(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef; fileStem: string }): Promise<VerificationSummary> {
+export async function verifyBatchAndReport(input: {
+  spec: MigrationSpec;
+  migration: string;
+  batch: VerifyBatchRef;
+  fileStem: string;
+}): Promise<VerificationSummary> {
   const report = await verifyBatch(input);
   const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'verification', data: report });
   return {

@@ -33,7 +33,10 @@ export async function endOffsetsByTopic(admin: Admin, topics: string[]): Promise
   await Promise.all(
     topics.map(async (topic) => {
       const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-      out.set(topic, offsets.reduce((n, o) => n + Number(o.high), 0));
+      out.set(
+        topic,
+        offsets.reduce((n, o) => n + Number(o.high), 0),
+      );
     }),
   );
   return out;
@@ -71,11 +74,19 @@ export async function watchCopy(o: WatchOptions): Promise<CopyTiming> {
       // Finished before a second poll: the copy took at most one poll interval.
       const seconds = Math.max((polledAt - first.at) / 1000, POLL_MS / 1000);
       const counted = first.at === polledAt ? records : records - first.total;
-      return { records, recordsAtFirstSight: first.at === polledAt ? 0 : first.total, seconds, recordsPerSec: counted / seconds, steadyRecordsPerSec: steadyRate(trace, records), trace };
+      return {
+        records,
+        recordsAtFirstSight: first.at === polledAt ? 0 : first.total,
+        seconds,
+        recordsPerSec: counted / seconds,
+        steadyRecordsPerSec: steadyRate(trace, records),
+        trace,
+      };
     }
     const failed = o.failure?.();
     if (failed) throw failed;
-    if (Date.now() > deadline) throw new Error(`${o.what}: the target holds ${last} of ${records} records after ${Math.round(o.timeoutMs / 1000)} s; giving up`);
+    if (Date.now() > deadline)
+      throw new Error(`${o.what}: the target holds ${last} of ${records} records after ${Math.round(o.timeoutMs / 1000)} s; giving up`);
     await new Promise((r) => setTimeout(r, Math.max(0, POLL_MS - (Date.now() - polledAt))));
   }
 }

@@ -47,7 +47,13 @@ export interface CutoverResult {
 
 const SYSTEM = 'bench';
 
-export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka, id: string, say: (l: string) => void, shape = CUTOVER_SHAPE): Promise<CutoverResult> {
+export async function measureCutoverPause(
+  sourceKafka: Kafka,
+  targetKafka: Kafka,
+  id: string,
+  say: (l: string) => void,
+  shape = CUTOVER_SHAPE,
+): Promise<CutoverResult> {
   const topics = Array.from({ length: shape.topics }, (_, i) => `kmbench-${id}-cut-t${String(i).padStart(2, '0')}`);
   const groups = Array.from({ length: shape.groups }, (_, i) => `kmbench-${id}-cut-g${String(i).padStart(2, '0')}`);
   const reportsDir = mkdtempSync(join(tmpdir(), 'km-bench-reports-'));
@@ -64,7 +70,12 @@ export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka
       name: SYSTEM,
       systems: [SYSTEM],
       priority: 'non-core',
-      topics: topics.map((name) => ({ name, partitions: shape.partitionsPerTopic, bytes: shape.partitionsPerTopic * shape.recordsPerPartition * 100, records: shape.partitionsPerTopic * shape.recordsPerPartition })),
+      topics: topics.map((name) => ({
+        name,
+        partitions: shape.partitionsPerTopic,
+        bytes: shape.partitionsPerTopic * shape.recordsPerPartition * 100,
+        records: shape.partitionsPerTopic * shape.recordsPerPartition,
+      })),
       groups,
     };
     say(`  starting an in-process worker (bundles the workflows) on task queue km-bench-${id}`);
@@ -121,7 +132,10 @@ export async function measureCutoverPause(sourceKafka: Kafka, targetKafka: Kafka
       await t.shutdown();
     }
   } finally {
-    for (const [side, kafka] of [['source', sourceKafka], ['target', targetKafka]] as const) {
+    for (const [side, kafka] of [
+      ['source', sourceKafka],
+      ['target', targetKafka],
+    ] as const) {
       await withAdminOf(kafka, async (admin) => {
         await deleteGroups(admin, groups).catch((e) => say(`  could not delete the ${side} groups: ${(e as Error).message}`));
         await deleteTopics(admin, topics).catch((e) => say(`  could not delete the ${side} topics: ${(e as Error).message}`));
@@ -158,7 +172,9 @@ async function seed(kafka: Kafka, admin: Admin, topics: string[], groups: string
       group,
       topics
         .filter((_, t) => t % groups.length === g)
-        .flatMap((topic) => Array.from({ length: shape.partitionsPerTopic }, (_, partition) => ({ topic, partition, offset: Math.floor(shape.recordsPerPartition / 2) }))),
+        .flatMap((topic) =>
+          Array.from({ length: shape.partitionsPerTopic }, (_, partition) => ({ topic, partition, offset: Math.floor(shape.recordsPerPartition / 2) })),
+        ),
     ),
   );
 }

@@ -30,14 +30,23 @@ export async function fillSource(sourceAdmin: Admin, id: string, shape: DataSetS
     const topics = Array.from({ length: shape.topics }, (_, i) => `kmbench-${id}-${variantSlug(variant)}-t${i}`);
     await createTopics(sourceAdmin, topics, shape.partitionsPerTopic);
     const volume = (shape.topics * variant.recordsPerTopic * variant.valueBytes) / 1e6;
-    say(`writing ${variant.label} data to the source: ${topics.length} topics x ${shape.partitionsPerTopic} partitions, ${(shape.topics * variant.recordsPerTopic).toLocaleString('en-US')} records, ${volume.toFixed(0)} MB`);
+    say(
+      `writing ${variant.label} data to the source: ${topics.length} topics x ${shape.partitionsPerTopic} partitions, ${(shape.topics * variant.recordsPerTopic).toLocaleString('en-US')} records, ${volume.toFixed(0)} MB`,
+    );
     const runs = await producePerTopic(endpoints.sourceAdmin, topics, variant.recordsPerTopic, variant.valueBytes);
     const records = await endOffsetsByTopic(sourceAdmin, topics);
     const totalRecords = [...records.values()].reduce((a, b) => a + b, 0);
     if (totalRecords !== shape.topics * variant.recordsPerTopic) {
       throw new Error(`source topics of the ${variant.label} variant hold ${totalRecords} records, expected ${shape.topics * variant.recordsPerTopic}`);
     }
-    out.push({ variant, topics, records, totalRecords, valueBytes: totalRecords * variant.valueBytes, fillMiBPerSec: runs.reduce((n, r) => n + r.mibPerSec, 0) });
+    out.push({
+      variant,
+      topics,
+      records,
+      totalRecords,
+      valueBytes: totalRecords * variant.valueBytes,
+      fillMiBPerSec: runs.reduce((n, r) => n + r.mibPerSec, 0),
+    });
   }
   return out;
 }

@@ -51,11 +51,17 @@ export async function measureInventory(kafka: Kafka, id: string, shape: Inventor
   const before = await withAdminOf(kafka, partitionCount);
   const planned = shape.topics * shape.partitionsPerTopic;
   if (before.partitions + planned >= SOURCE_PARTITION_CEILING) {
-    return { ran: false, skipped: `the source already has ${before.partitions} partitions; ${planned} more would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)` };
+    return {
+      ran: false,
+      skipped: `the source already has ${before.partitions} partitions; ${planned} more would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)`,
+    };
   }
-  for (const until = Date.now() + PENDING_DELETION_WAIT_MS; before.partitions + pendingDeletions() + planned >= SOURCE_PARTITION_CEILING; ) {
+  for (const until = Date.now() + PENDING_DELETION_WAIT_MS; before.partitions + pendingDeletions() + planned >= SOURCE_PARTITION_CEILING;) {
     if (Date.now() > until) {
-      return { ran: false, skipped: `the source broker still deletes ${pendingDeletions()} partition directories; ${planned} more partitions would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)` };
+      return {
+        ran: false,
+        skipped: `the source broker still deletes ${pendingDeletions()} partition directories; ${planned} more partitions would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)`,
+      };
     }
     say(`  waiting for the source broker to delete ${pendingDeletions()} partition directories first (open-file limit)`);
     await new Promise((r) => setTimeout(r, 10_000));
@@ -63,20 +69,31 @@ export async function measureInventory(kafka: Kafka, id: string, shape: Inventor
   const sinceLast = Date.now() - lastDeletion();
   if (sinceLast < COOL_DOWN_MS) {
     const waitMs = COOL_DOWN_MS - sinceLast;
-    say(`  the previous inventory run deleted its topics ${Math.round(sinceLast / 1000)} s ago: waiting ${Math.round(waitMs / 1000)} s for the broker to release their files`);
+    say(
+      `  the previous inventory run deleted its topics ${Math.round(sinceLast / 1000)} s ago: waiting ${Math.round(waitMs / 1000)} s for the broker to release their files`,
+    );
     await new Promise((r) => setTimeout(r, waitMs));
   }
   const topics = Array.from({ length: shape.topics }, (_, i) => `kmbench-${id}-inv.t${i}`);
   const groups = Array.from({ length: shape.groups }, (_, i) => `kmbench-${id}-inv-g${i}`);
   const reportsDir = mkdtempSync(join(tmpdir(), 'km-bench-inventory-'));
   try {
-    say(`  creating ${topics.length} topics x ${shape.partitionsPerTopic} partitions and ${groups.length} groups on the source (source has ${before.partitions} partitions now)`);
+    say(
+      `  creating ${topics.length} topics x ${shape.partitionsPerTopic} partitions and ${groups.length} groups on the source (source has ${before.partitions} partitions now)`,
+    );
     await withAdminOf(kafka, (admin) => createTopics(admin, topics, shape.partitionsPerTopic));
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
       await mapLimit(topics, 8, (topic) =>
-        producer.send({ topic, messages: Array.from({ length: shape.partitionsPerTopic * 3 }, (_, i) => ({ partition: i % shape.partitionsPerTopic, key: `k${i}`, value: 'x'.repeat(100) })) }),
+        producer.send({
+          topic,
+          messages: Array.from({ length: shape.partitionsPerTopic * 3 }, (_, i) => ({
+            partition: i % shape.partitionsPerTopic,
+            key: `k${i}`,
+            value: 'x'.repeat(100),
+          })),
+        }),
       );
     } finally {
       await producer.disconnect();

@@ -37,7 +37,11 @@ const SETTLE_MS = 5000;
 async function main(): Promise<void> {
   const opts = new Command('bench')
     .description('Benchmarks the copy against MirrorMaker 2 and the raw limit, the cutover pause and the inventory time on the local stack')
-    .addOption(new Option('--size <size>', 'data set: small (about 200 MB, for development) or full (>= 2 GB of 1 KB values)').choices(['small', 'full']).default('full'))
+    .addOption(
+      new Option('--size <size>', 'data set: small (about 200 MB, for development) or full (>= 2 GB of 1 KB values)')
+        .choices(['small', 'full'])
+        .default('full'),
+    )
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`, PHASES.join(','))
     .option('--copiers <copiers>', `comma-separated subset of ${COPIERS.join(',')} (development; a published run measures all)`, COPIERS.join(','))
     .option('--publish', 'also write docs/bench-results.json and the table in docs/BENCHMARKS.md')
@@ -46,7 +50,8 @@ async function main(): Promise<void> {
   const phases = new Set(opts.only.split(',').map((p) => p.trim()));
   for (const p of phases) if (!PHASES.includes(p as Phase)) throw new Error(`--only: unknown phase "${p}"; expected some of ${PHASES.join(', ')}`);
   const copiers = new Set(opts.copiers.split(',').map((c) => c.trim()));
-  for (const c of copiers) if (!COPIERS.includes(c as CopierOption)) throw new Error(`--copiers: unknown copier "${c}"; expected some of ${COPIERS.join(', ')}`);
+  for (const c of copiers)
+    if (!COPIERS.includes(c as CopierOption)) throw new Error(`--copiers: unknown copier "${c}"; expected some of ${COPIERS.join(', ')}`);
   if (opts.publish && copiers.size < COPIERS.length) throw new Error('--publish needs every copier measured side by side: drop --copiers');
 
   const say = (line: string) => console.log(`[bench] ${line}`);
@@ -73,7 +78,13 @@ async function main(): Promise<void> {
   let inventory: BenchResults['inventory'] = { ran: false, skipped: 'not selected (--only)' };
   let scale: BenchResults['scale'] = { ran: false, skipped: 'not selected (--only)' };
   // By this run's unique prefix, so that a data set that failed half-way is removed too.
-  const cleanUpSource = () => withAdminOf(source, async (a) => deleteTopics(a, (await a.listTopics()).filter((t) => t.startsWith(`kmbench-${id}-v`))));
+  const cleanUpSource = () =>
+    withAdminOf(source, async (a) =>
+      deleteTopics(
+        a,
+        (await a.listTopics()).filter((t) => t.startsWith(`kmbench-${id}-v`)),
+      ),
+    );
   try {
     if (phases.has('copy')) {
       say(`run ${id}: ${opts.size} data set`);
@@ -110,7 +121,9 @@ async function main(): Promise<void> {
     }
     if (phases.has('scale')) {
       const shape = opts.size === 'full' ? SCALE_SHAPE : { ...SCALE_SHAPE, topics: 40, groups: 40 };
-      say(`scale: one batch of ${shape.topics} topics x ${shape.partitionsPerTopic} partitions and ${shape.groups} groups, migrated end to end (migration + batch workflows, real activities)`);
+      say(
+        `scale: one batch of ${shape.topics} topics x ${shape.partitionsPerTopic} partitions and ${shape.groups} groups, migrated end to end (migration + batch workflows, real activities)`,
+      );
       scale = await watched('the scale batch', () => measureScaleBatch(source, target, id, say, shape));
       if (scale.ran) for (const line of scaleSummaryLines(scale.result)) say(`  ${line}`);
       else say(`  skipped: ${scale.skipped}`);
@@ -129,7 +142,11 @@ async function main(): Promise<void> {
     dataSet: {
       topics: shape.topics,
       partitionsPerTopic: shape.partitionsPerTopic,
-      variants: shape.variants.map((v) => ({ label: v.label, records: v.recordsPerTopic * shape.topics, megabytes: (v.recordsPerTopic * shape.topics * v.valueBytes) / 1e6 })),
+      variants: shape.variants.map((v) => ({
+        label: v.label,
+        records: v.recordsPerTopic * shape.topics,
+        megabytes: (v.recordsPerTopic * shape.topics * v.valueBytes) / 1e6,
+      })),
     },
     throughput,
     comparisons,
@@ -157,7 +174,9 @@ async function main(): Promise<void> {
 }
 
 function report(r: ThroughputResult, say: (l: string) => void): ThroughputResult {
-  say(`  ${r.mbPerSec} MB/s, ${r.recordsPerSec.toLocaleString('en-US')} records/s over ${r.seconds} s${r.peakRssMB !== undefined ? `, peak RSS ${r.peakRssMB} MB` : ''}`);
+  say(
+    `  ${r.mbPerSec} MB/s, ${r.recordsPerSec.toLocaleString('en-US')} records/s over ${r.seconds} s${r.peakRssMB !== undefined ? `, peak RSS ${r.peakRssMB} MB` : ''}`,
+  );
   return r;
 }
 

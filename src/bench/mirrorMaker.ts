@@ -59,7 +59,11 @@ export function mirrorMakerProperties(topics: string[]): string {
     'src.consumer.max.poll.records': 5000,
     'src.consumer.receive.buffer.bytes': 1024 * 1024,
   };
-  return Object.entries(props).map(([k, v]) => `${k.replace(/([:=])/g, '\\$1')} = ${v}`).join('\n') + '\n';
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k.replace(/([:=])/g, '\\$1')} = ${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 /** Peak resident memory of a process (VmHWM), MB (10^6 bytes); undefined when /proc is not there. */
@@ -76,7 +80,10 @@ export async function measureMirrorMaker(target: Kafka, data: VariantData, say: 
   const dir = mkdtempSync(join(tmpdir(), 'km-bench-mm2-'));
   const propsFile = join(dir, 'mm2.properties');
   writeFileSync(propsFile, mirrorMakerProperties(data.topics));
-  const before = await withAdminOf(target, async (a) => ({ topics: new Set(await a.listTopics()), groups: new Set((await a.listGroups()).groups.map((g) => g.groupId)) }));
+  const before = await withAdminOf(target, async (a) => ({
+    topics: new Set(await a.listTopics()),
+    groups: new Set((await a.listGroups()).groups.map((g) => g.groupId)),
+  }));
   const startedAt = Date.now();
   const mm2 = startJava(jars.mirrorMaker, 'org.apache.kafka.connect.mirror.MirrorMaker', [propsFile, '--clusters', 'tgt'], '1g');
   let log = '';
@@ -84,13 +91,16 @@ export async function measureMirrorMaker(target: Kafka, data: VariantData, say: 
   mm2.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
   let peak: number | undefined;
   try {
-    const timing = await withAdminOf(target, (admin) => watchCopy({
-      admin,
-      expected: data.records,
-      timeoutMs: 30 * 60_000,
-      what: 'MirrorMaker 2',
-      failure: () => (mm2.exitCode !== null ? new Error(`MirrorMaker 2 exited with ${mm2.exitCode}: ${log.trim().split('\n').slice(-8).join('\n')}`) : undefined),
-    }));
+    const timing = await withAdminOf(target, (admin) =>
+      watchCopy({
+        admin,
+        expected: data.records,
+        timeoutMs: 30 * 60_000,
+        what: 'MirrorMaker 2',
+        failure: () =>
+          mm2.exitCode !== null ? new Error(`MirrorMaker 2 exited with ${mm2.exitCode}: ${log.trim().split('\n').slice(-8).join('\n')}`) : undefined,
+      }),
+    );
     peak = peakRssOfPid(mm2.pid);
     return throughputOf('mirrormaker2', data, timing, { wallSecondsIncludingStartup: Math.round((Date.now() - startedAt) / 100) / 10, tasks: MM2_TASKS }, peak);
   } finally {
@@ -101,7 +111,12 @@ export async function measureMirrorMaker(target: Kafka, data: VariantData, say: 
 }
 
 /** MM2's own topics (configs, offsets, status; heartbeats) and its Connect group, then the copies. */
-async function removeMirrorMakerState(admin: Admin, before: { topics: Set<string>; groups: Set<string> }, copies: string[], say: (l: string) => void): Promise<void> {
+async function removeMirrorMakerState(
+  admin: Admin,
+  before: { topics: Set<string>; groups: Set<string> },
+  copies: string[],
+  say: (l: string) => void,
+): Promise<void> {
   const created = (await admin.listTopics()).filter((t) => !before.topics.has(t));
   const internal = created.filter((t) => /^mm2-|\.internal$|^heartbeats$/.test(t));
   const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !before.groups.has(g) && /mm2/.test(g));

@@ -38,7 +38,9 @@ export async function measureOurCopy(source: Kafka, target: Kafka, id: string, d
   const input: CopyChildInput = { spec, partitions, stopAt };
   child.send(input);
   try {
-    const timing = await withAdminOf(target, (admin) => watchCopy({ admin, expected: data.records, timeoutMs: 30 * 60_000, failure: () => failure, what: 'kafka-migrate copy' }));
+    const timing = await withAdminOf(target, (admin) =>
+      watchCopy({ admin, expected: data.records, timeoutMs: 30 * 60_000, failure: () => failure, what: 'kafka-migrate copy' }),
+    );
     const done = await result;
     if (done.records !== data.totalRecords) throw new Error(`the copy reports ${done.records} records copied, the source holds ${data.totalRecords}`);
     return throughputOf(

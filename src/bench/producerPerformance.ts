@@ -28,15 +28,21 @@ const SUMMARY = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/
 export async function producerPerformance(bootstrap: string, topic: string, records: number, recordBytes: number): Promise<ProducerPerformanceResult> {
   const props = Object.entries({ 'bootstrap.servers': bootstrap, ...PRODUCER_PROPS }).map(([k, v]) => `${k}=${v}`);
   const run = await runJava(jars.tools, 'org.apache.kafka.tools.ProducerPerformance', [
-    '--topic', topic,
-    '--num-records', String(records),
-    '--record-size', String(recordBytes),
-    '--throughput', '-1',
-    '--producer-props', ...props,
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    String(recordBytes),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    ...props,
   ]);
   const lines = run.stdout.trim().split('\n');
   const m = SUMMARY.exec(lines[lines.length - 1] ?? '');
-  if (!m || Number(m[1]) !== records) throw new Error(`ProducerPerformance to ${topic} on ${bootstrap} did not report ${records} records sent: ${lines.slice(-3).join(' | ')}`);
+  if (!m || Number(m[1]) !== records)
+    throw new Error(`ProducerPerformance to ${topic} on ${bootstrap} did not report ${records} records sent: ${lines.slice(-3).join(' | ')}`);
   return { topic, records: Number(m[1]), recordsPerSec: Number(m[2]), mibPerSec: Number(m[3]) };
 }
 

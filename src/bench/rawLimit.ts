@@ -19,7 +19,9 @@ export async function measureRawLimit(target: Kafka, id: string, data: VariantDa
     const producing = producePerTopic(endpoints.target, topics, data.variant.recordsPerTopic, data.variant.valueBytes);
     producing.catch((e: Error) => (failure = e));
     const expected = new Map(topics.map((t, i) => [t, data.records.get(data.topics[i])!]));
-    const timing = await withAdminOf(target, (admin) => watchCopy({ admin, expected, timeoutMs: 30 * 60_000, failure: () => failure, what: 'ProducerPerformance to the target' }));
+    const timing = await withAdminOf(target, (admin) =>
+      watchCopy({ admin, expected, timeoutMs: 30 * 60_000, failure: () => failure, what: 'ProducerPerformance to the target' }),
+    );
     const runs = await producing;
     return throughputOf('raw-limit', data, timing, {
       toolReportedMiBPerSec: round(runs.reduce((n, r) => n + r.mibPerSec, 0)),

@@ -128,11 +128,21 @@ export type ScaleOutcome = { ran: true; result: ScaleResult } | { ran: false; sk
 const SYSTEM = 'scale';
 const BY = 'km-bench';
 
-export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, id: string, say: (l: string) => void, shape = SCALE_SHAPE): Promise<ScaleOutcome> {
+export async function measureScaleBatch(
+  sourceKafka: Kafka,
+  targetKafka: Kafka,
+  id: string,
+  say: (l: string) => void,
+  shape = SCALE_SHAPE,
+): Promise<ScaleOutcome> {
   const planned = shape.topics * shape.partitionsPerTopic;
   const before = await withAdminOf(sourceKafka, partitionCount);
-  for (const until = Date.now() + 5 * 60_000; before.partitions + pendingDeletions() + planned >= SOURCE_PARTITION_CEILING; ) {
-    if (Date.now() > until) return { ran: false, skipped: `the source has ${before.partitions} partitions and deletes ${pendingDeletions()} more; ${planned} more would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)` };
+  for (const until = Date.now() + 5 * 60_000; before.partitions + pendingDeletions() + planned >= SOURCE_PARTITION_CEILING;) {
+    if (Date.now() > until)
+      return {
+        ran: false,
+        skipped: `the source has ${before.partitions} partitions and deletes ${pendingDeletions()} more; ${planned} more would pass the safe ceiling of ${SOURCE_PARTITION_CEILING} (open-file limit)`,
+      };
     say(`  waiting for the source broker to delete ${pendingDeletions()} partition directories first (open-file limit)`);
     await sleep(10_000);
   }
@@ -144,7 +154,9 @@ export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, 
   let cleanupSeconds = 0;
   try {
     const seedStarted = Date.now();
-    say(`  seeding ${topics.length} topics x ${shape.partitionsPerTopic} partitions (${shape.recordsPerPartition} records each) and ${groups.length} groups on the source (it has ${before.partitions} partitions now)`);
+    say(
+      `  seeding ${topics.length} topics x ${shape.partitionsPerTopic} partitions (${shape.recordsPerPartition} records each) and ${groups.length} groups on the source (it has ${before.partitions} partitions now)`,
+    );
     await seed(sourceKafka, topics, groups, shape);
     const seedSeconds = round1((Date.now() - seedStarted) / 1000);
     say(`  seeded in ${seedSeconds} s`);
@@ -167,7 +179,11 @@ export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, 
     let migration: WorkflowHandle | undefined;
     try {
       const startedAt = Date.now();
-      const started = await t.client.workflow.start('migrationWorkflow', { taskQueue: t.settings.taskQueue, workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
+      const started = await t.client.workflow.start('migrationWorkflow', {
+        taskQueue: t.settings.taskQueue,
+        workflowId: migrationWorkflowId(spec.name),
+        args: [{ spec }],
+      });
       migration = started;
       const drive = await driveMigration(t.client, migration, shape, say);
       const totalSeconds = round1((Date.now() - startedAt) / 1000);
@@ -224,7 +240,10 @@ export async function measureScaleBatch(sourceKafka: Kafka, targetKafka: Kafka, 
   } finally {
     const cleanupStarted = Date.now();
     say(`  deleting the ${topics.length} topics and ${groups.length} groups on the source and the target`);
-    for (const [side, kafka] of [['source', sourceKafka], ['target', targetKafka]] as const) {
+    for (const [side, kafka] of [
+      ['source', sourceKafka],
+      ['target', targetKafka],
+    ] as const) {
       await withAdminOf(kafka, async (admin) => {
         await deleteGroups(admin, groups).catch((e) => say(`  could not delete the ${side} groups: ${(e as Error).message}`));
         await deleteTopics(admin, topics).catch((e) => say(`  could not delete the ${side} topics: ${(e as Error).message}`));
@@ -255,10 +274,23 @@ interface DriveFigures {
  * a background loop samples the running batch run's pending activities every 500 ms.
  */
 async function driveMigration(client: Client, migration: WorkflowHandle, shape: ScaleShape, say: (l: string) => void): Promise<DriveFigures> {
-  const f: DriveFigures = { maxPending: 0, samples: 0, largestStatus: 0, largestBatchStatus: 0, phaseSeenAt: {}, preflight: { verdict: '?', overridden: [] }, blocks: [] };
+  const f: DriveFigures = {
+    maxPending: 0,
+    samples: 0,
+    largestStatus: 0,
+    largestBatchStatus: 0,
+    phaseSeenAt: {},
+    preflight: { verdict: '?', overridden: [] },
+    blocks: [],
+  };
   const retried = new Set<string>();
   /** A block (batch or migration phase): recorded and answered with `retry`, once per block, as an operator would. */
-  const retryBlock = async (h: WorkflowHandle, workflow: BlockSeen['workflow'], b: { step: string; type: string; error: string; since: string }, batch?: number) => {
+  const retryBlock = async (
+    h: WorkflowHandle,
+    workflow: BlockSeen['workflow'],
+    b: { step: string; type: string; error: string; since: string },
+    batch?: number,
+  ) => {
     const key = `${workflow}:${b.since}`;
     if (retried.has(key)) return;
     retried.add(key);
@@ -275,7 +307,10 @@ async function driveMigration(client: Client, migration: WorkflowHandle, shape: 
   const sampler = (async () => {
     while (!done) {
       if (batchId) {
-        const d = await client.workflow.getHandle(batchId).describe().catch(() => undefined);
+        const d = await client.workflow
+          .getHandle(batchId)
+          .describe()
+          .catch(() => undefined);
         if (d && d.status.name === 'RUNNING') {
           f.samples++;
           f.maxPending = Math.max(f.maxPending, d.raw.pendingActivities?.length ?? 0);
@@ -315,8 +350,18 @@ async function driveMigration(client: Client, migration: WorkflowHandle, shape: 
             const batches = s.plan?.batches ?? [];
             const b = batches[0];
             const partitions = b?.topics.reduce((n, x) => n + x.partitions, 0) ?? 0;
-            if (batches.length !== 1 || b.topics.length !== shape.topics || partitions !== shape.topics * shape.partitionsPerTopic || b.groups.length !== shape.groups) {
-              throw new Error(`expected a plan of 1 batch of ${shape.topics} topics / ${shape.topics * shape.partitionsPerTopic} partitions / ${shape.groups} groups, got ${batches.map((x) => `${x.name}: ${x.topics.length} topics, ${x.groups.length} groups`).join('; ') || 'no batch'} (excluded: ${s.plan?.excluded.slice(0, 5).map((x) => `${x.name}: ${x.reason}`).join('; ')})`);
+            if (
+              batches.length !== 1 ||
+              b.topics.length !== shape.topics ||
+              partitions !== shape.topics * shape.partitionsPerTopic ||
+              b.groups.length !== shape.groups
+            ) {
+              throw new Error(
+                `expected a plan of 1 batch of ${shape.topics} topics / ${shape.topics * shape.partitionsPerTopic} partitions / ${shape.groups} groups, got ${batches.map((x) => `${x.name}: ${x.topics.length} topics, ${x.groups.length} groups`).join('; ') || 'no batch'} (excluded: ${s.plan?.excluded
+                  .slice(0, 5)
+                  .map((x) => `${x.name}: ${x.reason}`)
+                  .join('; ')})`,
+              );
             }
             say(`  plan: batch ${b.name}: ${b.topics.length} topics, ${partitions} partitions, ${b.groups.length} groups: approving`);
             await act(migration, { action: 'approvePlan', by: BY });
@@ -327,7 +372,10 @@ async function driveMigration(client: Client, migration: WorkflowHandle, shape: 
         }
       }
       if (batchId) {
-        const b: BatchStatus | undefined = await client.workflow.getHandle(batchId).query(batchStatusQuery).catch(() => undefined);
+        const b: BatchStatus | undefined = await client.workflow
+          .getHandle(batchId)
+          .query(batchStatusQuery)
+          .catch(() => undefined);
         if (b) {
           f.largestBatchStatus = Math.max(f.largestBatchStatus, bytesOf(b));
           const waiting = b.waitingFor?.signal;
@@ -392,7 +440,8 @@ async function runFigures(client: Client, workflow: RunFigures['workflow'], work
     } else if (['ActivityTaskCompleted', 'ActivityTaskFailed', 'ActivityTaskTimedOut', 'ActivityTaskCanceled'].includes(kind)) {
       outstanding--;
     }
-    if (kind.startsWith('ActivityTask') && a.scheduledEventId !== undefined && a.scheduledEventId !== null) activity = activityType.get(String(a.scheduledEventId));
+    if (kind.startsWith('ActivityTask') && a.scheduledEventId !== undefined && a.scheduledEventId !== null)
+      activity = activityType.get(String(a.scheduledEventId));
     let inEvent = 0;
     for (const size of payloadSizes(attrs)) {
       inEvent += size;
@@ -468,7 +517,11 @@ async function seed(kafka: Kafka, topics: string[], groups: string[], shape: Sca
     await mapLimit(groups, 8, (group, g) =>
       committer.commit(
         group,
-        Array.from({ length: shape.partitionsPerTopic }, (_, partition) => ({ topic: topics[g % topics.length], partition, offset: Math.floor(shape.recordsPerPartition / 2) })),
+        Array.from({ length: shape.partitionsPerTopic }, (_, partition) => ({
+          topic: topics[g % topics.length],
+          partition,
+          offset: Math.floor(shape.recordsPerPartition / 2),
+        })),
       ),
     );
   } finally {

@@ -26,7 +26,13 @@ export interface ThroughputResult {
   trace: [number, number][];
 }
 
-export function throughputOf(copier: Copier, data: VariantData, timing: CopyTiming, extra: ThroughputResult['extra'] = {}, peakRssMB?: number): ThroughputResult {
+export function throughputOf(
+  copier: Copier,
+  data: VariantData,
+  timing: CopyTiming,
+  extra: ThroughputResult['extra'] = {},
+  peakRssMB?: number,
+): ThroughputResult {
   const counted = timing.records - timing.recordsAtFirstSight;
   const megabytes = data.valueBytes / 1e6;
   return {

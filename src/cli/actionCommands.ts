@@ -83,8 +83,16 @@ export function registerActionCommands(program: Command, io: Io): void {
     else c.option('--reason <text>', 'why');
     c.action((id: string, opts: ActionOptions, cmd: Command) => send(cmd, id, action, opts));
   };
-  batchAction('producers-stopped', 'producersStopped', 'confirm that the producers of the batch are stopped on the source (checked: the source must stand still)');
-  batchAction('consumers-stopped', 'consumersStopped', 'confirm that the consumers of the batch are stopped on the source (checked: their groups must be empty)');
+  batchAction(
+    'producers-stopped',
+    'producersStopped',
+    'confirm that the producers of the batch are stopped on the source (checked: the source must stand still)',
+  );
+  batchAction(
+    'consumers-stopped',
+    'consumersStopped',
+    'confirm that the consumers of the batch are stopped on the source (checked: their groups must be empty)',
+  );
   batchAction('retry-verification', 'retryVerification', 'run the verification of the batch again');
   batchAction('accept-mismatches', 'acceptMismatches', 'finish the batch despite verification mismatches', true);
 

@@ -49,10 +49,19 @@ export function readBatchReports(summaries: BatchSummary[], statuses: BatchStatu
   return summaries
     .filter((b) => b.state !== 'pending' && b.state !== 'skipped')
     .map((b) => {
-      const paths = pathsOf(b, statuses.find((s) => s.number === b.number));
+      const paths = pathsOf(
+        b,
+        statuses.find((s) => s.number === b.number),
+      );
       const offsets = paths.offsets ? readDetail(paths.offsets) : undefined;
       const verificationReport = paths.verification ? readDetail(paths.verification) : undefined;
       const verification = b.verification ?? verdictOf(verificationReport?.json);
-      return { number: b.number, name: b.name, ...(verification ? { verification } : {}), ...(offsets ? { offsets } : {}), ...(verificationReport ? { verificationReport } : {}) };
+      return {
+        number: b.number,
+        name: b.name,
+        ...(verification ? { verification } : {}),
+        ...(offsets ? { offsets } : {}),
+        ...(verificationReport ? { verificationReport } : {}),
+      };
     });
 }

@@ -17,9 +17,12 @@ export function buildProgram(io: Io = processIo): Command {
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
     .option('--task-queue <name>', 'task queue of the workers (env KM_TASK_QUEUE, default "kafka-migrate")')
     .option('--timeout <seconds>', 'how long to wait for a worker to answer a query or an action', '30')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes: 0 ok, 1 failure (or a failed preflight), 2 bad input (spec, flags), 3 refused by the workflow,
-4 unknown migration, 5 Temporal unreachable or no worker answering.`)
+4 unknown migration, 5 Temporal unreachable or no worker answering.`,
+    )
     // Subcommands inherit these (commander copies them when .command() creates one).
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) })

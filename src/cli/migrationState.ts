@@ -56,7 +56,12 @@ export async function readMigration(session: TemporalSession, workflowId: string
  * The query of a workflow that ended: only a worker can answer it (by replaying the history). Undefined when no
  * worker polls the queue, or none answers, or the workflow never ran a task (there is nothing to replay).
  */
-async function queryClosed<T>(session: TemporalSession, handle: WorkflowHandle, described: WorkflowExecutionDescription, query: Parameters<WorkflowHandle['query']>[0]): Promise<T | undefined> {
+async function queryClosed<T>(
+  session: TemporalSession,
+  handle: WorkflowHandle,
+  described: WorkflowExecutionDescription,
+  query: Parameters<WorkflowHandle['query']>[0],
+): Promise<T | undefined> {
   if (!(await hasWorkflowPoller(session, described.taskQueue))) return undefined;
   try {
     return (await answeredByWorker(session, `status of ${described.workflowId}`, () => handle.query(query as never), described.taskQueue)) as T;
@@ -132,7 +137,12 @@ export async function readBatch(session: TemporalSession, workflowId: string): P
   }
   const execution = described.status.name;
   if (execution === 'COMPLETED') return { workflowId, execution, status: ((await handle.result()) as BatchResult).status };
-  if (execution === 'RUNNING') return { workflowId, execution, status: await answeredByWorker(session, `status of ${workflowId}`, () => handle.query(batchStatusQuery), described.taskQueue) };
+  if (execution === 'RUNNING')
+    return {
+      workflowId,
+      execution,
+      status: await answeredByWorker(session, `status of ${workflowId}`, () => handle.query(batchStatusQuery), described.taskQueue),
+    };
   const ended = await closeOf(session, workflowId);
   return { workflowId, execution, ended, status: await queryClosed<BatchStatus>(session, handle, described, batchStatusQuery) };
 }

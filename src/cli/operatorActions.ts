@@ -4,12 +4,26 @@
  * an action it cannot take now; that refusal comes back here and is reported with its reason (exit 3).
  */
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { ACTION_REFUSED, CHECKED_ACTIONS, operatorActionUpdate, type OperatorAction, type OperatorActionName, type OperatorActionResult } from '../workflows/messages';
+import {
+  ACTION_REFUSED,
+  CHECKED_ACTIONS,
+  operatorActionUpdate,
+  type OperatorAction,
+  type OperatorActionName,
+  type OperatorActionResult,
+} from '../workflows/messages';
 import { readMigration, runningBatch } from './migrationState';
 import { answeredByWorker, CliError, EXIT, type TemporalSession } from './temporalClient';
 
 /** Actions taken on one batch: they go to the batch's child workflow. */
-export const BATCH_ACTIONS: ReadonlySet<OperatorActionName> = new Set(['approveCutover', 'producersStopped', 'consumersStopped', 'retryVerification', 'acceptMismatches', 'excludeTopic']);
+export const BATCH_ACTIONS: ReadonlySet<OperatorActionName> = new Set([
+  'approveCutover',
+  'producersStopped',
+  'consumersStopped',
+  'retryVerification',
+  'acceptMismatches',
+  'excludeTopic',
+]);
 
 /** How long a checked action's check may take once the workflow took it (quiet period, stopping a round). */
 const CHECK_WAIT_MS = 10 * 60 * 1000;
@@ -55,7 +69,13 @@ export async function sendOperatorAction(session: TemporalSession, migrationId: 
   const handle = session.client.workflow.getHandle(target.workflowId);
   const what = `${action.action} on ${target.workflowId}`;
   try {
-    const update = await answeredByWorker(session, what, () => handle.startUpdate(operatorActionUpdate, { args: [payload], waitForStage: WorkflowUpdateStage.ACCEPTED }), undefined, deadline);
+    const update = await answeredByWorker(
+      session,
+      what,
+      () => handle.startUpdate(operatorActionUpdate, { args: [payload], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      undefined,
+      deadline,
+    );
     const wait = CHECKED_ACTIONS.includes(action.action) ? CHECK_WAIT_MS : session.rpcTimeoutMs;
     const result = await session.client.withDeadline(Date.now() + wait, () => update.result());
     return { workflowId: target.workflowId, result };
@@ -70,7 +90,10 @@ export async function sendOperatorAction(session: TemporalSession, migrationId: 
 function refusalEvidence(e: WorkflowUpdateFailedError): string {
   const cause = e.cause as { type?: string; details?: unknown[] } | undefined;
   if (cause?.type !== ACTION_REFUSED) return '';
-  const evidence = cause.details?.[0] as { partitionsMoved?: string[]; groups?: { group: string; state: string; members?: { memberId?: string; clientId?: string; host?: string }[] }[] } | null | undefined;
+  const evidence = cause.details?.[0] as
+    | { partitionsMoved?: string[]; groups?: { group: string; state: string; members?: { memberId?: string; clientId?: string; host?: string }[] }[] }
+    | null
+    | undefined;
   if (!evidence) return '';
   const lines: string[] = [];
   if (evidence.partitionsMoved?.length) lines.push(`  partitions still written to: ${evidence.partitionsMoved.join(', ')}`);

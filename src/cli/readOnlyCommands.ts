@@ -22,7 +22,17 @@ function quietKafkaLogs(): void {
 }
 
 /** The checks a migration's preflight phase runs, in its order. */
-const CHECKS = ['checkVersions', 'checkSecurity', 'checkPermissions', 'checkAcls', 'checkEcosystem', 'checkReachability', 'checkCapacity', 'checkTargetState', 'checkClients'] as const;
+const CHECKS = [
+  'checkVersions',
+  'checkSecurity',
+  'checkPermissions',
+  'checkAcls',
+  'checkEcosystem',
+  'checkReachability',
+  'checkCapacity',
+  'checkTargetState',
+  'checkClients',
+] as const;
 
 /** A path with symlinks resolved as far as it exists, so that two spellings of one folder compare equal. */
 function canonical(path: string): string {
@@ -39,7 +49,10 @@ export function outDir(spec: Pick<MigrationSpec, 'name' | 'reports'>, out: strin
   if (!out.trim()) throw new CliError('--out: expected a folder to write the report into, got ""', EXIT.badInput);
   const own = migrationReportDir(spec);
   if (canonical(out) === canonical(own)) {
-    throw new CliError(`--out ${out} is the reports folder of migration ${spec.name} (reports.dir/${spec.name} = ${own}), which its workflow writes: give another folder`, EXIT.badInput);
+    throw new CliError(
+      `--out ${out} is the reports folder of migration ${spec.name} (reports.dir/${spec.name} = ${own}), which its workflow writes: give another folder`,
+      EXIT.badInput,
+    );
   }
   return resolve(out);
 }
@@ -59,7 +72,10 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
       quietKafkaLogs();
       const preflight = await import('../activities/preflight');
       const { renderPreflightMarkdown } = await import('../reports/preflightReport');
-      const checks = await runChecks(CHECKS.map((name) => [name, preflight[name]] as const), spec);
+      const checks = await runChecks(
+        CHECKS.map((name) => [name, preflight[name]] as const),
+        spec,
+      );
       const report = preflight.summarizePreflight(spec.name, checks);
       const markdown = renderPreflightMarkdown(report);
       const files = dir === undefined ? undefined : writeReportIn(dir, 'preflight', report, markdown);
@@ -67,7 +83,10 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
       io.out(`preflight ${report.verdict}${written(files)}`);
       if (report.verdict === 'fail') {
         const failed = report.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
-        throw new CliError(`preflight failed (${failed.join(', ')}): fix what the report says and run again, or override with a reason once the migration runs`, EXIT.failure);
+        throw new CliError(
+          `preflight failed (${failed.join(', ')}): fix what the report says and run again, or override with a reason once the migration runs`,
+          EXIT.failure,
+        );
       }
     });
 
@@ -91,7 +110,9 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
       const files = dir === undefined ? undefined : writeReportIn(dir, 'inventory', inventory, markdown);
       if (!opts.quiet) io.out(markdown);
       const t = summarizeInventory(inventory, files ?? { jsonPath: '', markdownPath: '' }).totals;
-      io.out(`inventory: ${t.topics} topics, ${t.partitions} partitions, ${t.groups} groups (${t.inactiveTopics} inactive topics, ${t.unclaimedGroups} unclaimed groups)${written(files)}`);
+      io.out(
+        `inventory: ${t.topics} topics, ${t.partitions} partitions, ${t.groups} groups (${t.inactiveTopics} inactive topics, ${t.unclaimedGroups} unclaimed groups)${written(files)}`,
+      );
     });
 }
 
@@ -105,7 +126,10 @@ async function runChecks(checks: (readonly [string, (input: { spec: MigrationSpe
   if (broken < 0) return settled.map((s) => (s as PromiseFulfilledResult<CheckResult>).value);
   const failed = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.verdict === 'fail' ? [s.value] : []));
   const explained = failed.map((c) => `\n  ${c.id}: ${c.summary}${c.remediation ? `\n    fix: ${c.remediation}` : ''}`).join('');
-  throw new CliError(`preflight ${checks[broken][0]} could not run: ${rootMessage((settled[broken] as PromiseRejectedResult).reason)}${failed.length ? `\nfailed checks:${explained}` : ''}`, EXIT.failure);
+  throw new CliError(
+    `preflight ${checks[broken][0]} could not run: ${rootMessage((settled[broken] as PromiseRejectedResult).reason)}${failed.length ? `\nfailed checks:${explained}` : ''}`,
+    EXIT.failure,
+  );
 }
 
 function rootMessage(e: unknown): string {

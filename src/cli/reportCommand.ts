@@ -53,7 +53,12 @@ function detailMarkdown(what: string, r: DetailReport | undefined): string {
 
 function batchReportsMarkdown(r: BatchReports): string {
   const verdict = r.verification ? (r.verification.ok ? 'OK' : `${r.verification.mismatchCount} mismatch(es)`) : 'not verified yet';
-  return [`# Batch ${r.number} (${r.name}): verification ${verdict}`, '', detailMarkdown('offset translation', r.offsets), detailMarkdown('verification', r.verificationReport)].join('\n');
+  return [
+    `# Batch ${r.number} (${r.name}): verification ${verdict}`,
+    '',
+    detailMarkdown('offset translation', r.offsets),
+    detailMarkdown('verification', r.verificationReport),
+  ].join('\n');
 }
 
 /** The report in one format: the migration first, then each started batch and its detail reports. */
@@ -64,7 +69,11 @@ export function renderReport(data: MigrationReportData, format: ReportFormat): s
     const batchReports = data.batchReports.map((r) => ({ ...r, offsets: jsonOnly(r.offsets), verificationReport: jsonOnly(r.verificationReport) }));
     return `${JSON.stringify({ ...data, status, batchReports }, null, 2)}\n`;
   }
-  const md = [renderMigrationMarkdown({ outcome: data.outcome, status }), ...data.batches.map(renderBatchMarkdown), ...data.batchReports.map(batchReportsMarkdown)].join('\n');
+  const md = [
+    renderMigrationMarkdown({ outcome: data.outcome, status }),
+    ...data.batches.map(renderBatchMarkdown),
+    ...data.batchReports.map(batchReportsMarkdown),
+  ].join('\n');
   return format === 'md' ? md : markdownToHtmlPage(md, `Migration ${data.status.name}: ${data.outcome}`);
 }
 

@@ -69,7 +69,8 @@ async function executionState(client: Client, workflowId: string): Promise<strin
  */
 async function checkResumable(client: Client, workflowId: string): Promise<number> {
   const state = await executionState(client, workflowId);
-  if (state === 'RUNNING') throw new CliError(`refused: resume: ${workflowId} is still running; nothing to resume ("kafka-migrate status ${workflowId}")`, EXIT.refused);
+  if (state === 'RUNNING')
+    throw new CliError(`refused: resume: ${workflowId} is still running; nothing to resume ("kafka-migrate status ${workflowId}")`, EXIT.refused);
   let runs = 0;
   try {
     for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` })) runs++;

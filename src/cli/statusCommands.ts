@@ -20,7 +20,10 @@ export function registerStatusCommands(program: Command, io: Io): void {
         const workflowId = id ? await resolveMigrationId(session.client, id) : await onlyRunningMigration(session);
         const { type } = await session.client.workflow.getHandle(workflowId).describe();
         for (let frame = 0; ; frame++) {
-          const shown = type === 'batchWorkflow' ? await batchFrame(session, workflowId, opts.json === true) : await migrationFrame(session, workflowId, opts.json === true);
+          const shown =
+            type === 'batchWorkflow'
+              ? await batchFrame(session, workflowId, opts.json === true)
+              : await migrationFrame(session, workflowId, opts.json === true);
           io.out(opts.json ? shown.text : frameText(io, opts.watch === true, shown.text));
           if (!opts.watch || shown.ended) return failIfEndedBadly(workflowId, shown);
           await io.sleep(WATCH_INTERVAL_MS);
@@ -41,7 +44,23 @@ export function registerStatusCommands(program: Command, io: Io): void {
         const rows = await listMigrations(session, { all: opts.all === true, limit });
         if (opts.json) io.out(JSON.stringify(rows, null, 2));
         else if (!rows.length) io.out(opts.all ? 'no migrations' : 'no migrations (start one with "kafka-migrate start -f spec.yaml")');
-        else io.out(columns([['WORKFLOW ID', 'STATUS', 'PHASE', 'MIGRATION', 'BATCH', 'STARTED'], ...rows.map((r) => [r.workflowId, r.status, r.phase ?? '', r.migration ?? '', r.batch === undefined ? '' : `${r.batch} ${r.businessSystem ?? ''}`.trim(), r.startTime])], '').join('\n'));
+        else
+          io.out(
+            columns(
+              [
+                ['WORKFLOW ID', 'STATUS', 'PHASE', 'MIGRATION', 'BATCH', 'STARTED'],
+                ...rows.map((r) => [
+                  r.workflowId,
+                  r.status,
+                  r.phase ?? '',
+                  r.migration ?? '',
+                  r.batch === undefined ? '' : `${r.batch} ${r.businessSystem ?? ''}`.trim(),
+                  r.startTime,
+                ]),
+              ],
+              '',
+            ).join('\n'),
+          );
       });
     });
 }
@@ -59,16 +78,27 @@ async function migrationFrame(session: TemporalSession, workflowId: string, json
   const batches = reads.flatMap((b) => (b.status ? [b.status] : []));
   const batchExecutions = Object.fromEntries(reads.map((b) => [b.workflowId, b.execution]));
   const text = json
-    ? JSON.stringify({ workflowId, execution: state.execution, ended: state.ended, fromHistory: state.fromHistory, status: state.status, batches, batchExecutions }, null, 2)
+    ? JSON.stringify(
+        { workflowId, execution: state.execution, ended: state.ended, fromHistory: state.fromHistory, status: state.status, batches, batchExecutions },
+        null,
+        2,
+      )
     : renderStatus(workflowId, state.execution, state.status, batches, { batchExecutions, ended: state.ended, fromHistory: state.fromHistory });
-  return { text, execution: state.execution, ended: state.execution !== 'RUNNING' || TERMINAL_PHASES.includes(state.status.phase), reason: state.ended?.reason };
+  return {
+    text,
+    execution: state.execution,
+    ended: state.execution !== 'RUNNING' || TERMINAL_PHASES.includes(state.status.phase),
+    reason: state.ended?.reason,
+  };
 }
 
 /** `status <batch workflow id>`: the batch's own status (its type is batchWorkflow). */
 async function batchFrame(session: TemporalSession, workflowId: string, json: boolean): Promise<Frame> {
   const read = await readBatch(session, workflowId);
   if (!read) throw new CliError(`no workflow ${workflowId}`, EXIT.notFound);
-  const text = json ? JSON.stringify({ workflowId, execution: read.execution, ended: read.ended, status: read.status }, null, 2) : renderBatchStatus(workflowId, read.execution, read.status, read.ended);
+  const text = json
+    ? JSON.stringify({ workflowId, execution: read.execution, ended: read.ended, status: read.status }, null, 2)
+    : renderBatchStatus(workflowId, read.execution, read.status, read.ended);
   return { text, execution: read.execution, ended: read.execution !== 'RUNNING', reason: read.ended?.reason };
 }
 
@@ -125,5 +155,8 @@ async function onlyRunningMigration(session: TemporalSession): Promise<string> {
   }
   if (running.length === 1) return running[0];
   if (!running.length) throw new CliError('no running migration; give an id ("kafka-migrate list" shows them all)', EXIT.notFound);
-  throw new CliError(`${running.length > 5 ? 'more than 5' : running.length} migrations are running (${running.slice(0, 5).join(', ')}); give an id`, EXIT.badInput);
+  throw new CliError(
+    `${running.length > 5 ? 'more than 5' : running.length} migrations are running (${running.slice(0, 5).join(', ')}); give an id`,
+    EXIT.badInput,
+  );
 }

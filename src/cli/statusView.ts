@@ -52,7 +52,14 @@ const n = (v: number) => v.toLocaleString('en-US');
 /** Left-aligned columns, for small tables in a terminal. */
 export function columns(rows: string[][], indent = '  '): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 export function renderBatch(b: BatchStatus): string[] {
@@ -68,7 +75,13 @@ export function renderBatch(b: BatchStatus): string[] {
   if (topics.length) {
     lines.push(
       ...columns(
-        topics.map((tp) => [tp.topic, progressBar(tp.fraction), `${n(tp.recordsCopied)}/${n(tp.recordsCopied + tp.lagRecords)}`, `lag ${n(tp.lagRecords)} (${tp.maxLagSeconds.toFixed(1)} s)`, `${tp.partitions} partitions`]),
+        topics.map((tp) => [
+          tp.topic,
+          progressBar(tp.fraction),
+          `${n(tp.recordsCopied)}/${n(tp.recordsCopied + tp.lagRecords)}`,
+          `lag ${n(tp.lagRecords)} (${tp.maxLagSeconds.toFixed(1)} s)`,
+          `${tp.partitions} partitions`,
+        ]),
         '    ',
       ),
     );
@@ -114,9 +127,14 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
   }
   if (s.inventory) {
     const i = s.inventory;
-    lines.push(`  inventory: ${i.topics} topics, ${i.partitions} partitions, ${i.groups} groups, ${formatBytes(i.bytes)} (${i.inactiveTopics} inactive topics, ${i.unclaimedGroups} unclaimed groups)`);
+    lines.push(
+      `  inventory: ${i.topics} topics, ${i.partitions} partitions, ${i.groups} groups, ${formatBytes(i.bytes)} (${i.inactiveTopics} inactive topics, ${i.unclaimedGroups} unclaimed groups)`,
+    );
   }
-  if (s.plan) lines.push(`  plan: ${s.plan.batches.length} batches, ${s.plan.excluded.length} exclusions${s.plan.warnings.length ? `, ${s.plan.warnings.length} warnings` : ''}`);
+  if (s.plan)
+    lines.push(
+      `  plan: ${s.plan.batches.length} batches, ${s.plan.excluded.length} exclusions${s.plan.warnings.length ? `, ${s.plan.warnings.length} warnings` : ''}`,
+    );
   if (s.batches.length) {
     lines.push('', 'Batches');
     const rows = [['#', 'system', 'state', 'records', 'bytes', 'write pause', 'workflow']];
@@ -138,9 +156,12 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
     lines.push(...columns(rows));
   }
   // Details only for batches that really run: a terminated one waits for nothing.
-  const running = (b: BatchStatus) => s.batches.find((y) => y.number === b.number)?.state === 'running' && (ctx.batchExecutions?.[b.workflowId] ?? 'RUNNING') === 'RUNNING';
+  const running = (b: BatchStatus) =>
+    s.batches.find((y) => y.number === b.number)?.state === 'running' && (ctx.batchExecutions?.[b.workflowId] ?? 'RUNNING') === 'RUNNING';
   for (const b of batches.filter(running)) lines.push('', ...renderBatch(b));
-  const decisions = [...s.decisions, ...batches.flatMap((b) => b.decisions.map((d) => ({ ...d, batch: d.batch ?? b.number })))].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const decisions = [...s.decisions, ...batches.flatMap((b) => b.decisions.map((d) => ({ ...d, batch: d.batch ?? b.number })))].sort((a, b) =>
+    a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
+  );
   if (decisions.length) {
     lines.push('', 'Decisions');
     lines.push(
@@ -162,7 +183,9 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
 
 /** `status <batch workflow id>`: one batch on its own, with how its workflow stands. */
 export function renderBatchStatus(workflowId: string, execution: string, b: BatchStatus | undefined, ended?: ClosedExecution): string {
-  const lines = [`${workflowId} (${execution}) — batch ${b ? `${b.number} (${b.name}) of migration ${b.migration}, step ${b.step}` : 'status unknown (no worker answered)'}`];
+  const lines = [
+    `${workflowId} (${execution}) — batch ${b ? `${b.number} (${b.name}) of migration ${b.migration}, step ${b.step}` : 'status unknown (no worker answered)'}`,
+  ];
   if (ended) lines.push(`  ended${ended.at ? ` ${ended.at}` : ''}: ${ended.reason}`);
   if (!b) return lines.join('\n');
   const updated = [...Object.values(b.milestones ?? {}), ...b.decisions.map((d) => d.at)].sort().pop();
@@ -170,7 +193,11 @@ export function renderBatchStatus(workflowId: string, execution: string, b: Batc
   lines.push('', ...renderBatch(b));
   if (b.decisions.length) {
     lines.push('', 'Decisions');
-    lines.push(...columns(b.decisions.map((d) => [d.at, d.phase, d.kind, `by ${d.by}`, d.accepted ? 'accepted' : 'refused', [d.comment, d.reason].filter(Boolean).join(' — ')])));
+    lines.push(
+      ...columns(
+        b.decisions.map((d) => [d.at, d.phase, d.kind, `by ${d.by}`, d.accepted ? 'accepted' : 'refused', [d.comment, d.reason].filter(Boolean).join(' — ')]),
+      ),
+    );
   }
   if (Object.keys(b.reports).length) lines.push('', 'Reports', ...Object.entries(b.reports).map(([k, v]) => `  ${k}: ${v}`));
   return lines.join('\n');

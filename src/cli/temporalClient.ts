@@ -40,7 +40,10 @@ export async function connectClient(overrides: GlobalOptions = {}): Promise<Temp
   try {
     connection = await Connection.connect({ address: settings.address, connectTimeout: '5s' });
   } catch (e) {
-    throw new CliError(`cannot reach Temporal at ${settings.address} (${(e as Error).message}); start it with "npm run stack:up" or set TEMPORAL_ADDRESS / --address`, EXIT.unavailable);
+    throw new CliError(
+      `cannot reach Temporal at ${settings.address} (${(e as Error).message}); start it with "npm run stack:up" or set TEMPORAL_ADDRESS / --address`,
+      EXIT.unavailable,
+    );
   }
   return { client: new Client({ connection, namespace: settings.namespace }), settings, rpcTimeoutMs, close: () => connection.close() };
 }
@@ -65,7 +68,13 @@ export async function withTemporal<T>(opts: GlobalOptions, fn: (session: Tempora
 }
 
 /** Bounds a query/update: without a worker polling, Temporal would hold the call until its own deadline. */
-export async function answeredByWorker<T>(session: TemporalSession, what: string, fn: () => Promise<T>, taskQueue?: string, actionDeadline?: string): Promise<T> {
+export async function answeredByWorker<T>(
+  session: TemporalSession,
+  what: string,
+  fn: () => Promise<T>,
+  taskQueue?: string,
+  actionDeadline?: string,
+): Promise<T> {
   // An action not taken in time is void (the workflow refuses it after its deadline): say so plainly.
   const void_ = actionDeadline ? `; the action was NOT applied and will not be applied later (it expired at ${actionDeadline})` : '';
   try {
@@ -73,7 +82,10 @@ export async function answeredByWorker<T>(session: TemporalSession, what: string
   } catch (e) {
     if (isNoPoller(e)) {
       const queue = taskQueue ? `task queue ${taskQueue}` : "the workflow's task queue";
-      throw new CliError(`${what}: no worker polls ${queue}; start one there ("KM_TASK_QUEUE=${taskQueue ?? '<queue>'} npm run worker")${void_}`, EXIT.unavailable);
+      throw new CliError(
+        `${what}: no worker polls ${queue}; start one there ("KM_TASK_QUEUE=${taskQueue ?? '<queue>'} npm run worker")${void_}`,
+        EXIT.unavailable,
+      );
     }
     if (isDeadline(e)) {
       throw new CliError(
@@ -103,7 +115,10 @@ function isDeadline(e: unknown): boolean {
 function toCliError(e: unknown, session: TemporalSession): unknown {
   if (e instanceof CliError) return e;
   if (e instanceof WorkflowNotFoundError) {
-    return new CliError(`no workflow ${e.workflowId ?? ''} in namespace ${session.settings.namespace}; "kafka-migrate list" shows the migrations`, EXIT.notFound);
+    return new CliError(
+      `no workflow ${e.workflowId ?? ''} in namespace ${session.settings.namespace}; "kafka-migrate list" shows the migrations`,
+      EXIT.notFound,
+    );
   }
   if (isGrpcServiceError(e) && e.code === grpcStatus.UNAVAILABLE) {
     return new CliError(`lost Temporal at ${session.settings.address} (${e.details}); check "npm run stack:status"`, EXIT.unavailable);
@@ -122,5 +137,8 @@ export async function resolveMigrationId(client: Client, id: string): Promise<st
       if (!(e instanceof WorkflowNotFoundError)) throw e;
     }
   }
-  throw new CliError(`no migration "${id}" (tried ${id.startsWith('migration-') ? id : `${migrationWorkflowId(id)} and ${id}`}); "kafka-migrate list" shows the migrations`, EXIT.notFound);
+  throw new CliError(
+    `no migration "${id}" (tried ${id.startsWith('migration-') ? id : `${migrationWorkflowId(id)} and ${id}`}); "kafka-migrate list" shows the migrations`,
+    EXIT.notFound,
+  );
 }

@@ -83,10 +83,15 @@ const LOGIN_MODULES: Record<string, JaasCredentials['kind']> = {
 export function parseJaasConfig(text: string, where: string): JaasCredentials {
   const tokens = tokenizeJaas(text, where);
   const [module, flag, ...rest] = tokens;
-  if (!module || module.kind !== 'word') throw new PropertiesFileError(`${where}: sasl.jaas.config is empty; expected e.g. org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";`);
+  if (!module || module.kind !== 'word')
+    throw new PropertiesFileError(
+      `${where}: sasl.jaas.config is empty; expected e.g. org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";`,
+    );
   const kind = LOGIN_MODULES[module.text];
   if (!kind) {
-    throw new PropertiesFileError(`${where}: sasl.jaas.config uses ${module.text}; only PlainLoginModule and ScramLoginModule (username/password) are supported`);
+    throw new PropertiesFileError(
+      `${where}: sasl.jaas.config uses ${module.text}; only PlainLoginModule and ScramLoginModule (username/password) are supported`,
+    );
   }
   if (!flag || flag.kind !== 'word' || !['required', 'requisite', 'sufficient', 'optional'].includes(flag.text.toLowerCase())) {
     throw new PropertiesFileError(`${where}: sasl.jaas.config: expected a control flag ("required") after ${module.text}`);
@@ -176,7 +181,10 @@ export function connectionFromProperties(props: Map<string, string>, absPath: st
   const out: ConnectionFromProperties = {};
   const servers = props.get('bootstrap.servers');
   if (servers !== undefined) {
-    out.bootstrapServers = servers.split(',').map((s) => s.trim()).filter(Boolean);
+    out.bootstrapServers = servers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!out.bootstrapServers.length) throw new PropertiesFileError(`${absPath}: bootstrap.servers is empty; expected host:port[,host:port...]`);
   }
   const protocol = props.get('security.protocol');

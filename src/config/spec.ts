@@ -6,9 +6,7 @@
  */
 import { z } from 'zod';
 
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/, { message: 'expected host:port, e.g. "broker-1:9092"' });
+const hostPort = z.string().regex(/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/, { message: 'expected host:port, e.g. "broker-1:9092"' });
 
 /**
  * A secret is named, never given: `{ env: VAR }`, `{ file: PATH }`, or `{ propertiesFile: PATH }` (the
@@ -29,8 +27,7 @@ const saslSchema = z.strictObject({
     if (typeof value === 'string') {
       ctx.addIssue({
         code: 'custom',
-        message:
-          'expected a reference { env: VAR } or { file: PATH }, not an inline password (secrets must never be part of the spec)',
+        message: 'expected a reference { env: VAR } or { file: PATH }, not an inline password (secrets must never be part of the spec)',
       });
       return z.NEVER;
     }
@@ -98,9 +95,7 @@ const businessSystemSchema = z.strictObject({
 
 export const migrationSpecSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected 1-63 lower-case letters, digits or dashes (it names the workflows)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected 1-63 lower-case letters, digits or dashes (it names the workflows)'),
     source: connectionSchema,
     target: z
       .strictObject({
@@ -170,7 +165,11 @@ export const migrationSpecSchema = z
         throttleBytesPerSecond: z.number().nonnegative().default(0),
         /** Partitions handled by one copy activity; several activities share a batch across workers. */
         partitionsPerActivity: z.number().int().positive().default(8),
-        maxBatchBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        maxBatchBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
         /** A copy activity runs in rounds of this length, then reports progress to its workflow. */
         roundSeconds: z.number().positive().max(3600).default(30),
         /** A worker that stops heartbeating this long is presumed dead and its partitions move on. */
@@ -191,14 +190,20 @@ export const migrationSpecSchema = z
          * A batch workflow continues as new (carrying its state) at the next safe point once its history holds
          * this many events, far below Temporal's 51,200 cap. Tests lower it to force continue-as-new everywhere.
          */
-        continueAsNewAfterEvents: z.number().int('expected a whole number of events').min(1, 'expected at least 1').max(40000, 'expected at most 40000 (Temporal caps a run at 51,200 events)').default(4000),
+        continueAsNewAfterEvents: z
+          .number()
+          .int('expected a whole number of events')
+          .min(1, 'expected at least 1')
+          .max(40000, 'expected at most 40000 (Temporal caps a run at 51,200 events)')
+          .default(4000),
       })
       .default({ continueAsNewAfterEvents: 4000 }),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();
     spec.businessSystems.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['businessSystems', i, 'name'], message: `expected a unique name, "${s.name}" is used twice` });
+      if (seen.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['businessSystems', i, 'name'], message: `expected a unique name, "${s.name}" is used twice` });
       seen.add(s.name);
       for (const kind of ['topics', 'groups'] as const) {
         s[kind].regex.forEach((r, j) => checkRegex(r, ['businessSystems', i, kind, 'regex', j], ctx));
@@ -239,7 +244,12 @@ export class SpecError extends Error {
 /** One line per issue: `field.path: expected ..., got ...` (a value under a password field is never echoed). */
 export function formatSpecIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
+    const path = issue.path.length
+      ? issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+          .join('.')
+          .replace(/\.\[/g, '[')
+      : '(root)';
     // A whole `sasl` block given as text ("user:pass") is as secret as a password field.
     const secret = /password|sasl$/i.test(path);
     const input = (issue as { input?: unknown }).input;

@@ -117,12 +117,23 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
     // The caller (copyRound) tells a deleted source topic from a missing partition by metadata.
     if (!s) throw new NonRetryableCopyError('TargetTopicMissing', `source partition ${key} does not exist`, [ref.topic]);
     if (!t) {
-      throw new NonRetryableCopyError('TargetTopicMissing', `target partition ${key} does not exist: the target topic has fewer partitions than the source (run syncPartitionCounts)`, [ref.topic]);
+      throw new NonRetryableCopyError(
+        'TargetTopicMissing',
+        `target partition ${key} does not exist: the target topic has fewer partitions than the source (run syncPartitionCounts)`,
+        [ref.topic],
+      );
     }
     const stored = snapshot.get(ref.topic, ref.partition);
     const map: CheckpointedMap = {
       ...stored,
-      checkpoint: stored.checkpoint ?? { sourceStart: s.low, sourceNext: s.low, targetNext: t.low, recordsCopied: 0, bytesCopied: 0, updatedAt: new Date().toISOString() },
+      checkpoint: stored.checkpoint ?? {
+        sourceStart: s.low,
+        sourceNext: s.low,
+        targetNext: t.low,
+        recordsCopied: 0,
+        bytesCopied: 0,
+        updatedAt: new Date().toISOString(),
+      },
     };
     const cp = map.checkpoint;
     if (cp.sourceNext < s.low) {
@@ -166,7 +177,13 @@ async function prepare(options: CopyPartitionsOptions, source: ClusterClients, t
   return states;
 }
 
-async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, target: ClusterClients, states: PartitionCopy[], maxBatchBytes: number): Promise<PartitionProgress[]> {
+async function copyLoop(
+  options: CopyPartitionsOptions,
+  source: ClusterClients,
+  target: ClusterClients,
+  states: PartitionCopy[],
+  maxBatchBytes: number,
+): Promise<PartitionProgress[]> {
   const budget = options.budget ?? processCopyBudget();
   const writer = new IdempotentWriter(target.cluster, target.conn.requestTimeoutMs);
   await writer.init([...new Set(states.map((s) => s.ref.topic)), OFFSET_STORE_TOPIC]);
@@ -196,13 +213,15 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
     lastFlush = Date.now();
     await storeWrite;
     if (storeError) throw storeError;
-    const records = states.filter((s) => s.dirty).flatMap((s) => {
-      s.map.checkpoint.updatedAt = new Date().toISOString();
-      const recs = offsetMapRecords(s.map, s.firstChangedRun);
-      s.dirty = false;
-      s.firstChangedRun = Infinity;
-      return recs;
-    });
+    const records = states
+      .filter((s) => s.dirty)
+      .flatMap((s) => {
+        s.map.checkpoint.updatedAt = new Date().toISOString();
+        const recs = offsetMapRecords(s.map, s.firstChangedRun);
+        s.dirty = false;
+        s.firstChangedRun = Infinity;
+        return recs;
+      });
     if (records.length === 0) return;
     storeWrite = writer.write([{ topic: OFFSET_STORE_TOPIC, partition: 0, records }]).catch((e) => {
       storeError = e;
@@ -250,7 +269,9 @@ async function copyLoop(options: CopyPartitionsOptions, source: ClusterClients, 
         s.submittedTarget += taken.records.length;
       }
       if (batch.length) {
-        const written = writer.write(batch.filter((b) => b.records.length).map((b) => ({ topic: b.state.ref.topic, partition: b.state.ref.partition, records: b.records })));
+        const written = writer.write(
+          batch.filter((b) => b.records.length).map((b) => ({ topic: b.state.ref.topic, partition: b.state.ref.partition, records: b.records })),
+        );
         // Acknowledged (or failed) records hold no memory any more: neither their fetched bytes nor the request.
         written.then(
           () => budget.release(cost),

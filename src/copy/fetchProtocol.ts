@@ -99,7 +99,13 @@ export async function sendFetch(broker: InternalBroker, args: FetchArgs): Promis
     maxBytes: args.maxBytes,
     topics: args.topics.map(({ topic, partitions }) => ({
       topic,
-      partitions: partitions.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: String(p.fetchOffset), logStartOffset: -1, maxBytes: p.maxBytes })),
+      partitions: partitions.map((p) => ({
+        partition: p.partition,
+        currentLeaderEpoch: -1,
+        fetchOffset: String(p.fetchOffset),
+        logStartOffset: -1,
+        maxBytes: p.maxBytes,
+      })),
     })),
   });
   const version = protocol.request.apiVersion;

@@ -76,7 +76,9 @@ export function negotiatedVersion(broker: InternalBroker, apiKey: number, min: n
   if (!v) throw new Error(`broker ${broker.nodeId} did not advertise API ${apiKey}`);
   const version = Math.min(v.maxVersion, max);
   if (version < min || version < v.minVersion) {
-    throw new Error(`broker ${broker.nodeId} supports API ${apiKey} versions ${v.minVersion}-${v.maxVersion}; the copy engine needs ${min}+ (Kafka 0.11 or newer)`);
+    throw new Error(
+      `broker ${broker.nodeId} supports API ${apiKey} versions ${v.minVersion}-${v.maxVersion}; the copy engine needs ${min}+ (Kafka 0.11 or newer)`,
+    );
   }
   return version;
 }

@@ -39,7 +39,10 @@ export function describeRecordDifference(source: KafkaRecord, target: KafkaRecor
   if (source.timestamp !== target.timestamp) parts.push(`timestamp ${source.timestamp} vs ${target.timestamp}`);
   if (!sameBytes(source.key, target.key)) parts.push('key');
   if (!sameBytes(source.value, target.value)) parts.push('value');
-  if (source.headers.length !== target.headers.length || source.headers.some((h, i) => !h.key.equals(target.headers[i].key) || !sameBytes(h.value, target.headers[i].value))) {
+  if (
+    source.headers.length !== target.headers.length ||
+    source.headers.some((h, i) => !h.key.equals(target.headers[i].key) || !sameBytes(h.value, target.headers[i].value))
+  ) {
     parts.push('headers');
   }
   return parts.join(', ');

@@ -75,7 +75,13 @@ async function alignOffsetStoreConfigs(admin: Admin): Promise<void> {
   // AlterConfigs replaces the topic's whole set of overrides: the store has no others.
   await admin.alterConfigs({
     validateOnly: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: OFFSET_STORE_TOPIC, configEntries: Object.entries(OFFSET_STORE_CONFIGS).map(([name, value]) => ({ name, value })) }],
+    resources: [
+      {
+        type: ConfigResourceTypes.TOPIC,
+        name: OFFSET_STORE_TOPIC,
+        configEntries: Object.entries(OFFSET_STORE_CONFIGS).map(([name, value]) => ({ name, value })),
+      },
+    ],
   });
 }
 
@@ -129,7 +135,9 @@ export class OffsetStoreSnapshot {
   /** The map of a partition; empty (no checkpoint) when nothing was copied yet. */
   get(topic: string, partition: number): PartitionOffsetMap {
     const m = this.maps.get(partitionKey(topic, partition));
-    return m ? { ...m, runs: m.runs.map((r) => ({ ...r })), checkpoint: m.checkpoint && { ...m.checkpoint } } : { migration: this.migration, topic, partition, runs: [], checkpoint: null };
+    return m
+      ? { ...m, runs: m.runs.map((r) => ({ ...r })), checkpoint: m.checkpoint && { ...m.checkpoint } }
+      : { migration: this.migration, topic, partition, runs: [], checkpoint: null };
   }
 
   owner(topic: string): TopicOwnership | undefined {
@@ -177,7 +185,10 @@ class StoredMigrationState {
     } else if (parts[4] === 'runs') {
       const k = partitionKey(parts[2], Number(parts[3]));
       if (!this.chunks.has(k)) this.chunks.set(k, new Map());
-      this.chunks.get(k)!.set(Number(parts[5]), (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })));
+      this.chunks.get(k)!.set(
+        Number(parts[5]),
+        (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })),
+      );
     }
   }
 
@@ -209,7 +220,13 @@ class StoredMigrationState {
         runs.push(...chunk);
       }
       const { runCount, ...checkpoint } = cp;
-      maps.set(k, { migration: this.migration, topic, partition, runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext), checkpoint });
+      maps.set(k, {
+        migration: this.migration,
+        topic,
+        partition,
+        runs: clipRunsToCheckpoint(runs.slice(0, runCount), cp.sourceNext, cp.targetNext),
+        checkpoint,
+      });
     }
     return new OffsetStoreSnapshot(this.migration, maps, new Map(this.owners), new Map([...this.keys].map(([t, k]) => [t, [...k]])));
   }

@@ -12,9 +12,7 @@ export function appendMapping(runs: OffsetRun[], sourceOffset: number, targetOff
     return;
   }
   if (last && (sourceOffset < last.sourceStart + last.count || targetOffset < last.targetStart + last.count)) {
-    throw new Error(
-      `offset map out of order: source ${sourceOffset} -> target ${targetOffset} after run ${JSON.stringify(last)}`,
-    );
+    throw new Error(`offset map out of order: source ${sourceOffset} -> target ${targetOffset} after run ${JSON.stringify(last)}`);
   }
   runs.push({ sourceStart: sourceOffset, targetStart: targetOffset, count: 1 });
 }

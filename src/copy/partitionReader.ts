@@ -144,7 +144,10 @@ export class PartitionReader {
   }
 
   /** Fetch metadata of the partition (end offsets, log start) as of the last fetch response. */
-  info(topic: string, partition: number): { position: number; highWatermark: number; lastStableOffset: number; logStartOffset: number; logAppendTime: boolean; headTimestamp: number | undefined } {
+  info(
+    topic: string,
+    partition: number,
+  ): { position: number; highWatermark: number; lastStableOffset: number; logStartOffset: number; logAppendTime: boolean; headTimestamp: number | undefined } {
     const s = this.state(topic, partition);
     const head = s.chunks.find((c) => c.next < c.records.length);
     return {
@@ -269,9 +272,7 @@ export class PartitionReader {
     await this.kafka.addMultipleTargetTopics([...new Set([...this.states.values()].map((s) => s.ref.topic))]);
     let failures = 0;
     while (!this.closed) {
-      const eligible = [...this.states.values()].filter(
-        (s) => (s.ref.stopAt === undefined || s.ref.position < s.ref.stopAt) && s.buffered < s.fetchBytes,
-      );
+      const eligible = [...this.states.values()].filter((s) => (s.ref.stopAt === undefined || s.ref.position < s.ref.stopAt) && s.buffered < s.fetchBytes);
       if (eligible.length === 0 || this.buffered >= this.options.maxBufferedBytes) {
         await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
         continue;
@@ -322,7 +323,9 @@ export class PartitionReader {
         let maxBytes = Math.min(room, 256 * 1024 * 1024);
         const budget = this.options.budget;
         const reservation = {
-          bytes: budget ? await budget.reserve(this.costPerByte * Math.min(MIN_FETCH_BYTES, asked), this.costPerByte * Math.min(maxBytes, asked), this.stopping.signal) : 0,
+          bytes: budget
+            ? await budget.reserve(this.costPerByte * Math.min(MIN_FETCH_BYTES, asked), this.costPerByte * Math.min(maxBytes, asked), this.stopping.signal)
+            : 0,
         };
         try {
           // Under a budget the response may be cut short of what the partitions asked for: accept() then sees
@@ -369,7 +372,10 @@ export class PartitionReader {
     // fetch response (all partitions) is freed now and a partition's records keep only their own bytes alive.
     const { batches, partialBytes } = await decodeRecordSet(Buffer.from(p.records)).catch((e: Error) => {
       // The same bytes decode the same way every time: retrying cannot help.
-      throw new NonRetryableCopyError('SourceBatchUnreadable', `${this.options.cluster} partition ${topic}:${partition} at offset ${s.ref.position}: ${e.message}`);
+      throw new NonRetryableCopyError(
+        'SourceBatchUnreadable',
+        `${this.options.cluster} partition ${topic}:${partition} at offset ${s.ref.position}: ${e.message}`,
+      );
     });
     if (batches.length === 0) {
       if (partialBytes > 0) growFetchSize(s, p.records);

@@ -99,7 +99,11 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
   const targetAdmin = targetKafka.admin();
   const targetCluster = createInternalCluster(targetKafka);
   try {
-    await Promise.all([onCluster('source', () => sourceAdmin.connect()), onCluster('target', () => targetAdmin.connect()), onCluster('target', () => targetCluster.connect())]);
+    await Promise.all([
+      onCluster('source', () => sourceAdmin.connect()),
+      onCluster('target', () => targetAdmin.connect()),
+      onCluster('target', () => targetCluster.connect()),
+    ]);
     const profile = effectiveProfile(spec.target);
     const unsupported = new Set(profile.unsupportedTopicConfigs);
     const sourceCounts = await onCluster('source', () => partitionCounts(sourceAdmin, topics));
@@ -128,7 +132,9 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
       }
       const warnings: string[] = [];
       if (src.timestampType === 'LogAppendTime') {
-        warnings.push('the source topic uses message.timestamp.type=LogAppendTime: the target stamps copied records with its own append time, source timestamps are not kept');
+        warnings.push(
+          'the source topic uses message.timestamp.type=LogAppendTime: the target stamps copied records with its own append time, source timestamps are not kept',
+        );
       }
       const owner = snapshot.owner(name);
       let action: TopicCreationResult['action'];
@@ -136,12 +142,16 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         action = 'owned';
       } else if (existing.has(name)) {
         const partitions = existingMeta.get(name) ?? 0;
-        await onCluster('target', () => writeOwnership(targetKafka, migration, name, { action: 'adopted', partitions: partitions, at: new Date().toISOString() }));
+        await onCluster('target', () =>
+          writeOwnership(targetKafka, migration, name, { action: 'adopted', partitions: partitions, at: new Date().toISOString() }),
+        );
         action = 'adopted';
         warnings.push('adopted an existing empty topic: its configs were left as they are on the target');
       } else {
         // Intent first: if this attempt dies after creating the topic, the retry knows the topic is ours.
-        await onCluster('target', () => writeOwnership(targetKafka, migration, name, { action: 'created', partitions: src.partitions, at: new Date().toISOString() }));
+        await onCluster('target', () =>
+          writeOwnership(targetKafka, migration, name, { action: 'created', partitions: src.partitions, at: new Date().toISOString() }),
+        );
         try {
           await targetAdmin.createTopics({
             waitForLeaders: true,
@@ -157,7 +167,11 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         } catch (e) {
           const msg = (e as Error).message;
           if (!/already exists/i.test(msg)) {
-            throw new NonRetryableCopyError('TargetTopicMissing', `creating target topic ${name} failed: ${msg}${(e as { errors?: unknown[] }).errors ? ` ${JSON.stringify((e as { errors?: unknown[] }).errors)}` : ''}`, [name]);
+            throw new NonRetryableCopyError(
+              'TargetTopicMissing',
+              `creating target topic ${name} failed: ${msg}${(e as { errors?: unknown[] }).errors ? ` ${JSON.stringify((e as { errors?: unknown[] }).errors)}` : ''}`,
+              [name],
+            );
           }
         }
         action = 'created';
@@ -192,8 +206,17 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
  * Adds partitions on the target where the source has more; returns the topics that changed. A topic missing
  * on either side is a non-retryable SourceTopicMissing / TargetTopicMissing naming it.
  */
-async function syncCounts(target: ClusterConnection, sourceAdmin: Admin, targetAdmin: Admin, topics: string[], action: string): Promise<PartitionCountChange[]> {
-  const [src, tgt] = await Promise.all([onCluster('source', () => partitionCounts(sourceAdmin, topics)), onCluster('target', () => partitionCounts(targetAdmin, topics))]);
+async function syncCounts(
+  target: ClusterConnection,
+  sourceAdmin: Admin,
+  targetAdmin: Admin,
+  topics: string[],
+  action: string,
+): Promise<PartitionCountChange[]> {
+  const [src, tgt] = await Promise.all([
+    onCluster('source', () => partitionCounts(sourceAdmin, topics)),
+    onCluster('target', () => partitionCounts(targetAdmin, topics)),
+  ]);
   const missingOnSource = topics.filter((t) => !src.has(t));
   if (missingOnSource.length) throw topicsMissingFailure('source', missingOnSource, action);
   const missingOnTarget = topics.filter((t) => !tgt.has(t));
@@ -210,7 +233,11 @@ async function syncCounts(target: ClusterConnection, sourceAdmin: Admin, targetA
 }
 
 /** Partitions added on the source since the target topics were created are added on the target. */
-export async function syncPartitionCountsOnTarget(spec: Pick<MigrationSpec, 'source' | 'target'>, topics: string[], action = 'syncPartitionCounts'): Promise<PartitionCountChange[]> {
+export async function syncPartitionCountsOnTarget(
+  spec: Pick<MigrationSpec, 'source' | 'target'>,
+  topics: string[],
+  action = 'syncPartitionCounts',
+): Promise<PartitionCountChange[]> {
   const sourceAdmin = createKafka(spec.source, 'source', { clientIdSuffix: 'topics' }).admin();
   const targetAdmin = createKafka(spec.target, 'target', { clientIdSuffix: 'topics' }).admin();
   try {

@@ -149,7 +149,12 @@ export class IdempotentWriter {
         }),
       );
       for (let i = pending.length - 1; i >= 0; i--) if (done.has(pending[i].key)) pending.splice(i, 1);
-      if (pending.length > 0) throw new ProduceIncomplete(stale, lastError, pending.map((p) => p.key));
+      if (pending.length > 0)
+        throw new ProduceIncomplete(
+          stale,
+          lastError,
+          pending.map((p) => p.key),
+        );
     };
     if (pending.length === 0) return results;
     try {

@@ -9,7 +9,13 @@ import type { GroupState } from '../types/cutover';
 import { GROUP_ACTIVE, GROUP_ACTIVE_ON_TARGET, type ActiveGroupsDetails } from '../types/failureTypes';
 
 function detailsOf(groups: GroupState[]): ActiveGroupsDetails {
-  return { groups: groups.map((g) => ({ group: g.group, state: g.state, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host })) })) };
+  return {
+    groups: groups.map((g) => ({
+      group: g.group,
+      state: g.state,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host })),
+    })),
+  };
 }
 
 const who = (g: GroupState) => g.members.map((m) => `${m.clientId}@${m.host}`).join(', ');
@@ -30,7 +36,11 @@ export function groupsActiveOnSource(groups: GroupState[]): ApplicationFailure {
  * was seen (offsets differ, or a commit refused because members joined).
  */
 export function groupsActiveOnTarget(groups: GroupState[], reason: string): ApplicationFailure {
-  const lines = groups.map((g) => (g.members.length ? `group "${g.group}" has ${g.members.length} member(s) on the target (${g.state}: ${who(g)})` : `group "${g.group}" is ${g.state} on the target`));
+  const lines = groups.map((g) =>
+    g.members.length
+      ? `group "${g.group}" has ${g.members.length} member(s) on the target (${g.state}: ${who(g)})`
+      : `group "${g.group}" is ${g.state} on the target`,
+  );
   return ApplicationFailure.create({
     nonRetryable: true,
     type: GROUP_ACTIVE_ON_TARGET,

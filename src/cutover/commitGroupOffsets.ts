@@ -77,7 +77,10 @@ export class GroupOffsetCommitter {
 /** One group's commit on its own connection (set-up code, single groups); many groups: GroupOffsetCommitter. */
 export async function commitGroupOffsets(kafka: Kafka, group: string, offsets: GroupOffset[]): Promise<void> {
   if (offsets.length === 0) return;
-  const committer = await GroupOffsetCommitter.open(kafka, offsets.map((o) => o.topic));
+  const committer = await GroupOffsetCommitter.open(
+    kafka,
+    offsets.map((o) => o.topic),
+  );
   try {
     await committer.commit(group, offsets);
   } finally {

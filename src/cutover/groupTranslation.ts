@@ -32,7 +32,12 @@ export function partitionsToTranslate(committed: CommittedOffsets): string[] {
  * partitionsToTranslate(committed). Throws a retryable OffsetsNotCopiedYet when an offset lies beyond what
  * is copied (the drain has not reached it).
  */
-export function translateGroup(group: string, committed: CommittedOffsets, onTarget: CommittedOffsets, mapOf: (key: string) => PartitionOffsetMap): GroupTranslation {
+export function translateGroup(
+  group: string,
+  committed: CommittedOffsets,
+  onTarget: CommittedOffsets,
+  mapOf: (key: string) => PartitionOffsetMap,
+): GroupTranslation {
   const partitions: PartitionOffsetTranslation[] = [];
   const withoutOffset: string[] = [];
   const toCommit: GroupOffset[] = [];
@@ -66,7 +71,14 @@ export function translateGroup(group: string, committed: CommittedOffsets, onTar
         // The source consumer would hit OFFSET_OUT_OF_RANGE and apply auto.offset.reset: leaving the target
         // uncommitted reproduces that exactly (earliest = first copied record, latest = end).
         withoutOffset.push(key);
-        partitions.push({ topic, partition, sourceOffset, targetOffset: null, identical: false, note: `${e.message}: none committed on the target, the consumer's auto.offset.reset applies as it would on the source${leftover(key)}` });
+        partitions.push({
+          topic,
+          partition,
+          sourceOffset,
+          targetOffset: null,
+          identical: false,
+          note: `${e.message}: none committed on the target, the consumer's auto.offset.reset applies as it would on the source${leftover(key)}`,
+        });
         continue;
       }
       if (e instanceof OffsetTranslationError) {

@@ -6,7 +6,6 @@
  * whose target offsets already are the translation (an earlier attempt committed them) needs no write: it
  * counts as translated even with members on the target, so a retry after a consumer started early succeeds.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { GroupOffsetTranslation, GroupState, OffsetTranslationReport } from '../types/cutover';
@@ -104,7 +103,10 @@ async function fetchGroupOffsets(
       return { group, committed, onTarget };
     });
     return await Promise.all(
-      fetched.map(async (f) => ({ ...f, maps: new Map(await Promise.all(partitionsToTranslate(f.committed).map(async (key) => [key, await mapOf(key)] as const))) })),
+      fetched.map(async (f) => ({
+        ...f,
+        maps: new Map(await Promise.all(partitionsToTranslate(f.committed).map(async (key) => [key, await mapOf(key)] as const))),
+      })),
     );
   } finally {
     // Nothing keeps reading behind a failure.
@@ -118,7 +120,12 @@ async function fetchGroupOffsets(
  */
 async function commitTranslations(targetKafka: Kafka, target: Admin, pending: (GroupTranslation & { group: string })[]): Promise<void> {
   if (pending.length === 0) return;
-  const committer = await onCluster('target', () => GroupOffsetCommitter.open(targetKafka, pending.flatMap((t) => t.toCommit.map((o) => o.topic))));
+  const committer = await onCluster('target', () =>
+    GroupOffsetCommitter.open(
+      targetKafka,
+      pending.flatMap((t) => t.toCommit.map((o) => o.topic)),
+    ),
+  );
   try {
     await mapLimitSettled(pending, GROUP_CONCURRENCY, async ({ group, toCommit }) => {
       try {
@@ -126,7 +133,9 @@ async function commitTranslations(targetKafka: Kafka, target: Admin, pending: (G
       } catch (e) {
         const type = (e as { type?: string }).type ?? '';
         if (MEMBER_JOINED.includes(type)) {
-          const [state] = await onCluster('target', () => describeGroupStates(target, 'target', [group])).catch(() => [{ group, cluster: 'target' as const, state: 'Unknown', protocolType: '', protocol: '', members: [] }]);
+          const [state] = await onCluster('target', () => describeGroupStates(target, 'target', [group])).catch(() => [
+            { group, cluster: 'target' as const, state: 'Unknown', protocolType: '', protocol: '', members: [] },
+          ]);
           throw groupsActiveOnTarget([state], `a consumer joined it while its offsets were being committed (${type})`);
         }
         throw e;
@@ -167,7 +176,11 @@ export async function translateGroupOffsets(input: {
       `its committed offsets there differ from the translation (or are missing)`,
     );
   }
-  await commitTranslations(input.targetKafka, input.target, translated.filter((t) => t.needsWrite));
+  await commitTranslations(
+    input.targetKafka,
+    input.target,
+    translated.filter((t) => t.needsWrite),
+  );
   const result: GroupOffsetTranslation[] = translated.map((t) => ({
     group: t.group,
     sourceState: states.source.get(t.group)?.state ?? 'Dead',
@@ -179,10 +192,15 @@ export async function translateGroupOffsets(input: {
   }));
   const notes: string[] = [];
   const already = result.filter((g) => g.alreadyCommitted).map((g) => g.group);
-  if (already.length) notes.push(`${already.length} group(s) already held exactly the translated offsets on the target (committed by an earlier attempt): nothing written for them (${already.join(', ')})`);
+  if (already.length)
+    notes.push(
+      `${already.length} group(s) already held exactly the translated offsets on the target (committed by an earlier attempt): nothing written for them (${already.join(', ')})`,
+    );
   const missing = result.flatMap((g) => g.withoutOffset.map((k) => `${g.group} ${k}`));
   if (missing.length) {
-    notes.push(`${missing.length} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts (${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''})`);
+    notes.push(
+      `${missing.length} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts (${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''})`,
+    );
   }
   return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics, groups: result, notes };
 }

@@ -64,14 +64,26 @@ export async function fenceTopics(spec: MigrationSpec, migration: string, topics
   const toCreate = wanted.filter((t) => !existing.has(t)).map(fenceAclFor);
   const newlyOwned = toCreate.filter((a) => !owned.has(a.topic));
   // Intent first: if we crash after creating the binding, the retry still knows it is ours.
-  await onCluster('target', () => recordFences(target, migration, newlyOwned.map((acl) => ({ topic: acl.topic, acl }))));
+  await onCluster('target', () =>
+    recordFences(
+      target,
+      migration,
+      newlyOwned.map((acl) => ({ topic: acl.topic, acl })),
+    ),
+  );
   if (toCreate.length) {
     try {
       await source.createAcls({ acl: toCreate.map(toAclEntry) });
     } catch (e) {
       const fault = aclFault(e);
       if (!fault) throw e;
-      await onCluster('target', () => recordFences(target, migration, newlyOwned.map((acl) => ({ topic: acl.topic, acl: null }))));
+      await onCluster('target', () =>
+        recordFences(
+          target,
+          migration,
+          newlyOwned.map((acl) => ({ topic: acl.topic, acl: null })),
+        ),
+      );
       return report(migration, 'fence', wanted, { applied: false, reason: notAppliedReason(spec, fault), foreign });
     }
   }
@@ -99,7 +111,16 @@ export async function unfenceTopics(spec: MigrationSpec, migration: string, topi
       reason: `${notAppliedReason(spec, fault)}. The fence is STILL IN PLACE: remove it by hand: ${commands}`,
     });
   }
-  await onCluster('target', () => recordFences(target, migration, mine.map((acl) => ({ topic: acl.topic, acl: null }))));
-  const stillOwned = [...owned.keys()].filter((t) => !wanted.includes(t)).sort().map(fenceAclFor);
+  await onCluster('target', () =>
+    recordFences(
+      target,
+      migration,
+      mine.map((acl) => ({ topic: acl.topic, acl: null })),
+    ),
+  );
+  const stillOwned = [...owned.keys()]
+    .filter((t) => !wanted.includes(t))
+    .sort()
+    .map(fenceAclFor);
   return report(migration, 'unfence', wanted, { changed: mine, owned: stillOwned });
 }

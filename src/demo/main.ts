@@ -41,7 +41,10 @@ async function main(): Promise<void> {
   const spec = loadSpecFile(opts.spec);
   const settings = temporalSettings();
   const uiBase = `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT ?? 8233}/namespaces/${settings.namespace}`;
-  const source: ClusterAccess = { brokers: spec.source.bootstrapServers, sasl: { username: 'app', password: readFileSync(resolve(STACK, 'secrets/app.password'), 'utf8').trim() } };
+  const source: ClusterAccess = {
+    brokers: spec.source.bootstrapServers,
+    sasl: { username: 'app', password: readFileSync(resolve(STACK, 'secrets/app.password'), 'utf8').trim() },
+  };
   const target: ClusterAccess = { brokers: spec.target.bootstrapServers };
 
   const world = demoWorld();
@@ -81,7 +84,9 @@ async function main(): Promise<void> {
     });
     say(`migration ${status.name}: ${status.phase}${status.error ? ` (${status.error})` : ''}`);
     for (const b of status.batches) {
-      say(`  batch ${b.number} ${b.name}: ${b.state}, ${b.recordsCopied ?? 0} records copied, write pause ${b.writePauseMs ?? '-'} ms; report ${b.report ?? '-'}`);
+      say(
+        `  batch ${b.number} ${b.name}: ${b.state}, ${b.recordsCopied ?? 0} records copied, write pause ${b.writePauseMs ?? '-'} ms; report ${b.report ?? '-'}`,
+      );
     }
     const broken = continuity.filter((c) => c.broken.length);
     say(`consumer continuity: ${continuity.length - broken.length}/${continuity.length} groups resumed at exactly the next record`);
@@ -101,7 +106,10 @@ async function main(): Promise<void> {
 function startWorker(taskQueue: string): ChildProcess {
   mkdirSync(resolve(STACK, 'logs'), { recursive: true });
   const out = openSync(resolve(STACK, 'logs/demo-worker.log'), 'w');
-  const child = spawn(process.execPath, [resolve(__dirname, '../worker/main.js')], { env: { ...process.env, KM_TASK_QUEUE: taskQueue }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [resolve(__dirname, '../worker/main.js')], {
+    env: { ...process.env, KM_TASK_QUEUE: taskQueue },
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   return child;
 }

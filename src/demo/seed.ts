@@ -70,7 +70,13 @@ export function topicPartitions(world: DemoWorld, names: string[]): { name: stri
 }
 
 /** Creates the world on the source and writes its history; returns the (connected) live producers. */
-export async function seedDemo(world: DemoWorld, setupAdmin: Admin, app: ClusterAccess, log: (line: string) => void, recordsPerTopic = 2000): Promise<DemoProducer[]> {
+export async function seedDemo(
+  world: DemoWorld,
+  setupAdmin: Admin,
+  app: ClusterAccess,
+  log: (line: string) => void,
+  recordsPerTopic = 2000,
+): Promise<DemoProducer[]> {
   await createTopicsReady(
     setupAdmin,
     [...world.topics, { name: world.orphanGroup.topic, partitions: 1 }].map((t) => ({
@@ -91,7 +97,14 @@ export async function seedDemo(world: DemoWorld, setupAdmin: Admin, app: Cluster
   return producers;
 }
 
-async function writeHistory(world: DemoWorld, producers: DemoProducer[], app: ClusterAccess, log: (line: string) => void, recordsPerTopic: number, setupAdmin: Admin): Promise<void> {
+async function writeHistory(
+  world: DemoWorld,
+  producers: DemoProducer[],
+  app: ClusterAccess,
+  log: (line: string) => void,
+  recordsPerTopic: number,
+  setupAdmin: Admin,
+): Promise<void> {
   for (const p of producers) {
     await p.connect(app);
     await p.write(recordsPerTopic);
@@ -111,7 +124,10 @@ async function writeHistory(world: DemoWorld, producers: DemoProducer[], app: Cl
   for (let round = 0; round < 5; round++) {
     for (let i = 0; i < 60; i++) {
       const tombstone = round === 4 && i % 7 === 0;
-      stateMessages.push({ key: `order-${i}`, value: tombstone ? null : JSON.stringify({ order: i, state: ['new', 'paid', 'picked', 'shipped', 'delivered'][round] }) });
+      stateMessages.push({
+        key: `order-${i}`,
+        value: tombstone ? null : JSON.stringify({ order: i, state: ['new', 'paid', 'picked', 'shipped', 'delivered'][round] }),
+      });
     }
   }
   await plain.send({ topic: world.compactedTopic, messages: stateMessages });
@@ -125,7 +141,11 @@ async function writeHistory(world: DemoWorld, producers: DemoProducer[], app: Cl
     const t = await tx.transaction();
     await t.send({
       topic: world.transactionalTopic,
-      messages: Array.from({ length: 50 }, (_, j) => ({ partition: j % 3, key: `tx-${i}-${j}`, value: JSON.stringify({ tx: i, line: j, aborted: i % 3 === 2 }) })),
+      messages: Array.from({ length: 50 }, (_, j) => ({
+        partition: j % 3,
+        key: `tx-${i}-${j}`,
+        value: JSON.stringify({ tx: i, line: j, aborted: i % 3 === 2 }),
+      })),
     });
     if (i % 3 === 2) await t.abort();
     else await t.commit();

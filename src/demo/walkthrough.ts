@@ -110,7 +110,9 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       for (const check of continuity.filter((x) => ourConsumers.some((c) => c.group === x.group))) {
         o.say(
           `  consumer group ${check.group} resumed on the target ${
-            check.broken.length ? `WITH GAPS OR DUPLICATES: ${check.broken.join('; ')}` : `at exactly the next record of each of its ${check.partitions} partitions (no gap, no duplicate)`
+            check.broken.length
+              ? `WITH GAPS OR DUPLICATES: ${check.broken.join('; ')}`
+              : `at exactly the next record of each of its ${check.partitions} partitions (no gap, no duplicate)`
           }`,
         );
       }
@@ -143,7 +145,9 @@ export function printPreflight(status: MigrationStatus, say: (l: string) => void
 export function printPlan(status: MigrationStatus, say: (l: string) => void): void {
   if (status.inventory) {
     const i = status.inventory;
-    say(`inventory: ${i.topics} topics, ${i.partitions} partitions, ${i.groups} groups; ${i.inactiveTopics} inactive topics, ${i.unclaimedGroups} unclaimed groups`);
+    say(
+      `inventory: ${i.topics} topics, ${i.partitions} partitions, ${i.groups} groups; ${i.inactiveTopics} inactive topics, ${i.unclaimedGroups} unclaimed groups`,
+    );
   }
   for (const b of status.plan?.batches ?? []) {
     say(`  batch ${b.number} ${b.name} (${b.priority}): ${b.topics.map((t) => t.name).join(', ')}; groups ${b.groups.join(', ') || '-'}`);

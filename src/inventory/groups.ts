@@ -20,9 +20,14 @@ export async function collectGroups(conn: ClusterConnection, skip: (groupId: str
     'source',
     async (admin) => {
       const { groups } = await retryRetriable(() => admin.listGroups());
-      const ids = groups.map((g) => g.groupId).filter((id) => !skip(id)).sort();
+      const ids = groups
+        .map((g) => g.groupId)
+        .filter((id) => !skip(id))
+        .sort();
       progress('groups-listed', { groups: ids.length });
-      const described = (await mapLimit(chunk(ids, GROUPS_PER_DESCRIBE), 2, (batch) => retryRetriable(() => admin.describeGroups(batch)))).flatMap((r) => r.groups);
+      const described = (await mapLimit(chunk(ids, GROUPS_PER_DESCRIBE), 2, (batch) => retryRetriable(() => admin.describeGroups(batch)))).flatMap(
+        (r) => r.groups,
+      );
       const live = described.filter((g) => g.state !== 'Dead'); // deleted since the listing
       let done = 0;
       return mapLimit(live, OFFSET_FETCHES_IN_PARALLEL, async (g) => {

@@ -66,7 +66,10 @@ export async function sampleLastRecords(conn: ClusterConnection, targets: Sample
 async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts: SampleOptions): Promise<SampleResult> {
   const withData = targets.filter((t) => t.latestOffset > t.earliestOffset);
   const tails = new Map<string, Tail>(
-    withData.map((t) => [partitionKey(t.topic, t.partition), { target: t.latestOffset - 1, lastSeenOffset: -1, finished: false, lastRecordTimestamp: null, records: 0, bytes: 0 }]),
+    withData.map((t) => [
+      partitionKey(t.topic, t.partition),
+      { target: t.latestOffset - 1, lastSeenOffset: -1, finished: false, lastRecordTimestamp: null, records: 0, bytes: 0 },
+    ]),
   );
   if (withData.length === 0) return { samples: new Map(), unfinished: [] };
 
@@ -112,7 +115,8 @@ async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts
         }
       },
     });
-    for (const t of withData) consumer.seek({ topic: t.topic, partition: t.partition, offset: String(Math.max(t.earliestOffset, t.latestOffset - opts.samplePerPartition)) });
+    for (const t of withData)
+      consumer.seek({ topic: t.topic, partition: t.partition, offset: String(Math.max(t.earliestOffset, t.latestOffset - opts.samplePerPartition)) });
     const error = await settled;
     if (error) throw error;
   } finally {

@@ -31,7 +31,10 @@ export async function findNewSourceTopics(
   await mapLimit(fresh, OFFSET_FETCHES_IN_PARALLEL, async (t) => {
     try {
       const bounds = await fetchPartitionBounds(admin, [t.name]);
-      records.set(t.name, Object.values(bounds).reduce((n, b) => n + (b.end - b.start), 0));
+      records.set(
+        t.name,
+        Object.values(bounds).reduce((n, b) => n + (b.end - b.start), 0),
+      );
     } catch (e) {
       if (!isUnknownTopic(e)) throw e; // deleted again since the listing: not new any more
     }
@@ -40,7 +43,10 @@ export async function findNewSourceTopics(
   const freshNames = new Set(topics.map((t) => t.name));
 
   const { groups: listed } = await retryRetriable(() => admin.listGroups());
-  const candidates = listed.map((g) => g.groupId).filter((id) => scope.group(id) && !id.startsWith(ownGroupPrefix)).sort(compareNames);
+  const candidates = listed
+    .map((g) => g.groupId)
+    .filter((id) => scope.group(id) && !id.startsWith(ownGroupPrefix))
+    .sort(compareNames);
   const groups = (
     await mapLimit(candidates, OFFSET_FETCHES_IN_PARALLEL, async (group) => {
       // All of the group's committed offsets in one request; only the new topics count.

@@ -52,7 +52,10 @@ export async function collectTopics(conn: ClusterConnection, progress: ProgressF
       const described = await admin.describeCluster();
       const layouts = await listLayouts(admin);
       progress('topics-listed', { topics: layouts.length });
-      const configs = await describeTopicConfigs(admin, layouts.map((l) => l.name));
+      const configs = await describeTopicConfigs(
+        admin,
+        layouts.map((l) => l.name),
+      );
       progress('configs-described', { topics: layouts.length });
       return {
         cluster: {
@@ -67,7 +70,11 @@ export async function collectTopics(conn: ClusterConnection, progress: ProgressF
     { clientIdSuffix: 'inventory' },
   );
 
-  const offsets = await fetchOffsets(conn, layouts.map((l) => l.name), progress);
+  const offsets = await fetchOffsets(
+    conn,
+    layouts.map((l) => l.name),
+    progress,
+  );
   const topics: RawTopic[] = [];
   for (const l of layouts) {
     const o = offsets.get(l.name);
@@ -100,12 +107,10 @@ async function listLayouts(admin: Admin): Promise<TopicLayout[]> {
       retryRetriable(async () => {
         const names = await admin.listTopics();
         const { topics } = await admin.fetchTopicMetadata({ topics: names });
-        return topics.map(
-          (t): TopicLayout => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
-          }),
-        );
+        return topics.map((t): TopicLayout => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+        }));
       }),
     { initialMs: 50, maxMs: 500, maxAttempts: 5, retryIf: isUnknownTopic },
   );
@@ -122,7 +127,12 @@ async function describeTopicConfigs(admin: Admin, names: string[]): Promise<Map<
     } catch (e) {
       if (!isUnknownTopic(e)) throw e;
       // kafkajs fails the whole request for one deleted topic: describe them one by one, skipping the deleted.
-      const single = await mapLimit(batch, 8, (name) => describe([name]).then((r) => r.resources, (err) => (isUnknownTopic(err) ? [] : Promise.reject(err))));
+      const single = await mapLimit(batch, 8, (name) =>
+        describe([name]).then(
+          (r) => r.resources,
+          (err) => (isUnknownTopic(err) ? [] : Promise.reject(err)),
+        ),
+      );
       resources = single.flat();
     }
     for (const r of resources) out.set(r.resourceName, topicConfigs(r.configEntries));

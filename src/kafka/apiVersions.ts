@@ -215,9 +215,7 @@ function roundTrip<T>(host: string, port: number, request: Buffer, decode: (payl
     let settled = false;
     let connected = false;
     let received = Buffer.alloc(0);
-    const socket: Socket = options.tls
-      ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host })
-      : tcpConnect({ host, port });
+    const socket: Socket = options.tls ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host }) : tcpConnect({ host, port });
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;

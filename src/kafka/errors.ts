@@ -16,7 +16,9 @@ const UNAVAILABLE = 'KafkaUnavailable' satisfies FailureType;
 
 export function isAuthenticationError(e: unknown): boolean {
   const err = e as { name?: string; type?: string; message?: string };
-  return err?.name === 'KafkaJSSASLAuthenticationError' || err?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL .*authentication failed/i.test(err?.message ?? '');
+  return (
+    err?.name === 'KafkaJSSASLAuthenticationError' || err?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL .*authentication failed/i.test(err?.message ?? '')
+  );
 }
 
 export function isAuthorizationError(e: unknown): boolean {
@@ -59,7 +61,10 @@ export function toUntaggedKafkaFailure(e: unknown, action: string): Error {
   if (e instanceof SecretResolutionError) return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, SECRET);
   const msg = e instanceof Error ? e.message : String(e);
   if (isAuthenticationError(e)) {
-    return ApplicationFailure.nonRetryable(`${action}: authentication failed: check the usernames and the password references in source.sasl and target.sasl (${msg})`, AUTHENTICATION);
+    return ApplicationFailure.nonRetryable(
+      `${action}: authentication failed: check the usernames and the password references in source.sasl and target.sasl (${msg})`,
+      AUTHENTICATION,
+    );
   }
   if (isAuthorizationError(e)) return ApplicationFailure.nonRetryable(`${action}: not authorized: ${msg}`, AUTHORIZATION);
   return ApplicationFailure.retryable(`${action}: ${msg}`, UNAVAILABLE);

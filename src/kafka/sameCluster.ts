@@ -14,7 +14,11 @@ export interface ClusterIdentity {
 
 /** Every loopback spelling is one host: localhost, 127.x.x.x, ::1. */
 function normalizeHost(host: string): string {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1') return 'loopback';
   return h;
 }

@@ -89,7 +89,9 @@ function pack(units: PlanTopic[][], caps: Caps, clusterName: string, warnings: s
   for (const unit of units) {
     const alone = capsExceeded(loadOf(unit), caps);
     if (alone.length) {
-      warnings.push(`${clusterName}: topics ${unit.map((t) => t.name).join(', ')} are linked by consumer groups and cannot be split, yet hold ${alone.join(' and ')}: they form one batch over the caps`);
+      warnings.push(
+        `${clusterName}: topics ${unit.map((t) => t.name).join(', ')} are linked by consumer groups and cannot be split, yet hold ${alone.join(' and ')}: they form one batch over the caps`,
+      );
     }
     if (current.length && capsExceeded(addLoads(loadOf(current), loadOf(unit)), caps).length) {
       parts.push(current);

@@ -18,6 +18,9 @@ export function emptyPlanError(spec: ScopeSpec, plan: MigrationPlan): string | u
   if (excluded.length === 0) {
     return `the plan has no batches: no source topic matches ${patterns}; check the topic names (patterns are full-match regular expressions) and that the migration user may describe them, then start again`;
   }
-  const examples = excluded.slice(0, 3).map((x) => `${x.name} (${x.reason})`).join('; ');
+  const examples = excluded
+    .slice(0, 3)
+    .map((x) => `${x.name} (${x.reason})`)
+    .join('; ');
   return `the plan has no batches: the ${excluded.length} topic(s) matching ${patterns} are all excluded, e.g. ${examples}; name them in spec.scope.includeInactive or fix the scope, then start again`;
 }

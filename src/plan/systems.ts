@@ -34,9 +34,7 @@ function compile(rules: { prefix: string[]; regex: string[]; names: string[] }):
 
 function matchIn(systems: { name: string; rules: CompiledRules }[], name: string): SystemMatch {
   const exact = systems.filter((s) => s.rules.names.has(name)).map((s) => s.name);
-  const pattern = systems
-    .filter((s) => s.rules.prefixes.some((p) => name.startsWith(p)) || s.rules.regexes.some((r) => r.test(name)))
-    .map((s) => s.name);
+  const pattern = systems.filter((s) => s.rules.prefixes.some((p) => name.startsWith(p)) || s.rules.regexes.some((r) => r.test(name))).map((s) => s.name);
   const all = [...new Set([...exact, ...pattern])];
   return { system: exact[0] ?? pattern[0] ?? null, ambiguous: all.length > 1 ? all : [] };
 }

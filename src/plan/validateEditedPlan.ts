@@ -86,7 +86,9 @@ function check(spec: PlanSpec, inventory: InventorySummary, current: MigrationPl
       if (!inventoryTopics.has(t)) throw new Refusal(`unknown topic ${t} in batch ${b.number}: it is not in the inventory`);
       if (!proposedTopics.has(t)) {
         const why = exclusionOf('topic', t);
-        throw new Refusal(`topic ${t} in batch ${b.number} is not in the proposed plan${why ? ` (excluded: ${why})` : ''}: an edit can only exclude, move or reorder; change the spec and restart to add topics`);
+        throw new Refusal(
+          `topic ${t} in batch ${b.number} is not in the proposed plan${why ? ` (excluded: ${why})` : ''}: an edit can only exclude, move or reorder; change the spec and restart to add topics`,
+        );
       }
       const other = batchOfTopic.get(t);
       if (other !== undefined) throw new Refusal(`topic ${t} is in two batches (${other} and ${b.number})`);
@@ -116,7 +118,9 @@ function check(spec: PlanSpec, inventory: InventorySummary, current: MigrationPl
     const topics = inventoryGroups.get(g)!.topics.filter((t) => batchOfTopic.has(t));
     const elsewhere = topics.filter((t) => batchOfTopic.get(t) !== n);
     if (elsewhere.length) {
-      throw new Refusal(`group ${g} is in batch ${n} but consumes ${elsewhere.map((t) => `${t} (batch ${batchOfTopic.get(t)})`).join(', ')}: its topics must be in one batch, or exclude the group`);
+      throw new Refusal(
+        `group ${g} is in batch ${n} but consumes ${elsewhere.map((t) => `${t} (batch ${batchOfTopic.get(t)})`).join(', ')}: its topics must be in one batch, or exclude the group`,
+      );
     }
     if (topics.length === 0) throw new Refusal(`group ${g} is in batch ${n} but none of its topics is in the plan: exclude the group too`);
   }
@@ -126,7 +130,11 @@ function check(spec: PlanSpec, inventory: InventorySummary, current: MigrationPl
     const topics = [...b.topics].sort(compareNames).map((t) => planTopic(inventoryTopics.get(t)!));
     const groups = groupsOf.get(b.number)!;
     const over = capsExceeded(loadOf(topics), spec.batching);
-    const indivisible = topicUnits(b.topics, groups.map((g) => inventoryGroups.get(g)!.topics)).length === 1;
+    const indivisible =
+      topicUnits(
+        b.topics,
+        groups.map((g) => inventoryGroups.get(g)!.topics),
+      ).length === 1;
     if (over.length && !indivisible) throw new Refusal(`batch ${b.number} holds ${over.join(' and ')}: split it or exclude topics`);
     const systems = [...new Set(topics.map((t) => inventoryTopics.get(t.name)!.system).filter((s): s is string => !!s))].sort(compareNames);
     const priority: SystemPriority = systems.some((s) => matcher.priority(s) === 'core') ? 'core' : 'non-core';
@@ -138,8 +146,14 @@ function check(spec: PlanSpec, inventory: InventorySummary, current: MigrationPl
   const keptTopics = new Set(batchOfTopic.keys());
   const excluded: PlanExclusion[] = [
     ...current.excluded,
-    ...[...proposedTopics].filter((t) => !keptTopics.has(t)).sort(compareNames).map((name) => ({ kind: 'topic' as const, name, reason: 'excluded by the operator in the approved plan' })),
-    ...[...proposedGroups].filter((g) => !batchOfGroup.has(g)).sort(compareNames).map((name) => ({ kind: 'group' as const, name, reason: 'excluded by the operator in the approved plan' })),
+    ...[...proposedTopics]
+      .filter((t) => !keptTopics.has(t))
+      .sort(compareNames)
+      .map((name) => ({ kind: 'topic' as const, name, reason: 'excluded by the operator in the approved plan' })),
+    ...[...proposedGroups]
+      .filter((g) => !batchOfGroup.has(g))
+      .sort(compareNames)
+      .map((name) => ({ kind: 'group' as const, name, reason: 'excluded by the operator in the approved plan' })),
   ];
   const warnings = [...current.warnings];
   const firstCore = plan.findIndex((b) => b.priority === 'core');

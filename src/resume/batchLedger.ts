@@ -15,7 +15,10 @@ export const LEDGER_TOPIC = '__kafka_migrate_ledger';
 
 /** A batch is the same batch on resume when it holds the same topics, whatever its number or name now. */
 export function topicsDigest(topics: string[]): string {
-  return createHash('sha256').update([...topics].sort().join('\n')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update([...topics].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 const recordKey = (migration: string, topics: string[]) => `${migration}/batch/${topicsDigest(topics)}`;

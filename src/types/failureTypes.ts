@@ -19,31 +19,63 @@ export interface FailureTypeInfo {
 
 export const FAILURE_TYPES = {
   // Configuration faults (src/kafka/errors.ts, src/activities/connectivity.ts): the message says what to fix.
-  KafkaAuthenticationFailed: { retryable: false, thrownBy: 'activity', meaning: 'a cluster refused the credentials (SASL): fix the username or the password reference' },
+  KafkaAuthenticationFailed: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'a cluster refused the credentials (SASL): fix the username or the password reference',
+  },
   KafkaAuthorizationFailed: { retryable: false, thrownBy: 'activity', meaning: 'the migration user lacks a permission (ACL) on a cluster: grant it' },
   SecretUnavailable: { retryable: false, thrownBy: 'activity', meaning: 'a secret reference (file, environment variable) of the spec cannot be read' },
   InvalidConfiguration: { retryable: false, thrownBy: 'activity', meaning: 'the spec cannot work as written (e.g. source and target are the same cluster)' },
-  KafkaUnavailable: { retryable: true, thrownBy: 'activity', meaning: 'a cluster could not be reached or answered with a transient error (the message names the cluster)' },
+  KafkaUnavailable: {
+    retryable: true,
+    thrownBy: 'activity',
+    meaning: 'a cluster could not be reached or answered with a transient error (the message names the cluster)',
+  },
   InvalidReportName: { retryable: false, thrownBy: 'activity', meaning: 'a report file stem has characters a file name must not have' },
 
   // Topics and groups of a batch (src/copy/sourceTopicMissing.ts, src/cutover/activeGroups.ts).
   SourceTopicMissing: { retryable: false, thrownBy: 'activity', meaning: 'a topic of the batch no longer exists on the source; details[0] is `{ topics }`' },
-  TargetTopicMissing: { retryable: false, thrownBy: 'activity', meaning: 'a topic (or partition) of the batch does not exist on the target; details[0] is `{ topics }`' },
+  TargetTopicMissing: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'a topic (or partition) of the batch does not exist on the target; details[0] is `{ topics }`',
+  },
   GroupActive: { retryable: false, thrownBy: 'activity', meaning: 'a group of the batch is not Empty on the source; details[0] is `{ groups }`' },
-  GroupActiveOnTarget: { retryable: false, thrownBy: 'activity', meaning: 'a group has members on the target and offsets there that the translation would overwrite; details[0] is `{ groups }`' },
-  OffsetsNotCopiedYet: { retryable: true, thrownBy: 'activity', meaning: "a group's committed offset is beyond what the copy has reached: the copy catches up" },
+  GroupActiveOnTarget: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'a group has members on the target and offsets there that the translation would overwrite; details[0] is `{ groups }`',
+  },
+  OffsetsNotCopiedYet: {
+    retryable: true,
+    thrownBy: 'activity',
+    meaning: "a group's committed offset is beyond what the copy has reached: the copy catches up",
+  },
 
   // Integrity faults of the copy engine (src/copy/copyErrors.ts): retrying cannot fix them.
-  TargetWrittenByOthers: { retryable: false, thrownBy: 'activity', meaning: 'records on the target that the migration did not write: someone else writes to the target topic' },
+  TargetWrittenByOthers: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'records on the target that the migration did not write: someone else writes to the target topic',
+  },
   TargetTruncated: { retryable: false, thrownBy: 'activity', meaning: 'the target partition is shorter than the durable checkpoint: truncated or recreated' },
   SourceRecordsLost: { retryable: false, thrownBy: 'activity', meaning: 'source records were deleted (retention) before they were copied' },
   TargetTopicExists: { retryable: false, thrownBy: 'activity', meaning: 'a target topic exists and the existingTopicPolicy forbids using it' },
   RecordRejected: { retryable: false, thrownBy: 'activity', meaning: 'the target refuses a record or batch (too large, invalid)' },
   OffsetStoreCorrupt: { retryable: false, thrownBy: 'activity', meaning: 'the offset-map store on the target is inconsistent' },
-  SourceBatchUnreadable: { retryable: false, thrownBy: 'activity', meaning: 'a source batch cannot be decoded (old message format, unknown codec, corrupt data)' },
+  SourceBatchUnreadable: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'a source batch cannot be decoded (old message format, unknown codec, corrupt data)',
+  },
 
   // Thrown by workflow code: they block the step (or refuse an operator action) directly.
-  EmptyPlan: { retryable: false, thrownBy: 'workflow', meaning: 'the inventory found nothing to migrate: the migration blocks until topics exist and it is retried' },
+  EmptyPlan: {
+    retryable: false,
+    thrownBy: 'workflow',
+    meaning: 'the inventory found nothing to migrate: the migration blocks until topics exist and it is retried',
+  },
   DrainIncomplete: { retryable: true, thrownBy: 'workflow', meaning: 'the drain ended with partitions behind the captured end offsets: retry the step' },
   UnknownBatchStep: { retryable: false, thrownBy: 'workflow', meaning: 'a batch was resumed at a step this code does not know (a defect)' },
   ActionRefused: { retryable: false, thrownBy: 'workflow', meaning: "an operator action's validator refused it; details[0] is the evidence" },

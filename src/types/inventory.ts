@@ -5,14 +5,7 @@
  */
 
 /** Where a non-default config value comes from (Kafka's DescribeConfigs `config_source`). */
-export type ConfigSourceName =
-  | 'topic'
-  | 'dynamic-broker'
-  | 'dynamic-default-broker'
-  | 'static-broker'
-  | 'default'
-  | 'broker-logger'
-  | 'unknown';
+export type ConfigSourceName = 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'broker-logger' | 'unknown';
 
 export interface TopicConfigEntry {
   name: string;

@@ -3,17 +3,7 @@ import type { PreflightReport } from './preflight';
 import type { MigrationPlan } from './plan';
 
 export type MigrationPhase =
-  | 'starting'
-  | 'connectivity'
-  | 'preflight'
-  | 'inventory'
-  | 'plan'
-  | 'sync'
-  | 'verification'
-  | 'blocked'
-  | 'completed'
-  | 'aborted'
-  | 'failed';
+  'starting' | 'connectivity' | 'preflight' | 'inventory' | 'plan' | 'sync' | 'verification' | 'blocked' | 'completed' | 'aborted' | 'failed';
 
 /** A human decision, kept with who/when/why for the final report. */
 export interface Decision {

@@ -2,16 +2,7 @@
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 
-export type PreflightCheckId =
-  | 'versions'
-  | 'security'
-  | 'permissions'
-  | 'acls'
-  | 'ecosystem'
-  | 'reachability'
-  | 'capacity'
-  | 'target-state'
-  | 'clients';
+export type PreflightCheckId = 'versions' | 'security' | 'permissions' | 'acls' | 'ecosystem' | 'reachability' | 'capacity' | 'target-state' | 'clients';
 
 export interface CheckResult {
   id: string;

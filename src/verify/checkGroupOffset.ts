@@ -25,7 +25,8 @@ export function checkGroupOffset(f: GroupOffsetFacts): GroupPartitionVerificatio
   const base = { topic: f.topic, partition: f.partition, sourceOffset: f.sourceOffset, targetOffset: f.targetOffset };
   const fail = (expected: number | null, detail: string) => ({ ...base, expectedTargetOffset: expected, ok: false, detail });
   if (f.sourceOffset === null) {
-    if (f.targetOffset === null) return { ...base, expectedTargetOffset: null, ok: true, detail: 'no committed offset on either side (auto.offset.reset applies)' };
+    if (f.targetOffset === null)
+      return { ...base, expectedTargetOffset: null, ok: true, detail: 'no committed offset on either side (auto.offset.reset applies)' };
     return fail(null, `the target has offset ${f.targetOffset} committed but the source has none`);
   }
   if (!f.map) return fail(null, 'no offset map for this partition');
@@ -37,18 +38,34 @@ export function checkGroupOffset(f: GroupOffsetFacts): GroupPartitionVerificatio
     expected = null; // below what was copied: left uncommitted on purpose, auto.offset.reset applies
   }
   if (f.targetOffset !== expected) {
-    return fail(expected, `target offset ${f.targetOffset ?? 'none'} but source offset ${f.sourceOffset} translates to ${expected ?? 'none (below the copied range)'}`);
+    return fail(
+      expected,
+      `target offset ${f.targetOffset ?? 'none'} but source offset ${f.sourceOffset} translates to ${expected ?? 'none (below the copied range)'}`,
+    );
   }
-  if (expected === null) return { ...base, expectedTargetOffset: null, ok: true, detail: 'source offset below the copied range: left uncommitted (auto.offset.reset applies)' };
+  if (expected === null)
+    return { ...base, expectedTargetOffset: null, ok: true, detail: 'source offset below the copied range: left uncommitted (auto.offset.reset applies)' };
   if (f.sourceHit === undefined || f.targetHit === undefined) return fail(expected, 'the records at the offsets were not read');
   if (f.sourceHit === null) {
     return f.targetOffset === f.targetEnd
       ? { ...base, expectedTargetOffset: expected, ok: true, detail: 'at the end on both sides' }
       : fail(expected, `the source offset is at the end of the partition but target offset ${f.targetOffset} is not the target end ${f.targetEnd}`);
   }
-  if (f.targetHit === null) return fail(expected, `source offset ${f.sourceOffset} points at record ${f.sourceHit.offset} but target offset ${f.targetOffset} is at the end of the target`);
+  if (f.targetHit === null)
+    return fail(
+      expected,
+      `source offset ${f.sourceOffset} points at record ${f.sourceHit.offset} but target offset ${f.targetOffset} is at the end of the target`,
+    );
   if (f.sourceHit.digest !== f.targetHit.digest) {
-    return fail(expected, `source offset ${f.sourceOffset} points at record ${f.sourceHit.offset} but target offset ${f.targetOffset} points at a different record (target ${f.targetHit.offset})`);
+    return fail(
+      expected,
+      `source offset ${f.sourceOffset} points at record ${f.sourceHit.offset} but target offset ${f.targetOffset} points at a different record (target ${f.targetHit.offset})`,
+    );
   }
-  return { ...base, expectedTargetOffset: expected, ok: true, detail: `points at the copy of source record ${f.sourceHit.offset} (target ${f.targetHit.offset})` };
+  return {
+    ...base,
+    expectedTargetOffset: expected,
+    ok: true,
+    detail: `points at the copy of source record ${f.sourceHit.offset} (target ${f.targetHit.offset})`,
+  };
 }

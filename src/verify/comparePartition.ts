@@ -145,7 +145,9 @@ export async function comparePartition(input: ComparePartitionInput): Promise<Co
       problem(`target offset ${t.record.offset} holds a record no source record maps to (extra record on the target)`);
       await tgt.advance();
     } else if (s) {
-      problem(`source offset ${s.record.offset} is missing on the target: expected at target offset ${expected as number}, ${t ? `next target record is at ${t.record.offset}` : 'the target range ends before it'}`);
+      problem(
+        `source offset ${s.record.offset} is missing on the target: expected at target offset ${expected as number}, ${t ? `next target record is at ${t.record.offset}` : 'the target range ends before it'}`,
+      );
       await src.advance();
     }
   }
@@ -156,9 +158,13 @@ export async function comparePartition(input: ComparePartitionInput): Promise<Co
   const contentEqual = sourceSide.records === targetSide.records && sourceSide.digest === targetSide.digest;
   const mismatches: string[] = [];
   if (sourceSide.records !== targetSide.records) {
-    mismatches.push(`${where}: record count differs: source ${sourceSide.records} in [${sourceSide.start}, ${sourceSide.end}), target ${targetSide.records} in [${targetSide.start}, ${targetSide.end})`);
+    mismatches.push(
+      `${where}: record count differs: source ${sourceSide.records} in [${sourceSide.start}, ${sourceSide.end}), target ${targetSide.records} in [${targetSide.start}, ${targetSide.end})`,
+    );
   } else if (!contentEqual) {
-    mismatches.push(`${where}: digest differs over ${sourceSide.records} records (source ${sourceSide.digest.slice(0, 16)}…, target ${targetSide.digest.slice(0, 16)}…)`);
+    mismatches.push(
+      `${where}: digest differs over ${sourceSide.records} records (source ${sourceSide.digest.slice(0, 16)}…, target ${targetSide.digest.slice(0, 16)}…)`,
+    );
   }
   if (!input.map) mismatches.push(`${where}: no offset map found for this partition: record positions cannot be checked`);
   mismatches.push(...details);

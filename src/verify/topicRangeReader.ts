@@ -121,7 +121,9 @@ export class TopicRangeReader {
         lastProgress = Date.now();
       }
       if (Date.now() - lastProgress > this.stallTimeoutMs) {
-        throw new Error(`reading ${this.topic}:${range.partition} stalled at offset ${range.position} (range end ${range.to}) for ${Math.round(this.stallTimeoutMs / 1000)}s`);
+        throw new Error(
+          `reading ${this.topic}:${range.partition} stalled at offset ${range.position} (range end ${range.to}) for ${Math.round(this.stallTimeoutMs / 1000)}s`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);

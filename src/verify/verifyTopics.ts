@@ -13,7 +13,14 @@ import type { InternalCluster } from '../copy/kafkaInternals';
 import { translateOffset } from '../copy/translateOffset';
 import { mapLimit } from '../inventory/concurrency';
 import type { PartitionOffsetMap } from '../types/copy';
-import type { GroupPartitionVerification, GroupVerification, PartitionVerification, TopicConfigVerification, VerificationReport, VerifyBatchRef } from '../types/verify';
+import type {
+  GroupPartitionVerification,
+  GroupVerification,
+  PartitionVerification,
+  TopicConfigVerification,
+  VerificationReport,
+  VerifyBatchRef,
+} from '../types/verify';
 import { fetchPartitionBounds, parsePartitionKey, type PartitionBounds } from '../cutover/endOffsets';
 import { committedOffsets } from '../cutover/translateGroupOffsets';
 import { heartbeatProgress } from '../cutover/activityContext';
@@ -78,7 +85,10 @@ function planPartition(topic: string, partition: number, s: PartitionBounds, t: 
   let targetFrom = t.start;
   if (map && cp && sourceFrom <= cp.sourceNext) {
     const mapped = translateOffset(map, sourceFrom);
-    if (mapped > t.start) notes.push(`target offsets [${t.start}, ${mapped}) hold copies of source records deleted since on the source (below its log-start ${s.start}): not compared`);
+    if (mapped > t.start)
+      notes.push(
+        `target offsets [${t.start}, ${mapped}) hold copies of source records deleted since on the source (below its log-start ${s.start}): not compared`,
+      );
     // Copies deleted on the target (mapped < t.start) surface below as missing records.
     targetFrom = Math.max(mapped, t.start);
   }
@@ -232,7 +242,6 @@ export async function verifyTopics(input: {
   };
 }
 
-
 /**
  * Compares the partitions of one chunk concurrently, each side read by one reader for the whole chunk. The
  * first failure stops the others; the readers are closed once every comparison has settled.
@@ -260,8 +269,18 @@ async function compareChunk(clients: VerifyClients, chunk: ReadChunk<ComparedSlo
             partition,
             map: slot.plan.map,
             includeTimestamp: slot.includeTimestamp,
-            source: { records: onClusterStream('source', source.records(topic, partition)), start: slot.plan.source.from, end: slot.plan.source.end, probes: slot.probes.source },
-            target: { records: onClusterStream('target', target.records(topic, partition)), start: slot.plan.target.from, end: slot.plan.target.end, probes: slot.probes.target },
+            source: {
+              records: onClusterStream('source', source.records(topic, partition)),
+              start: slot.plan.source.from,
+              end: slot.plan.source.end,
+              probes: slot.probes.source,
+            },
+            target: {
+              records: onClusterStream('target', target.records(topic, partition)),
+              start: slot.plan.target.from,
+              end: slot.plan.target.end,
+              probes: slot.probes.target,
+            },
           });
           onDone();
         } catch (error) {

@@ -122,7 +122,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let progressInRun = 0;
 
   const terminalSteps: BatchStep[] = ['completed', 'aborted'];
-  const inbox = new OperatorInbox(() => status.step, now, () => terminalSteps.includes(status.step));
+  const inbox = new OperatorInbox(
+    () => status.step,
+    now,
+    () => terminalSteps.includes(status.step),
+  );
   inbox.restore(carried?.inbox ?? (input.restart?.abort ? { decisions: [], abortAction: input.restart.abort, refusedCount: 0 } : undefined));
   status.decisions = inbox.decisions;
   // Once clients may write to the target, an abort can no longer roll back without losing their writes.
@@ -161,7 +165,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const wait = stepWait(step);
     if (wait) inbox.expect(wait);
     upsertSearchAttributes([{ key: KM_PHASE, value: step === 'blocked' ? 'blocked' : `batch:${step}` }]);
-    upsertMemo({ step, summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}${status.blocked ? ` (${status.blocked.step}: ${status.blocked.error.slice(0, 200)})` : ''}` });
+    upsertMemo({
+      step,
+      summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${step}${status.blocked ? ` (${status.blocked.step}: ${status.blocked.error.slice(0, 200)})` : ''}`,
+    });
     log.info('batch step', { migration: spec.name, batch: batch.number, step });
   };
   // A run continued as new in a waiting step accepts its action from the first moment on: updates buffered while
@@ -188,7 +195,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const excluded = batch.topics.map((t) => t.name).filter((t) => !topics.includes(t));
     await admin.recordBatchLedger({
       spec,
-      entry: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name), ...(excluded.length ? { excludedTopics: excluded } : {}), state: 'clientsMoved', at: now(), workflowId: workflowInfo().workflowId },
+      entry: {
+        number: batch.number,
+        name: batch.name,
+        topics: batch.topics.map((t) => t.name),
+        ...(excluded.length ? { excludedTopics: excluded } : {}),
+        state: 'clientsMoved',
+        at: now(),
+        workflowId: workflowInfo().workflowId,
+      },
     });
   };
   const noted = new Set(status.notes.map((n) => n.slice(n.indexOf(' ') + 1)));
@@ -213,17 +228,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const before = status.totals.recordsCopied;
     // allSettled: a round is over only when none of its activities can still write, even if one failed.
     const settled = await Promise.allSettled(
-      groupPartitions(partitions, mode === 'drain' ? drainGroupSize(partitions.length, spec.copy.partitionsPerActivity) : spec.copy.partitionsPerActivity).map((group) =>
-        copy.copyRound({
-          migration: spec.name,
-          source: spec.source,
-          target: spec.target,
-          copy: { roundSeconds: spec.copy.roundSeconds, maxBatchBytes: spec.copy.maxBatchBytes, throttleBytesPerSecond: spec.copy.throttleBytesPerSecond },
-          partitions: group,
-          mode,
-          stopAt: mode === 'drain' ? pick(drainTo ?? {}, group) : undefined,
-          readyMaxLagRecords: spec.thresholds.readyMaxLagRecords,
-        }),
+      groupPartitions(partitions, mode === 'drain' ? drainGroupSize(partitions.length, spec.copy.partitionsPerActivity) : spec.copy.partitionsPerActivity).map(
+        (group) =>
+          copy.copyRound({
+            migration: spec.name,
+            source: spec.source,
+            target: spec.target,
+            copy: { roundSeconds: spec.copy.roundSeconds, maxBatchBytes: spec.copy.maxBatchBytes, throttleBytesPerSecond: spec.copy.throttleBytesPerSecond },
+            partitions: group,
+            mode,
+            stopAt: mode === 'drain' ? pick(drainTo ?? {}, group) : undefined,
+            readyMaxLagRecords: spec.thresholds.readyMaxLagRecords,
+          }),
       ),
     );
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -244,7 +260,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     status.totals = summarizeProgress(status.partitions, seconds, recordsBefore);
     status.totals.partitions = partitions.length;
     // The lag gate counts every partition of the batch, also those added on the source and not yet copied.
-    status.ready = status.partitions.length === partitions.length && isReady(status.partitions, spec.thresholds.readyMaxLagRecords, spec.thresholds.readyMaxLagSeconds);
+    status.ready =
+      status.partitions.length === partitions.length && isReady(status.partitions, spec.thresholds.readyMaxLagRecords, spec.thresholds.readyMaxLagSeconds);
   }
 
   /**
@@ -262,13 +279,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       let done = false;
       let failure: unknown;
       const scope = new CancellationScope();
-      const round = scope.run(() => copyRoundOnce('follow')).then(
-        () => void (done = true),
-        (e) => {
-          done = true;
-          failure = e;
-        },
-      );
+      const round = scope
+        .run(() => copyRoundOnce('follow'))
+        .then(
+          () => void (done = true),
+          (e) => {
+            done = true;
+            failure = e;
+          },
+        );
       await condition(() => done || inbox.hasAction);
       const cancelled = !done;
       if (cancelled) scope.cancel();
@@ -303,7 +322,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const created = report.topics.filter((t) => t.action === 'created').map((t) => t.topic);
     createdTopics = [...new Set([...createdTopics, ...created])];
     for (const t of report.topics) {
-      if (t.partitionsAdded > 0) note(`${t.topic}: ${t.partitionsAdded} partitions added on the source: created on the target and copied from this round on (now ${t.partitions})`);
+      if (t.partitionsAdded > 0)
+        note(`${t.topic}: ${t.partitionsAdded} partitions added on the source: created on the target and copied from this round on (now ${t.partitions})`);
       if (t.droppedConfigs.length) note(`${t.topic}: configs not accepted by the target profile, not set: ${t.droppedConfigs.map((c) => c.name).join(', ')}`);
       for (const w of t.warnings) note(`${t.topic}: ${w}`);
     }
@@ -366,7 +386,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
     drainTo = quiet.endOffsets;
     milestone('sourceQuiet');
-    settle(action, { accepted: true, message: `the source stood still for ${spec.thresholds.quietPeriodSeconds} s on ${Object.keys(quiet.endOffsets).length} partitions`, evidence: { quietSeconds: spec.thresholds.quietPeriodSeconds, partitions: Object.keys(quiet.endOffsets).length } });
+    settle(action, {
+      accepted: true,
+      message: `the source stood still for ${spec.thresholds.quietPeriodSeconds} s on ${Object.keys(quiet.endOffsets).length} partitions`,
+      evidence: { quietSeconds: spec.thresholds.quietPeriodSeconds, partitions: Object.keys(quiet.endOffsets).length },
+    });
     return true;
   }
 
@@ -388,7 +412,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       });
       return false;
     }
-    settle(action, { accepted: true, message: `${groups.length} groups are Empty on the source`, evidence: { groups: states.map((g) => ({ group: g.group, state: g.state })) } });
+    settle(action, {
+      accepted: true,
+      message: `${groups.length} groups are Empty on the source`,
+      evidence: { groups: states.map((g) => ({ group: g.group, state: g.state })) },
+    });
     return true;
   }
 
@@ -401,7 +429,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   async function translateOffsets(): Promise<void> {
     if (groups.length === 0) return;
-    const summary = await admin.translateOffsetsAndReport({ spec, migration: spec.name, groups, topics, fileStem: batchFileStem(batch.number, batch.name, 'offsets') });
+    const summary = await admin.translateOffsetsAndReport({
+      spec,
+      migration: spec.name,
+      groups,
+      topics,
+      fileStem: batchFileStem(batch.number, batch.name, 'offsets'),
+    });
     status.reports.offsets = summary.report.markdownPath;
   }
 
@@ -449,8 +483,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   function excludeRefusal(a: OperatorAction): string | undefined {
     if (typeof a.topic !== 'string' || !a.topic) return 'excludeTopic: "topic" is required (the topic to drop from the batch)';
-    if (!topics.includes(a.topic)) return `excludeTopic: topic ${a.topic} is not in batch ${batch.number} (its topics: ${topics.slice(0, 20).join(', ')}${topics.length > 20 ? ', ...' : ''})`;
-    if (status.milestones.clientsMayMove || status.milestones.consumersMayMove) return 'excludeTopic: clients may already use the target: the batch can no longer drop a topic';
+    if (!topics.includes(a.topic))
+      return `excludeTopic: topic ${a.topic} is not in batch ${batch.number} (its topics: ${topics.slice(0, 20).join(', ')}${topics.length > 20 ? ', ...' : ''})`;
+    if (status.milestones.clientsMayMove || status.milestones.consumersMayMove)
+      return 'excludeTopic: clients may already use the target: the batch can no longer drop a topic';
     if (topics.length === 1) return `excludeTopic: ${a.topic} is the batch's last topic: abort the batch instead`;
     return undefined;
   }
@@ -613,7 +649,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         return undefined;
       }
       case 'verifying': {
-        const report = await watch.verifyBatchAndReport({ spec, migration: spec.name, batch: currentBatch(), fileStem: batchFileStem(batch.number, batch.name, 'verification') });
+        const report = await watch.verifyBatchAndReport({
+          spec,
+          migration: spec.name,
+          batch: currentBatch(),
+          fileStem: batchFileStem(batch.number, batch.name, 'verification'),
+        });
         status.reports.verification = report.report.markdownPath;
         status.verification = { ok: report.ok, mismatchCount: report.mismatchCount };
         if (report.ok) {
@@ -652,7 +693,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   // the step that is waiting takes like an operator's abort.
   return CancellationScope.nonCancellable(async () => {
     for (;;) {
-      const step = status.step === 'blocked' ? (status.blocked?.step as BatchStep) ?? 'creating-topics' : status.step;
+      const step = status.step === 'blocked' ? ((status.blocked?.step as BatchStep) ?? 'creating-topics') : status.step;
       if (status.step === 'blocked') {
         // Resumed (continueAsNew) while blocked: wait for the decision again.
         const a = await blockedOn(step, new Error(status.blocked?.error ?? 'blocked'));

@@ -23,13 +23,22 @@ export function failureFacts(e: unknown): FailureFacts {
     innermost = cur;
   }
   const message = app?.message || innermost?.message || String(e);
-  const type = app?.type ?? (timeout ? `Timeout${timeout.timeoutType !== undefined ? `:${timeout.timeoutType}` : ''}` : e instanceof ChildWorkflowFailure ? 'ChildWorkflowFailed' : (e as Error)?.name || 'Error');
+  const type =
+    app?.type ??
+    (timeout
+      ? `Timeout${timeout.timeoutType !== undefined ? `:${timeout.timeoutType}` : ''}`
+      : e instanceof ChildWorkflowFailure
+        ? 'ChildWorkflowFailed'
+        : (e as Error)?.name || 'Error');
   const details = app?.details?.[0] as { topics?: unknown; partitions?: unknown; groups?: unknown } | undefined;
   const facts: FailureFacts = { type, message };
   if (details && typeof details === 'object') {
     facts.details = details;
     if (Array.isArray(details.topics)) facts.topics = details.topics.map(String);
-    if (Array.isArray(details.partitions)) facts.partitions = details.partitions.map((p) => (typeof p === 'string' ? p : `${(p as { topic: string }).topic}:${(p as { partition: number }).partition}`));
+    if (Array.isArray(details.partitions))
+      facts.partitions = details.partitions.map((p) =>
+        typeof p === 'string' ? p : `${(p as { topic: string }).topic}:${(p as { partition: number }).partition}`,
+      );
     if (Array.isArray(details.groups)) facts.groups = details.groups.map((g) => (typeof g === 'string' ? g : String((g as { group: string }).group)));
   }
   return facts;

@@ -18,7 +18,11 @@ export function migrationWorkflowId(name: string): string {
  * becomes `_`, which a business system name cannot contain, so distinct planner names stay distinct.
  */
 export function batchSlug(batchName: string): string {
-  const slug = batchName.toLowerCase().replace(/[^a-z0-9.-]/g, '_').replace(/^[._-]+/, '') || 'batch';
+  const slug =
+    batchName
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '_')
+      .replace(/^[._-]+/, '') || 'batch';
   // The planner's names (system names, `+`, `-1of3`) map one to one; anything else (an edited plan's name with
   // other characters, or a very long one) gets a short hash of the original so that two names never collide.
   const oneToOne = /^[a-z0-9][a-z0-9.+-]*$/.test(batchName) && slug.length <= MAX_SLUG;

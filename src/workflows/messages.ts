@@ -71,9 +71,9 @@ export const ACTION_REFUSED = 'ActionRefused';
 /** Who acts when the workflow is cancelled from Temporal (UI "Request Cancellation", API): handled as an abort. */
 export const CANCELLED_FROM_TEMPORAL: OperatorActionPayload = { by: 'temporal', reason: 'cancelled from Temporal' };
 
-export const actionSignals = Object.fromEntries(
-  OPERATOR_ACTIONS.map((name) => [name, defineSignal<[OperatorActionPayload]>(name)]),
-) as { [K in OperatorActionName]: ReturnType<typeof defineSignal<[OperatorActionPayload]>> };
+export const actionSignals = Object.fromEntries(OPERATOR_ACTIONS.map((name) => [name, defineSignal<[OperatorActionPayload]>(name)])) as {
+  [K in OperatorActionName]: ReturnType<typeof defineSignal<[OperatorActionPayload]>>;
+};
 
 export const operatorActionUpdate = defineUpdate<OperatorActionResult, [OperatorAction]>('operatorAction');
 

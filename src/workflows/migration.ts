@@ -88,7 +88,13 @@ export interface MigrationResult {
   status: MigrationStatus;
 }
 
-const retry: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] };
+const retry: RetryPolicy = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
+};
 
 const PREFLIGHT_CHECKS = [
   'checkVersions',
@@ -214,7 +220,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
           ...(batch !== undefined ? { batch } : {}),
           actions: ['retry', ...(inbox.abortBlockedReason() ? [] : ['abort'])],
         });
-        const a = await inbox.waitFor({ actions: ['retry'], reason: `blocked in ${phase}${batch !== undefined ? ` (batch ${batch})` : ''}: ${facts.message.slice(0, 300)}; fix the cause and retry, or abort` });
+        const a = await inbox.waitFor({
+          actions: ['retry'],
+          reason: `blocked in ${phase}${batch !== undefined ? ` (batch ${batch})` : ''}: ${facts.message.slice(0, 300)}; fix the cause and retry, or abort`,
+        });
         unblock();
         if (a.action === 'abort' && !evenIfAborted) throw new EndRun('aborted');
       }
@@ -225,7 +234,12 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     markSkipped(status.batches, 0);
     const final: MigrationPhase = outcome === 'completed' ? 'completed' : 'aborted';
     // Written before the phase turns terminal: a fault here blocks like any other and `retry` is still accepted.
-    await attempt(status.phase, () => writeReport('migration', 'migration', { outcome, status: { ...status, phase: final, updatedAt: now() } }), undefined, true);
+    await attempt(
+      status.phase,
+      () => writeReport('migration', 'migration', { outcome, status: { ...status, phase: final, updatedAt: now() } }),
+      undefined,
+      true,
+    );
     enter(final);
     return { outcome, status };
   };
@@ -256,7 +270,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     stopIfAborted();
     if (preflight.verdict === 'fail') {
       const failed = preflight.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
-      const a = await inbox.waitFor({ actions: ['overridePreflight'], reason: `preflight failed: ${failed.join(', ')}; fix and restart, or override with a reason` });
+      const a = await inbox.waitFor({
+        actions: ['overridePreflight'],
+        reason: `preflight failed: ${failed.join(', ')}; fix and restart, or override with a reason`,
+      });
       if (abortedBy(a)) throw new EndRun('aborted');
     }
 
@@ -326,7 +343,15 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     const { carried: _previous, ...rest } = input;
     await continueAsNew<typeof migrationWorkflow>({
       ...rest,
-      carried: { status, inbox: inbox.snapshot(), nextBatch: next, started, clientsMovedIn: [...clientsMovedIn], excludedBefore: [...excludedBefore], watcher: watcher.snapshot() },
+      carried: {
+        status,
+        inbox: inbox.snapshot(),
+        nextBatch: next,
+        started,
+        clientsMovedIn: [...clientsMovedIn],
+        excludedBefore: [...excludedBefore],
+        watcher: watcher.snapshot(),
+      },
     });
   }
 
@@ -345,7 +370,11 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       if (summaryOf.state === 'completed' || summaryOf.state === 'accepted-with-mismatches') continue; // adopted on resume
       if (patched(MIGRATION_CONTINUE_AS_NEW)) await maybeContinueAsNew(i, started, startedInRun, watcher);
       if (started > 0 || batch.number > 1) {
-        const a = await inbox.waitFor({ actions: ['approveBatch'], reason: `${started > 0 ? `batch ${status.batches[i - 1]?.number} is done; ` : ''}approve batch ${batch.number} (${batch.name})${watcher.extra(batch) ? ': topics created on the source since the plan' : ''}`, batch: batch.number });
+        const a = await inbox.waitFor({
+          actions: ['approveBatch'],
+          reason: `${started > 0 ? `batch ${status.batches[i - 1]?.number} is done; ` : ''}approve batch ${batch.number} (${batch.name})${watcher.extra(batch) ? ': topics created on the source since the plan' : ''}`,
+          batch: batch.number,
+        });
         if (abortedBy(a)) throw new EndRun('aborted');
       }
       stopIfAborted();
@@ -406,7 +435,8 @@ async function runBatch(
     const excludedTopics = excludedSoFar();
     return excludedTopics?.length ? { excludedTopics } : {};
   };
-  let restart: BatchInput['restart'] = clientsMovedIn.has(batch.number) || excluded().excludedTopics ? { clientsMoved: clientsMovedIn.has(batch.number), ...excluded() } : undefined;
+  let restart: BatchInput['restart'] =
+    clientsMovedIn.has(batch.number) || excluded().excludedTopics ? { clientsMoved: clientsMovedIn.has(batch.number), ...excluded() } : undefined;
   let r: BatchResult;
   try {
     r = await attempt(
@@ -428,7 +458,12 @@ async function runBatch(
     if (!(e instanceof EndRun) || summaryOf.state !== 'failed' || !inbox.aborted) throw e;
     // Aborted while the batch had ended abnormally: start it once more, only to roll back by its own rules.
     summaryOf.state = 'running';
-    r = await attempt('sync', () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted, ...excluded() }, watcher), batch.number, true);
+    r = await attempt(
+      'sync',
+      () => runChild(spec, batch, summaryOf, inbox, { clientsMoved: false, abort: inbox.aborted, ...excluded() }, watcher),
+      batch.number,
+      true,
+    );
   }
   summaryOf.state = r.outcome;
   summaryOf.writePauseMs = r.status.writePauseMs;
@@ -489,7 +524,9 @@ async function runChild(
     if (done) break;
     const a = inbox.aborted!;
     forwarded = true;
-    await child.signal(actionSignals.abort, { by: a.by, reason: a.reason, comment: a.comment }).catch((e) => log.warn('abort not forwarded', { error: String(e) }));
+    await child
+      .signal(actionSignals.abort, { by: a.by, reason: a.reason, comment: a.comment })
+      .catch((e) => log.warn('abort not forwarded', { error: String(e) }));
   }
   await ticks;
   return result;
@@ -578,20 +615,34 @@ class NewTopicWatcher {
   async proposeExtraBatch(): Promise<boolean> {
     await this.check();
     if (!this.pending.length) return false;
-    const migrated = new Set(this.status.batches.filter((b) => b.state === 'completed' || b.state === 'accepted-with-mismatches').flatMap((b) => this.plan.batches.find((p) => p.number === b.number)?.groups ?? []));
+    const migrated = new Set(
+      this.status.batches
+        .filter((b) => b.state === 'completed' || b.state === 'accepted-with-mismatches')
+        .flatMap((b) => this.plan.batches.find((p) => p.number === b.number)?.groups ?? []),
+    );
     const batch = newTopicsBatch(this.plan, this.pending, this.pendingGroups, migrated);
     this.pending = [];
     this.plan.batches.push(batch);
     this.extraBatches.add(batch.number);
     for (const t of this.status.newTopics ?? []) if (batch.topics.some((x) => x.name === t.name)) t.batch = batch.number;
     const movedGroups = [...this.pendingGroups.keys()].filter((g) => migrated.has(g));
-    if (movedGroups.length) this.plan.warnings.push(`batch ${batch.number} (new topics): groups ${movedGroups.join(', ')} already moved to the target in an earlier batch; their offsets on the new topics are not translated`);
+    if (movedGroups.length)
+      this.plan.warnings.push(
+        `batch ${batch.number} (new topics): groups ${movedGroups.join(', ')} already moved to the target in an earlier batch; their offsets on the new topics are not translated`,
+      );
     this.status.plan = this.plan;
     return true;
   }
 }
 
-function adoptFinishedBatches(status: MigrationStatus, plan: MigrationPlan, ledger: LedgerEntry[], clientsMovedIn: Set<number>, excludedBefore: Map<number, string[]>, runsBefore: number): void {
+function adoptFinishedBatches(
+  status: MigrationStatus,
+  plan: MigrationPlan,
+  ledger: LedgerEntry[],
+  clientsMovedIn: Set<number>,
+  excludedBefore: Map<number, string[]>,
+  runsBefore: number,
+): void {
   const key = (topics: string[]) => [...topics].sort().join('\n');
   const byTopics = new Map(ledger.map((e) => [key(e.topics), e]));
   const adopted: number[] = [];
@@ -620,7 +671,8 @@ function inventoryCounts(inv: InventorySummary): NonNullable<MigrationStatus['in
 
 function summary(s: MigrationStatus): string {
   const done = s.batches.filter((b) => b.state === 'completed').length;
-  const blocked = s.blocked ? ` (blocked in ${s.blocked.step}${s.blocked.batch !== undefined ? `, batch ${s.blocked.batch}` : ''}: ${s.blocked.error.slice(0, 200)})` : '';
+  const blocked = s.blocked
+    ? ` (blocked in ${s.blocked.step}${s.blocked.batch !== undefined ? `, batch ${s.blocked.batch}` : ''}: ${s.blocked.error.slice(0, 200)})`
+    : '';
   return `migration ${s.name}: ${s.phase}${s.batches.length ? `, batches ${done}/${s.batches.length}` : ''}${blocked}`;
 }
-

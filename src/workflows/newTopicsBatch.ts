@@ -14,7 +14,10 @@ export function newTopicsBatch(
   const number = plan.batches.reduce((n, b) => Math.max(n, b.number), 0) + 1;
   const extras = plan.batches.filter((b) => b.name.startsWith('new-topics-')).length;
   // Groups that committed on the new topics and have not moved yet move with them.
-  const groups = [...groupsByTopic.entries()].filter(([g, ts]) => !alreadyMigratedGroups.has(g) && [...ts].some((t) => names.has(t))).map(([g]) => g).sort();
+  const groups = [...groupsByTopic.entries()]
+    .filter(([g, ts]) => !alreadyMigratedGroups.has(g) && [...ts].some((t) => names.has(t)))
+    .map(([g]) => g)
+    .sort();
   return {
     number,
     name: `new-topics-${extras + 1}`,

@@ -124,7 +124,12 @@ export class OperatorInbox {
     this.verdicts.delete(taken);
     this.waitingOn.delete(taken);
     if (!verdict.accepted) {
-      throw ApplicationFailure.create({ type: ACTION_REFUSED, message: `${action.action} refused: ${verdict.message}`, details: [verdict.evidence ?? null], nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: ACTION_REFUSED,
+        message: `${action.action} refused: ${verdict.message}`,
+        details: [verdict.evidence ?? null],
+        nonRetryable: true,
+      });
     }
     return { ...base, phase: this.phase(), message: `${action.action} accepted: ${verdict.message}`, evidence: verdict.evidence };
   }
@@ -243,7 +248,6 @@ export class OperatorInbox {
   record(decision: Omit<Decision, 'at' | 'phase'>): void {
     this.decisions.push({ ...decision, at: this.now(), phase: this.phase() });
   }
-
 
   /** Accepts an action that passed check(); returns the object the phase code will take. */
   private accept(payload: OperatorAction, answeredByUpdate = false): OperatorAction {

@@ -32,7 +32,10 @@ function printSummary(o: ScenarioOutcome): string {
     `seed ${seed}; migration ${o.status.name}: ${o.status.phase}${o.status.error ? ` (${o.status.error})` : ''}`,
     `time: set-up ${o.seconds.setup.toFixed(0)}s, migration ${o.seconds.migration.toFixed(0)}s, audit ${o.seconds.audit.toFixed(0)}s`,
     `injected ${o.injected.length} faults (${o.workerKills} worker SIGKILLs):`,
-    ...o.injected.map((f, i) => `  ${String(i + 1).padStart(2)}. ${f.fault.padEnd(18)} ${f.phase}${f.progress === undefined ? '' : ` at ${(f.progress * 100).toFixed(1)}% copied`} (back after ${(f.tookMs / 1000).toFixed(1)}s)`),
+    ...o.injected.map(
+      (f, i) =>
+        `  ${String(i + 1).padStart(2)}. ${f.fault.padEnd(18)} ${f.phase}${f.progress === undefined ? '' : ` at ${(f.progress * 100).toFixed(1)}% copied`} (back after ${(f.tookMs / 1000).toFixed(1)}s)`,
+    ),
     `worker exits nobody injected (restarted by the harness): ${o.workerCrashes.length ? o.workerCrashes.join('; ') : 'none'}`,
     `write pause of the batch: ${o.status.batches[0]?.writePauseMs ?? '?'} ms`,
     `verification: ${o.verification ? (o.verification.ok ? 'ok' : `FAILED: ${o.verification.mismatches.slice(0, 5).join('; ')}`) : 'not run'}`,
@@ -45,48 +48,77 @@ function printSummary(o: ScenarioOutcome): string {
   return lines.join('\n');
 }
 
-test('chaos: ≥10 worker SIGKILLs over copy and cutover, source, target and Temporal restarts: the migration completes exactly', async () => {
-  const random = seededRandom(seed ^ 0x5eed);
-  const skipTranslationKill = process.env.KM_CHAOS_SKIP_TRANSLATION_KILL === '1';
-  // Eight kills (nine without the translation kill) and the three restarts, in random order over the copy: the
-  // cutover's kills land only if their step is still running (translation and verification take well under a
-  // second now), so the copy alone carries enough kills for the >= 10 the suite promises.
-  const kills = Array.from({ length: skipTranslationKill ? 9 : 8 }, () => kill);
-  // KM_CHAOS_NO_RESTARTS=1 kills the worker instead, leaving the shared stack alone (for development).
-  const restarts: Fault[] = noRestarts ? [kill, kill, kill] : [{ kind: 'restart', component: 'source' }, { kind: 'restart', component: 'target' }, { kind: 'restart', component: 'temporal' }];
-  const copyFaults = shuffle<Fault>([...kills, ...restarts], random);
-  const outcome = await runCrashScenario(
-    {
-      label: 'chaos',
-      seed,
-      world: { topics: 3, partitions: 4, recordsPerPartition: 30000, valueBytes: 100, trimmedRecords: 1000 },
-      copyFaults,
-      copyRange: [0.04, 0.88],
-      afterProducersStopped: { faults: [kill], maxDelayMs: 3500 },
-      afterConsumersStopped: { faults: skipTranslationKill ? [] : [kill], maxDelayMs: 300 },
-      duringVerification: { faults: [kill], maxDelayMs: 1000 },
-      steady: { perPartition: 10, intervalMs: 250 },
-      burstPerPartition: 3000,
-      throttleBytesPerSecond: 2 * 1024 * 1024,
-      maxBatchBytes: 256 * 1024,
-      timeoutMs: 25 * 60 * 1000,
-    },
-    true,
-  );
-  const summary = printSummary(outcome);
-  console.log(summary);
-  const dir = join(STACK_DIR, 'logs/crash-tests');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `chaos-summary-${outcome.status.name}.json`), JSON.stringify({ seed, injected: outcome.injected, seconds: outcome.seconds, phase: outcome.status.phase, verification: outcome.verification?.ok, audit: outcome.audit && { ...outcome.audit, partitions: undefined } }, null, 2));
+test(
+  'chaos: ≥10 worker SIGKILLs over copy and cutover, source, target and Temporal restarts: the migration completes exactly',
+  async () => {
+    const random = seededRandom(seed ^ 0x5eed);
+    const skipTranslationKill = process.env.KM_CHAOS_SKIP_TRANSLATION_KILL === '1';
+    // Eight kills (nine without the translation kill) and the three restarts, in random order over the copy: the
+    // cutover's kills land only if their step is still running (translation and verification take well under a
+    // second now), so the copy alone carries enough kills for the >= 10 the suite promises.
+    const kills = Array.from({ length: skipTranslationKill ? 9 : 8 }, () => kill);
+    // KM_CHAOS_NO_RESTARTS=1 kills the worker instead, leaving the shared stack alone (for development).
+    const restarts: Fault[] = noRestarts
+      ? [kill, kill, kill]
+      : [
+          { kind: 'restart', component: 'source' },
+          { kind: 'restart', component: 'target' },
+          { kind: 'restart', component: 'temporal' },
+        ];
+    const copyFaults = shuffle<Fault>([...kills, ...restarts], random);
+    const outcome = await runCrashScenario(
+      {
+        label: 'chaos',
+        seed,
+        world: { topics: 3, partitions: 4, recordsPerPartition: 30000, valueBytes: 100, trimmedRecords: 1000 },
+        copyFaults,
+        copyRange: [0.04, 0.88],
+        afterProducersStopped: { faults: [kill], maxDelayMs: 3500 },
+        afterConsumersStopped: { faults: skipTranslationKill ? [] : [kill], maxDelayMs: 300 },
+        duringVerification: { faults: [kill], maxDelayMs: 1000 },
+        steady: { perPartition: 10, intervalMs: 250 },
+        burstPerPartition: 3000,
+        throttleBytesPerSecond: 2 * 1024 * 1024,
+        maxBatchBytes: 256 * 1024,
+        timeoutMs: 25 * 60 * 1000,
+      },
+      true,
+    );
+    const summary = printSummary(outcome);
+    console.log(summary);
+    const dir = join(STACK_DIR, 'logs/crash-tests');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `chaos-summary-${outcome.status.name}.json`),
+      JSON.stringify(
+        {
+          seed,
+          injected: outcome.injected,
+          seconds: outcome.seconds,
+          phase: outcome.status.phase,
+          verification: outcome.verification?.ok,
+          audit: outcome.audit && { ...outcome.audit, partitions: undefined },
+        },
+        null,
+        2,
+      ),
+    );
 
-  expect(outcome.status.phase).toBe('completed');
-  expect(outcome.workerKills).toBeGreaterThanOrEqual(10);
-  if (!noRestarts) expect(outcome.injected.map((f) => f.fault)).toEqual(expect.arrayContaining(['restart source', 'restart target', 'restart temporal']));
-  expect(outcome.verification?.mismatches).toEqual([]);
-  expect(outcome.verification?.ok).toBe(true);
-  const audit = outcome.audit!;
-  expect({ lost: audit.lost, duplicated: audit.duplicated, foreign: audit.foreign, inexact: audit.inexactPartitions }).toEqual({ lost: 0, duplicated: 0, foreign: 0, inexact: [] });
-  expect(audit.targetRecords).toBe(audit.sourceRecords);
-  expect(audit.groupOffsets.length).toBe(2 * 3 * 4);
-  expect(audit.wrongGroupOffsets).toEqual([]);
-}, 40 * 60 * 1000);
+    expect(outcome.status.phase).toBe('completed');
+    expect(outcome.workerKills).toBeGreaterThanOrEqual(10);
+    if (!noRestarts) expect(outcome.injected.map((f) => f.fault)).toEqual(expect.arrayContaining(['restart source', 'restart target', 'restart temporal']));
+    expect(outcome.verification?.mismatches).toEqual([]);
+    expect(outcome.verification?.ok).toBe(true);
+    const audit = outcome.audit!;
+    expect({ lost: audit.lost, duplicated: audit.duplicated, foreign: audit.foreign, inexact: audit.inexactPartitions }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      foreign: 0,
+      inexact: [],
+    });
+    expect(audit.targetRecords).toBe(audit.sourceRecords);
+    expect(audit.groupOffsets.length).toBe(2 * 3 * 4);
+    expect(audit.wrongGroupOffsets).toEqual([]);
+  },
+  40 * 60 * 1000,
+);

@@ -44,8 +44,17 @@ export async function produceToSource(topic: string, messages: TestMessage[]): P
  * (src/verify/independent), not the copy engine's reader: what a test checks the copy against is then not
  * decoded by the code under test.
  */
-export async function readPartition(cluster: 'source' | 'target', topic: string, partition: number, options: { committed?: boolean } = {}): Promise<KafkaRecord[]> {
-  const kafka = new Kafka({ clientId: 'km-test-read', brokers: [cluster === 'source' ? SOURCE_ADMIN_BOOTSTRAP : TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING });
+export async function readPartition(
+  cluster: 'source' | 'target',
+  topic: string,
+  partition: number,
+  options: { committed?: boolean } = {},
+): Promise<KafkaRecord[]> {
+  const kafka = new Kafka({
+    clientId: 'km-test-read',
+    brokers: [cluster === 'source' ? SOURCE_ADMIN_BOOTSTRAP : TARGET_BOOTSTRAP],
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)!;
@@ -58,15 +67,20 @@ export async function readPartition(cluster: 'source' | 'target', topic: string,
   const out: KafkaRecord[] = [];
   try {
     await internal.addMultipleTargetTopics([topic]);
-    const records = readRange(internal, { topic, partition, from: low, to: high }, {
-      role: cluster,
-      readCommitted: options.committed !== false,
-      fetchBytes: 4 * 1024 * 1024,
-      maxWaitMs: 100,
-      check: (position, lastProgressAt) => {
-        if (Date.now() - lastProgressAt > 60_000) throw new Error(`readPartition ${cluster} ${topic}:${partition}: no progress for 60s at offset ${position} of [${low}, ${high})`);
+    const records = readRange(
+      internal,
+      { topic, partition, from: low, to: high },
+      {
+        role: cluster,
+        readCommitted: options.committed !== false,
+        fetchBytes: 4 * 1024 * 1024,
+        maxWaitMs: 100,
+        check: (position, lastProgressAt) => {
+          if (Date.now() - lastProgressAt > 60_000)
+            throw new Error(`readPartition ${cluster} ${topic}:${partition}: no progress for 60s at offset ${position} of [${low}, ${high})`);
+        },
       },
-    });
+    );
     for await (const r of records) out.push(r);
   } finally {
     await internal.disconnect();

@@ -18,7 +18,19 @@ import { batchFileStem, migrationWorkflowId } from '../../src/workflows/ids';
 import { migrationWorkflow } from '../../src/workflows/migration';
 import { temporalSettings } from '../../src/worker/settings';
 import { operateMigration } from './crashOperator';
-import { copiedFraction, defineCrashWorld, deleteCrashWorld, seedCrashWorld, seededRandom, SequencedProducer, sourceRecordCount, startLiveConsumer, targetAdmin, type CrashWorld, type CrashWorldOptions } from './crashWorld';
+import {
+  copiedFraction,
+  defineCrashWorld,
+  deleteCrashWorld,
+  seedCrashWorld,
+  seededRandom,
+  SequencedProducer,
+  sourceRecordCount,
+  startLiveConsumer,
+  targetAdmin,
+  type CrashWorld,
+  type CrashWorldOptions,
+} from './crashWorld';
 import { FaultInjector, spreadPoints, type Fault, type InjectedFault } from './faults';
 import { auditMigration, type MigrationAudit } from './migrationAudit';
 import { cli } from './operator';
@@ -152,7 +164,13 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     scope: { topics: [`${world.prefix.replace(/[-.]/g, '\\$&')}t.*`], groups: [`${world.prefix.replace(/[-.]/g, '\\$&')}(live|lagging)`], ...s.spec?.scope },
     ...(s.spec?.cutover ? { cutover: s.spec.cutover } : {}),
     thresholds: { capacitySampleSeconds: 1, quietPeriodSeconds: 2, readyMaxLagRecords: 20000, readyMaxLagSeconds: 120 },
-    copy: { roundSeconds: 5, heartbeatTimeoutSeconds: 5, throttleBytesPerSecond: s.throttleBytesPerSecond, maxBatchBytes: s.maxBatchBytes, partitionsPerActivity: 4 },
+    copy: {
+      roundSeconds: 5,
+      heartbeatTimeoutSeconds: 5,
+      throttleBytesPerSecond: s.throttleBytesPerSecond,
+      maxBatchBytes: s.maxBatchBytes,
+      partitionsPerActivity: 4,
+    },
     reports: { dir: mkdtempSync(join(tmpdir(), `km-${s.label}-`)) },
   } as never);
   const workflowId = migrationWorkflowId(spec.name);
@@ -197,15 +215,23 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     const ctx: ScenarioContext = { client, workflowId, taskQueue, spec, world, producer, faults, random, say, deletedTopics, sourceAdmin };
     const copyFaults = typeof s.copyFaults === 'function' ? s.copyFaults(ctx) : s.copyFaults;
     const points = spreadPoints(copyFaults.length, s.copyRange[0], s.copyRange[1], random);
-    say(`copy faults: ${copyFaults.map((f, i) => `${f.kind === 'action' ? f.name : f.kind === 'restart' ? `restart ${f.component}` : 'SIGKILL worker'} at ${(points[i] * 100).toFixed(1)}%`).join(', ')}`);
+    say(
+      `copy faults: ${copyFaults.map((f, i) => `${f.kind === 'action' ? f.name : f.kind === 'restart' ? `restart ${f.component}` : 'SIGKILL worker'} at ${(points[i] * 100).toFixed(1)}%`).join(', ')}`,
+    );
     const copyPhase = faults.duringCopy(copyFaults, points, progress, random, s.timeoutMs);
     copyPhase.catch(() => undefined); // awaited by the cutover approval and below
 
     const batchStep = async () => {
-      const m = await client.workflow.getHandle(workflowId).query('status').catch(() => undefined) as MigrationStatus | undefined;
+      const m = (await client.workflow
+        .getHandle(workflowId)
+        .query('status')
+        .catch(() => undefined)) as MigrationStatus | undefined;
       const running = m?.batches.find((b) => b.state === 'running');
       if (!running) return 'unknown';
-      const b = (await client.workflow.getHandle(running.workflowId).query('batchStatus').catch(() => undefined)) as { step: string } | undefined;
+      const b = (await client.workflow
+        .getHandle(running.workflowId)
+        .query('batchStatus')
+        .catch(() => undefined)) as { step: string } | undefined;
       return b?.step ?? 'unknown';
     };
     const cutoverFaults = async (list: Fault[], maxDelayMs: number, label: string) => {
@@ -247,7 +273,17 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
           let argv: string[];
           const missing = (b.topics ?? []).filter((t) => deletedTopics.has(t));
           if (b.type === 'SourceTopicMissing' && missing.length && missing.length === (b.topics ?? []).length) {
-            argv = ['exclude-topic', spec.name, '--topic', missing[0], '--reason', 'deleted on the source by its team', '--delete-target', '--by', 'chaos-operator'];
+            argv = [
+              'exclude-topic',
+              spec.name,
+              '--topic',
+              missing[0],
+              '--reason',
+              'deleted on the source by its team',
+              '--delete-target',
+              '--by',
+              'chaos-operator',
+            ];
           } else if (b.type === 'GroupActiveOnTarget' && (earlyConsumer || earlyStopped) && (b.groups ?? []).every((g) => g === world.liveGroup)) {
             if (earlyConsumer) {
               await earlyConsumer.disconnect().catch(() => undefined);
@@ -258,13 +294,23 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
             argv = ['retry', spec.name, '--by', 'chaos-operator', '--reason', 'stopped the consumer that started on the target too early'];
           } else {
             // A block nobody caused on purpose (e.g. by a worker kill) is a finding: the scenario fails on it.
-            throw new Error(`UNEXPECTED block: batch ${b.batch} ${b.step} ${b.type}: ${b.error} (topics ${b.topics?.join(', ') ?? '-'}, groups ${b.groups?.join(', ') ?? '-'})`);
+            throw new Error(
+              `UNEXPECTED block: batch ${b.batch} ${b.step} ${b.type}: ${b.error} (topics ${b.topics?.join(', ') ?? '-'}, groups ${b.groups?.join(', ') ?? '-'})`,
+            );
           }
           const r = await cli(taskQueue, ...argv);
           say(`operator: kafka-migrate ${argv.join(' ')} -> exit ${r.code}: ${(r.code === 0 ? r.out : r.err).split('\n')[0]}`);
           if (r.code === 0) {
             decided.add(key);
-            blocks.push({ batch: b.batch, step: b.step, type: b.type, topics: b.topics, groups: b.groups, error: b.error, decision: `kafka-migrate ${argv.join(' ')}` });
+            blocks.push({
+              batch: b.batch,
+              step: b.step,
+              type: b.type,
+              topics: b.topics,
+              groups: b.groups,
+              error: b.error,
+              decision: `kafka-migrate ${argv.join(' ')}`,
+            });
           } else await sleep(2000);
         },
         afterConsumersStopped: () => cutoverFaults(s.afterConsumersStopped.faults, s.afterConsumersStopped.maxDelayMs, 'after consumersStopped'),
@@ -276,9 +322,20 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     const migrationSeconds = (Date.now() - migrationStarted) / 1000;
     say(`migration ${status.phase}${status.error ? `: ${status.error}` : ''} after ${migrationSeconds.toFixed(0)}s`);
 
-    const workflowStatus = (await client.workflow.getHandle(workflowId).describe().catch(() => undefined))?.status.name;
+    const workflowStatus = (
+      await client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch(() => undefined)
+    )?.status.name;
     const batchWorkflowStatuses: Record<string, string | undefined> = {};
-    for (const b of status.batches) batchWorkflowStatuses[b.workflowId] = (await client.workflow.getHandle(b.workflowId).describe().catch(() => undefined))?.status.name;
+    for (const b of status.batches)
+      batchWorkflowStatuses[b.workflowId] = (
+        await client.workflow
+          .getHandle(b.workflowId)
+          .describe()
+          .catch(() => undefined)
+      )?.status.name;
     const topicsAtEnd = { source: await worldTopicsOn(sourceAdmin, world), target: await worldTopicsOn(progressAdmin, world) };
     const sourceRecordsAtEnd = await sourceRecordCount(world, topicsAtEnd.source).catch(() => undefined);
     const verifications: VerificationReport[] = [];
@@ -287,14 +344,18 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     const auditStarted = Date.now();
     if (status.phase === 'completed') {
       for (const b of status.batches.filter((x) => x.state === 'completed')) {
-        verifications.push(JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport);
+        verifications.push(
+          JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport,
+        );
         const excluded = new Set(b.excludedTopics ?? []);
         auditedTopics.push(...(status.plan?.batches.find((p) => p.number === b.number)?.topics.map((t) => t.name) ?? []).filter((t) => !excluded.has(t)));
       }
       auditedTopics = [...new Set(auditedTopics)].sort();
       say(`auditing ${auditedTopics.length} migrated topics: ${auditedTopics.join(', ')}`);
       audit = await auditMigration(world, [world.liveGroup, world.laggingGroup], 180000, auditedTopics);
-      say(`audit: ${audit.sourceRecords} source records, ${audit.targetRecords} target records, lost ${audit.lost}, duplicated ${audit.duplicated}, foreign ${audit.foreign}, inexact partitions ${audit.inexactPartitions.length}, group offsets ${audit.groupOffsets.length} checked / ${audit.wrongGroupOffsets.length} wrong`);
+      say(
+        `audit: ${audit.sourceRecords} source records, ${audit.targetRecords} target records, lost ${audit.lost}, duplicated ${audit.duplicated}, foreign ${audit.foreign}, inexact partitions ${audit.inexactPartitions.length}, group offsets ${audit.groupOffsets.length} checked / ${audit.wrongGroupOffsets.length} wrong`,
+      );
     }
     return {
       status,
@@ -321,7 +382,10 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
   } finally {
     faults.stopped = true;
     if (connection && status?.phase !== 'completed') {
-      await new Client({ connection }).workflow.getHandle(workflowId).terminate('crash test cleanup').catch(() => undefined);
+      await new Client({ connection }).workflow
+        .getHandle(workflowId)
+        .terminate('crash test cleanup')
+        .catch(() => undefined);
     }
     await worker.stop().catch(() => undefined);
     await producer.disconnect();

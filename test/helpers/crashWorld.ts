@@ -52,7 +52,12 @@ export function seededRandom(seed: number): () => number {
 
 function sourceKafka(clientId: string): Kafka {
   // Generous retries: the chaos suite restarts the source broker under this producer.
-  return new Kafka({ clientId, brokers: [SOURCE_ADMIN_BOOTSTRAP], logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 } });
+  return new Kafka({
+    clientId,
+    brokers: [SOURCE_ADMIN_BOOTSTRAP],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
 }
 
 /**
@@ -138,7 +143,9 @@ export class SequencedProducer {
     clearInterval(this.timer);
     this.timer = undefined;
     let timer: NodeJS.Timeout | undefined;
-    const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the producer's writes did not end within ${timeoutMs / 1000}s (a send hangs)`)), timeoutMs)));
+    const hung = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`the producer's writes did not end within ${timeoutMs / 1000}s (a send hangs)`)), timeoutMs)),
+    );
     await Promise.race([this.writing, hung]).finally(() => clearTimeout(timer));
   }
 
@@ -166,12 +173,19 @@ export async function seedCrashWorld(world: CrashWorld, producer: SequencedProdu
   const admin = sourceAdminKafka().admin();
   await admin.connect();
   try {
-    await createTopicsReady(admin, world.topicNames.map((topic) => ({ topic, numPartitions: world.partitions, replicationFactor: 1 })), 60000);
+    await createTopicsReady(
+      admin,
+      world.topicNames.map((topic) => ({ topic, numPartitions: world.partitions, replicationFactor: 1 })),
+      60000,
+    );
     await producer.connect();
     await producer.write(world.recordsPerPartition);
     const first = world.topicNames[0];
     await admin.fetchTopicMetadata({ topics: [first] }); // kafkajs' deleteTopicRecords needs the metadata loaded
-    await admin.deleteTopicRecords({ topic: first, partitions: Array.from({ length: world.partitions }, (_, partition) => ({ partition, offset: String(world.trimmedRecords) })) });
+    await admin.deleteTopicRecords({
+      topic: first,
+      partitions: Array.from({ length: world.partitions }, (_, partition) => ({ partition, offset: String(world.trimmedRecords) })),
+    });
     // The lagging group stopped long ago somewhere in the middle of each partition (Empty: no members).
     for (const topic of world.topicNames) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -191,10 +205,13 @@ export async function startLiveConsumer(world: CrashWorld, topics = world.topicN
   const consumer = sourceKafka(`crash-consumer-${world.prefix}`).consumer({ groupId: world.liveGroup, sessionTimeout: 30000, heartbeatInterval: 3000 });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({ autoCommitInterval: 1000, eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-    for (const m of batch.messages) resolveOffset(m.offset);
-    await heartbeat();
-  } });
+  await consumer.run({
+    autoCommitInterval: 1000,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (const m of batch.messages) resolveOffset(m.offset);
+      await heartbeat();
+    },
+  });
   return consumer;
 }
 
@@ -221,7 +238,10 @@ export async function sourceRecordCount(world: CrashWorld, topics = world.topicN
 
 /** Deletes what the world created on both clusters (topics; groups where they exist). */
 export async function deleteCrashWorld(world: CrashWorld): Promise<void> {
-  for (const [cluster, kafka] of [['source', sourceAdminKafka()], ['target', targetKafka()]] as const) {
+  for (const [cluster, kafka] of [
+    ['source', sourceAdminKafka()],
+    ['target', targetKafka()],
+  ] as const) {
     const admin = kafka.admin();
     try {
       await admin.connect();
@@ -237,4 +257,5 @@ export async function deleteCrashWorld(world: CrashWorld): Promise<void> {
   }
 }
 
-export const targetAdmin = (): Admin => new Kafka({ clientId: 'km-crash-progress', brokers: [TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+export const targetAdmin = (): Admin =>
+  new Kafka({ clientId: 'km-crash-progress', brokers: [TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();

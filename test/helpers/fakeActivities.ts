@@ -57,8 +57,30 @@ export function fakeInventory(migration: string): InventorySummary {
     flagReasons: {},
   }));
   const groups = [
-    { groupId: 'shop-service', state: 'Empty', protocolType: 'consumer', members: 0, topics: ['shop.orders', 'shop.payments'], missingTopics: [], totalLag: 10, systems: ['shop'], flags: [], flagReasons: {} },
-    { groupId: 'ads-aggregator', state: 'Empty', protocolType: 'consumer', members: 0, topics: ['ads.clicks'], missingTopics: [], totalLag: 0, systems: ['ads'], flags: [], flagReasons: {} },
+    {
+      groupId: 'shop-service',
+      state: 'Empty',
+      protocolType: 'consumer',
+      members: 0,
+      topics: ['shop.orders', 'shop.payments'],
+      missingTopics: [],
+      totalLag: 10,
+      systems: ['shop'],
+      flags: [],
+      flagReasons: {},
+    },
+    {
+      groupId: 'ads-aggregator',
+      state: 'Empty',
+      protocolType: 'consumer',
+      members: 0,
+      topics: ['ads.clicks'],
+      missingTopics: [],
+      totalLag: 0,
+      systems: ['ads'],
+      flags: [],
+      flagReasons: {},
+    },
   ];
   return {
     migration,
@@ -93,7 +115,16 @@ type Acts = RealActivities;
 export const fakeActivities = {
   checkConnectivity: async () => {
     scenario.calls.push('checkConnectivity');
-    const side = (role: 'source' | 'target') => ({ role, bootstrapServers: ['fake:9092'], securityProtocol: 'PLAINTEXT', clusterId: role, controllerId: 1, brokers: [], visibleTopics: 3, latencyMs: 1 });
+    const side = (role: 'source' | 'target') => ({
+      role,
+      bootstrapServers: ['fake:9092'],
+      securityProtocol: 'PLAINTEXT',
+      clusterId: role,
+      controllerId: 1,
+      brokers: [],
+      visibleTopics: 3,
+      latencyMs: 1,
+    });
     return { checkedAt: new Date().toISOString(), source: side('source'), target: side('target') };
   },
   checkVersions: async () => check('versions'),
@@ -158,25 +189,65 @@ export const fakeActivities = {
   describeGroups: async (input) => {
     const state = take(scenario.groupStates);
     scenario.calls.push(`describeGroups:${input.cluster}:${state}`);
-    return input.groups.map((g) => ({ group: g, cluster: input.cluster, state, protocolType: 'consumer', protocol: 'range', members: state === 'Empty' ? [] : [{ memberId: 'm', clientId: 'c', host: 'h' }] }));
+    return input.groups.map((g) => ({
+      group: g,
+      cluster: input.cluster,
+      state,
+      protocolType: 'consumer',
+      protocol: 'range',
+      members: state === 'Empty' ? [] : [{ memberId: 'm', clientId: 'c', host: 'h' }],
+    }));
   },
   fenceSourceWrites: async (input) => {
     scenario.calls.push('fenceSourceWrites');
-    return { migration: input.migration, action: 'fence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
+    return {
+      migration: input.migration,
+      action: 'fence',
+      applied: true,
+      topics: input.topics,
+      changed: [],
+      owned: [],
+      foreign: [],
+      at: new Date().toISOString(),
+    };
   },
   unfenceSourceWrites: async (input) => {
     scenario.calls.push('unfenceSourceWrites');
-    return { migration: input.migration, action: 'unfence', applied: true, topics: input.topics, changed: [], owned: [], foreign: [], at: new Date().toISOString() };
+    return {
+      migration: input.migration,
+      action: 'unfence',
+      applied: true,
+      topics: input.topics,
+      changed: [],
+      owned: [],
+      foreign: [],
+      at: new Date().toISOString(),
+    };
   },
   translateOffsetsAndReport: async (input) => {
     scenario.calls.push(`translateOffsetsAndReport:${input.groups.join(',')}`);
-    return { groups: input.groups.length, partitionsCommitted: 0, groupsAlreadyCommitted: 0, partitionsWithoutOffset: 0, notes: [], report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
+    return {
+      groups: input.groups.length,
+      partitionsCommitted: 0,
+      groupsAlreadyCommitted: 0,
+      partitionsWithoutOffset: 0,
+      notes: [],
+      report: { jsonPath: '/dev/null', markdownPath: '/dev/null' },
+    };
   },
   verifyBatchAndReport: async (): Promise<VerificationSummary> => {
     const ok = take(scenario.verifyOk);
     scenario.calls.push(`verifyBatchAndReport:${ok}`);
     const mismatches = ok ? [] : ['shop.orders:0: digest differs'];
-    return { ok, durationMs: 1, partitions: 1, groups: 0, mismatchCount: mismatches.length, mismatches, report: { jsonPath: '/dev/null', markdownPath: '/dev/null' } };
+    return {
+      ok,
+      durationMs: 1,
+      partitions: 1,
+      groups: 0,
+      mismatchCount: mismatches.length,
+      mismatches,
+      report: { jsonPath: '/dev/null', markdownPath: '/dev/null' },
+    };
   },
   findNewTopics: async () => ({ topics: [], groups: [], checkedAt: new Date().toISOString() }),
   recordBatchLedger: async (input) => {

@@ -10,7 +10,8 @@ import type { WorkerProcess } from './workerProcess';
 
 export type StackComponent = 'source' | 'target' | 'temporal';
 /** `action`: something a scenario does to the clusters or the workflow; its answer is logged as what it observed. */
-export type Fault = { kind: 'kill-worker' } | { kind: 'restart'; component: StackComponent } | { kind: 'action'; name: string; run: () => Promise<string | void> };
+export type Fault =
+  { kind: 'kill-worker' } | { kind: 'restart'; component: StackComponent } | { kind: 'action'; name: string; run: () => Promise<string | void> };
 
 export interface InjectedFault {
   fault: string;
@@ -116,7 +117,8 @@ export class FaultInjector {
           after = await progress();
           break;
         }
-        if (Date.now() > deadline) throw new Error(`the copy did not reach ${(points[i] * 100).toFixed(1)}% within ${timeoutMs / 1000}s (at ${(p * 100).toFixed(1)}%)`);
+        if (Date.now() > deadline)
+          throw new Error(`the copy did not reach ${(points[i] * 100).toFixed(1)}% within ${timeoutMs / 1000}s (at ${(p * 100).toFixed(1)}%)`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

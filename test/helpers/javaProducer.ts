@@ -31,7 +31,14 @@ export async function produceWithJavaProducer(records: JavaRecord[], codecByTopi
     const file = join(dir, 'records.tsv');
     await writeFile(file, records.map(line).join('\n') + '\n');
     const program = resolve(__dirname, 'CompressedProducer.java');
-    const args = ['-cp', `${STACK_DIR}/kafka-3.4.1/libs/*`, program, SOURCE_ADMIN_BOOTSTRAP, file, ...Object.entries(codecByTopic).map(([t, c]) => `${t}=${c}`)];
+    const args = [
+      '-cp',
+      `${STACK_DIR}/kafka-3.4.1/libs/*`,
+      program,
+      SOURCE_ADMIN_BOOTSTRAP,
+      file,
+      ...Object.entries(codecByTopic).map(([t, c]) => `${t}=${c}`),
+    ];
     await promisify(execFile)('java', args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }).catch((e: Error & { stderr?: string }) => {
       throw new Error(`Java producer failed: ${e.message}\n${e.stderr ?? ''}`);
     });

@@ -68,11 +68,20 @@ function digest(m: KafkaMessage): string {
 }
 
 function kafkaFor(cluster: 'source' | 'target'): Kafka {
-  return new Kafka({ clientId: `km-audit-${cluster}`, brokers: [cluster === 'source' ? SOURCE_ADMIN_BOOTSTRAP : TARGET_BOOTSTRAP], logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: `km-audit-${cluster}`,
+    brokers: [cluster === 'source' ? SOURCE_ADMIN_BOOTSTRAP : TARGET_BOOTSTRAP],
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 /** Every committed record of the topics, per partition, read to the high watermarks seen at the start. */
-async function readAll(cluster: 'source' | 'target', topics: string[], groupId: string, timeoutMs: number): Promise<{ records: Map<string, Seen[]>; ends: Map<string, number> }> {
+async function readAll(
+  cluster: 'source' | 'target',
+  topics: string[],
+  groupId: string,
+  timeoutMs: number,
+): Promise<{ records: Map<string, Seen[]>; ends: Map<string, number> }> {
   const kafka = kafkaFor(cluster);
   const admin = kafka.admin();
   await admin.connect();
@@ -114,7 +123,10 @@ async function readAll(cluster: 'source' | 'target', topics: string[], groupId: 
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`reading the ${cluster} did not reach the end of ${[...remaining].join(', ')} within ${timeoutMs / 1000}s`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`reading the ${cluster} did not reach the end of ${[...remaining].join(', ')} within ${timeoutMs / 1000}s`)),
+        timeoutMs,
+      );
     });
     await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
   } finally {
@@ -158,10 +170,7 @@ function expectedTargetOffset(s: number, source: Seen[], target: Seen[], targetE
 /** Audits `topics` (default: the world's topics), e.g. only those a migration migrated (not the excluded ones). */
 export async function auditMigration(world: CrashWorld, groups: string[], timeoutMs = 180000, topics = world.topicNames): Promise<MigrationAudit> {
   const readerGroup = `${world.prefix}audit`;
-  const [source, target] = await Promise.all([
-    readAll('source', topics, readerGroup, timeoutMs),
-    readAll('target', topics, readerGroup, timeoutMs),
-  ]);
+  const [source, target] = await Promise.all([readAll('source', topics, readerGroup, timeoutMs), readAll('target', topics, readerGroup, timeoutMs)]);
   const partitions = [...source.records.keys()].sort().map((k) => comparePartition(k, source.records.get(k)!, target.records.get(k) ?? []));
 
   const groupOffsets: GroupOffsetAudit[] = [];

@@ -17,7 +17,14 @@ export interface CapturedIo extends Io {
 export function captureIo(): CapturedIo {
   const out: string[] = [];
   const err: string[] = [];
-  return { out: (s) => void out.push(s), err: (s) => void err.push(s), isTTY: false, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 200))), stdout: () => out.join('\n'), stderr: () => err.join('\n') };
+  return {
+    out: (s) => void out.push(s),
+    err: (s) => void err.push(s),
+    isTTY: false,
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 200))),
+    stdout: () => out.join('\n'),
+    stderr: () => err.join('\n'),
+  };
 }
 
 /** Runs one kafka-migrate command line against the given task queue; returns its exit code and output. */
@@ -72,10 +79,14 @@ export async function createSourceTopic(topic: string, records = 5): Promise<voi
  */
 export function exportHistoryWithTemporalCli(workflowId: string): string {
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const exported = execFileSync(resolve(STACK_DIR, 'bin/temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', address], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const exported = execFileSync(
+    resolve(STACK_DIR, 'bin/temporal'),
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', address],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const decoded: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);

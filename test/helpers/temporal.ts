@@ -25,7 +25,12 @@ export async function startTestWorker(options: { activities?: object; taskQueue?
   }
   const settings = temporalSettings({ taskQueue: options.taskQueue ?? `km-test-${uniqueSuffix()}` });
   const nativeConnection = await NativeConnection.connect({ address: settings.address });
-  const { worker } = await createWorker({ settings, connection: nativeConnection, workflowBundle: { codePath: options.workflowBundlePath ?? BUNDLE_PATH }, activities: options.activities });
+  const { worker } = await createWorker({
+    settings,
+    connection: nativeConnection,
+    workflowBundle: { codePath: options.workflowBundlePath ?? BUNDLE_PATH },
+    activities: options.activities,
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address: settings.address });
   const client = new Client({ connection, namespace: settings.namespace });

@@ -161,11 +161,15 @@ export class WorkerProcess {
       const log = readFileSync(this.options.logFile, 'utf8').slice(logOffset);
       if (log.includes(READY_LINE)) return;
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`worker pid ${child.pid} exited during start-up (${child.signalCode ?? child.exitCode}); log ${this.options.logFile}:\n${log.slice(-3000)}`);
+        throw new Error(
+          `worker pid ${child.pid} exited during start-up (${child.signalCode ?? child.exitCode}); log ${this.options.logFile}:\n${log.slice(-3000)}`,
+        );
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`worker pid ${child.pid} did not poll ${this.options.taskQueue} within ${(this.options.startTimeoutMs ?? 90000) / 1000}s; log ${this.options.logFile}`);
+        throw new Error(
+          `worker pid ${child.pid} did not poll ${this.options.taskQueue} within ${(this.options.startTimeoutMs ?? 90000) / 1000}s; log ${this.options.logFile}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

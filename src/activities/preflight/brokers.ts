@@ -11,8 +11,7 @@ export interface BrokerEndpoint {
 }
 
 export type BrokerProbe =
-  | ({ ok: true; endpoint: BrokerEndpoint } & ApiVersionsProbeResult)
-  | { ok: false; endpoint: BrokerEndpoint; stage: string; error: string };
+  ({ ok: true; endpoint: BrokerEndpoint } & ApiVersionsProbeResult) | { ok: false; endpoint: BrokerEndpoint; stage: string; error: string };
 
 export function usesTls(conn: ClusterConnection): boolean {
   return conn.securityProtocol === 'SSL' || conn.securityProtocol === 'SASL_SSL';
@@ -54,4 +53,3 @@ export async function probeEndpoints(conn: ClusterConnection, endpoints: BrokerE
 export function endpointName(e: BrokerEndpoint): string {
   return `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}${e.nodeId === null ? '' : ` (broker ${e.nodeId})`}`;
 }
-

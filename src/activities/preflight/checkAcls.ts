@@ -22,7 +22,10 @@ export interface AclBinding {
 }
 
 function describeBinding(b: AclBinding): string {
-  const resource = b.resourceType === 'CLUSTER' ? 'the cluster' : `${b.resourceType.toLowerCase()} ${b.patternType === 'PREFIXED' ? `prefix "${b.resourceName}"` : b.resourceName === '*' ? '*' : `"${b.resourceName}"`}`;
+  const resource =
+    b.resourceType === 'CLUSTER'
+      ? 'the cluster'
+      : `${b.resourceType.toLowerCase()} ${b.patternType === 'PREFIXED' ? `prefix "${b.resourceName}"` : b.resourceName === '*' ? '*' : `"${b.resourceName}"`}`;
   return `${b.permission} ${b.principal} ${b.operation} on ${resource}${b.host !== '*' ? ` from ${b.host}` : ''}`;
 }
 

@@ -48,7 +48,10 @@ export async function checkCapacity(input: CheckInput): Promise<CheckResult> {
     await sleepWithHeartbeat(spec.thresholds.capacitySampleSeconds * 1000, { phase: 'sampling end offsets' });
     const second = await endOffsets(admin, topics);
     const seconds = (Date.now() - started) / 1000;
-    const groups = await describeGroupsInDetail(admin, (await listGroups(admin)).filter((g) => scope.group(g.groupId) && g.protocolType === 'consumer'));
+    const groups = await describeGroupsInDetail(
+      admin,
+      (await listGroups(admin)).filter((g) => scope.group(g.groupId) && g.protocolType === 'consumer'),
+    );
     return { topics, first, second, seconds, groups };
   });
 
@@ -78,9 +81,11 @@ export async function checkCapacity(input: CheckInput): Promise<CheckResult> {
     const first = measured.first.get(t)!;
     const second = measured.second.get(t)!;
     const records = [...second].reduce((n, [p, end]) => n + Math.max(0, end - (first.get(p) ?? end)), 0);
-    const own = sampled.filter(([k]) => k.slice(0, k.lastIndexOf(':')) === t).reduce((a, [, s]) => ({ records: a.records + s.records, bytes: a.bytes + s.bytes }), { records: 0, bytes: 0 });
+    const own = sampled
+      .filter(([k]) => k.slice(0, k.lastIndexOf(':')) === t)
+      .reduce((a, [, s]) => ({ records: a.records + s.records, bytes: a.bytes + s.bytes }), { records: 0, bytes: 0 });
     const avgRecordBytes = own.records ? own.bytes / own.records : overallAvg;
-    const writeMBps = (records / measured.seconds) * avgRecordBytes / MB;
+    const writeMBps = ((records / measured.seconds) * avgRecordBytes) / MB;
     const groups = readers.get(t) ?? [];
     return {
       topic: t,
@@ -109,9 +114,16 @@ export async function checkCapacity(input: CheckInput): Promise<CheckResult> {
   const sourcePartitions = perTopic.reduce((n, t) => n + t.partitions, 0);
   const partitionsNeeded = sourcePartitions + targetPartitions.existing;
   const ratios = { write: writeMBps / cap.writeMBps, read: readMBps / cap.readMBps, partitions: partitionsNeeded / cap.maxPartitions };
-  const verdicts = { write: ratioVerdict(ratios.write, warnRatio), read: ratioVerdict(ratios.read, warnRatio), partitions: ratioVerdict(ratios.partitions, warnRatio) };
+  const verdicts = {
+    write: ratioVerdict(ratios.write, warnRatio),
+    read: ratioVerdict(ratios.read, warnRatio),
+    partitions: ratioVerdict(ratios.partitions, warnRatio),
+  };
   const verdict = worstVerdict(Object.values(verdicts));
-  const busiest = [...perTopic].sort((a, b) => b.writeMBps - a.writeMBps).filter((t) => t.writeMBps > 0).slice(0, 5);
+  const busiest = [...perTopic]
+    .sort((a, b) => b.writeMBps - a.writeMBps)
+    .filter((t) => t.writeMBps > 0)
+    .slice(0, 5);
 
   const evidence = {
     sampleSeconds: round(measured.seconds, 1),

@@ -43,7 +43,12 @@ export async function checkClients(input: CheckInput): Promise<CheckResult> {
     }));
     const silent = rows.filter((g) => g.members.length === 0);
     const clients = [...new Set(rows.flatMap((g) => g.members.map((m) => `${m.clientId}@${m.host}`)))].sort();
-    const evidence = { supportedClientVersions: profile.supportedVersions, groups: rows, distinctClients: clients, groupsWithoutMembers: silent.map((g) => g.groupId) };
+    const evidence = {
+      supportedClientVersions: profile.supportedVersions,
+      groups: rows,
+      distinctClients: clients,
+      groupsWithoutMembers: silent.map((g) => g.groupId),
+    };
     const range = `${profile.supportedVersions.min}–${profile.supportedVersions.max}`;
     const ask = `Ask the owners of these clients to confirm their Kafka client library speaks a protocol version in ${range} (the ${profile.name} profile's range).`;
     if (rows.length === 0) {
@@ -59,6 +64,13 @@ export async function checkClients(input: CheckInput): Promise<CheckResult> {
         `${ask} For groups without members, find their owners from the group names, deployment inventories or the broker request logs before cutover.`,
       );
     }
-    return result(ID, TITLE, 'pass', `${rows.length} group(s), ${clients.length} distinct client(s): ${clients.slice(0, 10).join(', ')}${clients.length > 10 ? ', …' : ''}`, evidence, ask);
+    return result(
+      ID,
+      TITLE,
+      'pass',
+      `${rows.length} group(s), ${clients.length} distinct client(s): ${clients.slice(0, 10).join(', ')}${clients.length > 10 ? ', …' : ''}`,
+      evidence,
+      ask,
+    );
   });
 }

@@ -36,7 +36,7 @@ function guidance(kind: ComponentKind, name: string, managed: { connect: boolean
     case 'kafka-connect':
       return (
         `Kafka Connect "${name}": ${managed.connect ? '' : `the ${profile} target has no managed Connect, so `}keep your Connect workers. ` +
-        'Migrate their config/offset/status topics with the connectors\' topics (same names, compacted); stop the workers before cutover, ' +
+        "Migrate their config/offset/status topics with the connectors' topics (same names, compacted); stop the workers before cutover, " +
         'set bootstrap.servers (and any producer./consumer./admin. overrides) to the target, and restart them: connectors resume from their stored offsets.'
       );
     case 'schema-registry':
@@ -115,9 +115,20 @@ export async function checkEcosystem(input: CheckInput): Promise<CheckResult> {
     }
     const affected = found.filter((c) => c.affected);
     const partial = affected.filter((c) => c.topics.some((t) => !t.inScope));
-    const evidence = { affected, notAffected: found.filter((c) => !c.affected).map((c) => ({ kind: c.kind, name: c.name, topics: c.topics.map((t) => t.name) })) };
+    const evidence = {
+      affected,
+      notAffected: found.filter((c) => !c.affected).map((c) => ({ kind: c.kind, name: c.name, topics: c.topics.map((t) => t.name) })),
+    };
     if (affected.length === 0) {
-      return result(ID, TITLE, 'pass', found.length ? `${found.length} ecosystem component(s) found, none uses in-scope topics or groups` : 'no Connect, Schema Registry, Streams or MirrorMaker topics or groups found', evidence);
+      return result(
+        ID,
+        TITLE,
+        'pass',
+        found.length
+          ? `${found.length} ecosystem component(s) found, none uses in-scope topics or groups`
+          : 'no Connect, Schema Registry, Streams or MirrorMaker topics or groups found',
+        evidence,
+      );
     }
     const names = affected.map((c) => `${c.kind} "${c.name}"`);
     const partialText = partial.length

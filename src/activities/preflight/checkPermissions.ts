@@ -8,7 +8,18 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResource
 import type { ClusterConnection } from '../../config/spec';
 import { scopeMatcher } from '../../plan/scope';
 import type { CheckResult, MissingPermission } from '../../types/preflight';
-import { enumName, errorText, grantCommand, inScopeTopics, isAuthorizationFailure, onCluster, principalOf, removeDenyCommand, result, type CheckInput } from './common';
+import {
+  enumName,
+  errorText,
+  grantCommand,
+  inScopeTopics,
+  isAuthorizationFailure,
+  onCluster,
+  principalOf,
+  removeDenyCommand,
+  result,
+  type CheckInput,
+} from './common';
 import { listGroups } from './groups';
 import { sampleRecords, type SamplePartition } from './sampleRecords';
 
@@ -38,7 +49,12 @@ async function probeEach<T>(items: T[], all: (items: T[]) => Promise<unknown>, o
 }
 
 /** DENY bindings for the principal that match a topic (literal or prefixed), when the user may list ACLs. */
-async function denyBindings(admin: Admin, principal: string, topic: string, operation: AclOperationTypes): Promise<{ name: string; patternType: string; operation: string }[]> {
+async function denyBindings(
+  admin: Admin,
+  principal: string,
+  topic: string,
+  operation: AclOperationTypes,
+): Promise<{ name: string; patternType: string; operation: string }[]> {
   try {
     const res = await admin.describeAcls({
       resourceType: AclResourceTypes.TOPIC,
@@ -51,7 +67,11 @@ async function denyBindings(admin: Admin, principal: string, topic: string, oper
     return res.resources.flatMap((r) =>
       r.acls
         .filter((a) => a.operation === operation || a.operation === AclOperationTypes.ALL)
-        .map((a) => ({ name: r.resourceName, patternType: enumName(ResourcePatternTypes, r.resourcePatternType), operation: enumName(AclOperationTypes, a.operation) })),
+        .map((a) => ({
+          name: r.resourceName,
+          patternType: enumName(ResourcePatternTypes, r.resourcePatternType),
+          operation: enumName(AclOperationTypes, a.operation),
+        })),
     );
   } catch {
     return []; // may not describe ACLs: the ALLOW hint stands alone
@@ -92,7 +112,10 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
     const ends = new Map<string, { partition: number; low: number; high: number }[]>();
     for (const t of topics) {
       try {
-        ends.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })));
+        ends.set(
+          t,
+          (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })),
+        );
       } catch (e) {
         if (!isAuthorizationFailure(e)) throw e;
         add(`topic ${t}`, 'Describe', e, grantCommand(conn, principal, 'Describe', 'topic', t));
@@ -113,13 +136,16 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
         await admin.fetchOffsets({ groupId: g.groupId });
       } catch (e) {
         if (!isAuthorizationFailure(e)) throw e;
-        if (!missing.some((m) => m.resource === `group ${g.groupId}`)) add(`group ${g.groupId}`, 'Describe', e, grantCommand(conn, principal, 'Describe', 'group', g.groupId));
+        if (!missing.some((m) => m.resource === `group ${g.groupId}`))
+          add(`group ${g.groupId}`, 'Describe', e, grantCommand(conn, principal, 'Describe', 'group', g.groupId));
       }
     }
 
     // The real read: the last record of every non-empty partition.
     const readable = topics.filter((t) => ends.has(t));
-    const parts: SamplePartition[] = readable.flatMap((t) => ends.get(t)!.map((p) => ({ topic: t, partition: p.partition, from: Math.max(p.low, p.high - 1), to: p.high })));
+    const parts: SamplePartition[] = readable.flatMap((t) =>
+      ends.get(t)!.map((p) => ({ topic: t, partition: p.partition, from: Math.max(p.low, p.high - 1), to: p.high })),
+    );
     const groupId = `${conn.clientId}-preflight-${spec.name}`;
     const sample = readable.length ? await sampleRecords(conn, 'source', parts, { groupId, maxPerPartition: 1, timeoutMs: READ_TIMEOUT_MS }) : undefined;
     if (sample?.deniedGroup) {
@@ -127,7 +153,13 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
     }
     for (const t of sample?.deniedTopics ?? []) add(`topic ${t}`, 'Read', 'TOPIC_AUTHORIZATION_FAILED', await readFix(admin, conn, principal, t));
 
-    const readTopics = [...new Set(Object.entries(sample?.read ?? {}).filter(([, s]) => s.records > 0).map(([k]) => k.slice(0, k.lastIndexOf(':'))))].sort();
+    const readTopics = [
+      ...new Set(
+        Object.entries(sample?.read ?? {})
+          .filter(([, s]) => s.records > 0)
+          .map(([k]) => k.slice(0, k.lastIndexOf(':'))),
+      ),
+    ].sort();
     // Read proven by a record, or by a clean fetch (empty partitions); denied topics are already listed as missing.
     const proven = new Set([...readTopics, ...(sample?.verifiedTopics ?? [])]);
     const unverified = readable.filter((t) => !proven.has(t) && !sample?.deniedTopics.includes(t));
@@ -169,6 +201,12 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
         'Run the preflight again; if partitions still return nothing, check the partition leaders and the broker logs for fetch errors.',
       );
     }
-    return result(ID, TITLE, 'pass', `${principal} can describe and read all ${topics.length} in-scope topic(s) and describe all ${groups.length} in-scope group(s)`, evidence);
+    return result(
+      ID,
+      TITLE,
+      'pass',
+      `${principal} can describe and read all ${topics.length} in-scope topic(s) and describe all ${groups.length} in-scope group(s)`,
+      evidence,
+    );
   });
 }

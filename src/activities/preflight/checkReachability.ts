@@ -20,7 +20,11 @@ interface ClusterReach {
 }
 
 function summarize(probes: BrokerProbe[]): ClusterReach['brokers'] {
-  return probes.map((p) => (p.ok ? { broker: endpointName(p.endpoint), reachable: true, latencyMs: p.latencyMs } : { broker: endpointName(p.endpoint), reachable: false, error: p.error }));
+  return probes.map((p) =>
+    p.ok
+      ? { broker: endpointName(p.endpoint), reachable: true, latencyMs: p.latencyMs }
+      : { broker: endpointName(p.endpoint), reachable: false, error: p.error },
+  );
 }
 
 async function reach(input: CheckInput, role: ClusterRole): Promise<ClusterReach> {
@@ -34,7 +38,13 @@ async function reach(input: CheckInput, role: ClusterRole): Promise<ClusterReach
     // No metadata: say which bootstrap addresses answer at all.
     const probes = await probeEndpoints(conn, bootstrapEndpoints(conn));
     const brokers = summarize(probes);
-    return { verdict: 'fail', source: 'bootstrap', metadataError: errorText(e), brokers, unreachable: brokers.filter((b) => !b.reachable).map((b) => b.broker) };
+    return {
+      verdict: 'fail',
+      source: 'bootstrap',
+      metadataError: errorText(e),
+      brokers,
+      unreachable: brokers.filter((b) => !b.reachable).map((b) => b.broker),
+    };
   }
   const brokers = summarize(await probeEndpoints(conn, endpoints));
   const unreachable = brokers.filter((b) => !b.reachable).map((b) => b.broker);
@@ -50,7 +60,10 @@ export async function checkReachability(input: CheckInput): Promise<CheckResult>
     r.source === 'bootstrap'
       ? `${role} metadata unavailable (${r.metadataError})${r.unreachable.length ? `; unreachable bootstrap: ${r.unreachable.join(', ')}` : ''}`
       : r.unreachable.length
-        ? `${role} brokers unreachable: ${r.brokers.filter((b) => !b.reachable).map((b) => `${b.broker} (${b.error})`).join(', ')}`
+        ? `${role} brokers unreachable: ${r.brokers
+            .filter((b) => !b.reachable)
+            .map((b) => `${b.broker} (${b.error})`)
+            .join(', ')}`
         : `all ${r.brokers.length} ${role} broker(s) answer`;
   const summary = `${describe('source', source)}; ${describe('target', target)}`;
   return result(

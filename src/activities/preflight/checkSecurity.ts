@@ -24,7 +24,10 @@ interface Login {
 /** Connects and describes the cluster with the configured protocol and credentials. */
 async function login(conn: ClusterConnection, role: ClusterRole): Promise<Login> {
   try {
-    const brokers = await withAdmin(conn, role, async (admin) => (await admin.describeCluster()).brokers.length, { retries: 1, clientIdSuffix: 'preflight-security' });
+    const brokers = await withAdmin(conn, role, async (admin) => (await admin.describeCluster()).brokers.length, {
+      retries: 1,
+      clientIdSuffix: 'preflight-security',
+    });
     return { ok: true, brokers };
   } catch (e) {
     if (e instanceof SecretResolutionError) return { ok: false, fault: 'secret', error: e.message };
@@ -59,7 +62,9 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
   const verdicts: Verdict[] = [];
   if (!sourceProtocolOk) {
     verdicts.push('fail');
-    problems.push(`the source is reached over ${src.securityProtocol}, which the ${profile.name} profile cannot read from (allowed: ${profile.sourceSecurityProtocols.join(', ')})`);
+    problems.push(
+      `the source is reached over ${src.securityProtocol}, which the ${profile.name} profile cannot read from (allowed: ${profile.sourceSecurityProtocols.join(', ')})`,
+    );
     fixes.push(READABLE_EXPLANATION[src.securityProtocol] ?? `use one of ${profile.sourceSecurityProtocols.join(', ')} for source.securityProtocol`);
   }
   if (!sourceLogin.ok) {
@@ -110,4 +115,3 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
       : problems.join('; ');
   return result(ID, TITLE, verdict, summary, evidence, fixes.length ? `${fixes.join('. ')}.` : undefined);
 }
-

@@ -19,9 +19,15 @@ const TITLE = 'State of the target cluster';
 async function topicOverrides(admin: Admin, topics: string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>();
   for (let i = 0; i < topics.length; i += 100) {
-    const res = await admin.describeConfigs({ resources: topics.slice(i, i + 100).map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false });
+    const res = await admin.describeConfigs({
+      resources: topics.slice(i, i + 100).map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+      includeSynonyms: false,
+    });
     for (const r of res.resources) {
-      out.set(r.resourceName, Object.fromEntries(r.configEntries.filter((c) => !c.isDefault && c.configSource === 1).map((c) => [c.configName, c.configValue])));
+      out.set(
+        r.resourceName,
+        Object.fromEntries(r.configEntries.filter((c) => !c.isDefault && c.configSource === 1).map((c) => [c.configName, c.configValue])),
+      );
     }
   }
   return out;
@@ -63,7 +69,12 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
       const records = offsets.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0);
       existing.push({ topic: t.name, partitions: t.partitions.length, sourcePartitions: source.partitions.get(t.name) ?? 0, records });
     }
-    return { identity, brokers, totalPartitions: meta.reduce((n, t) => n + t.partitions.length, 0), existing: existing.sort((a, b) => a.topic.localeCompare(b.topic)) };
+    return {
+      identity,
+      brokers,
+      totalPartitions: meta.reduce((n, t) => n + t.partitions.length, 0),
+      existing: existing.sort((a, b) => a.topic.localeCompare(b.topic)),
+    };
   });
 
   // The source itself as the target: its topics would look "already there" (and be adopted), not copied.
@@ -79,7 +90,11 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
   // Topics already on the target; those this migration created or adopted are its own (resume continues them).
   let owned: Awaited<ReturnType<typeof ownedTopics>>;
   try {
-    owned = await ownedTopics(spec.target, spec.name, target.existing.map((e) => e.topic));
+    owned = await ownedTopics(
+      spec.target,
+      spec.name,
+      target.existing.map((e) => e.topic),
+    );
   } catch (e) {
     throw toKafkaFailure(e, spec.target, 'target', 'checkTargetState');
   }
@@ -105,9 +120,17 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
         fix: `delete ${e.topic} on the target, or give it ${e.sourcePartitions} partitions`,
       });
     } else if (e.records > 0) {
-      problems.push({ verdict: 'fail', text: `${e.topic} already exists on the target and holds ${e.records} records`, fix: `delete ${e.topic} on the target or empty it: only an empty topic can be adopted` });
+      problems.push({
+        verdict: 'fail',
+        text: `${e.topic} already exists on the target and holds ${e.records} records`,
+        fix: `delete ${e.topic} on the target or empty it: only an empty topic can be adopted`,
+      });
     } else {
-      problems.push({ verdict: 'warn', text: `${e.topic} already exists on the target, empty: it will be adopted`, fix: 'check that nothing writes to it before cutover' });
+      problems.push({
+        verdict: 'warn',
+        text: `${e.topic} already exists on the target, empty: it will be adopted`,
+        fix: 'check that nothing writes to it before cutover',
+      });
     }
   }
 
@@ -132,12 +155,16 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
     problems.push({
       verdict: 'fail',
       text: `the target would hold ${after} partitions (${target.totalPartitions} now + ${newPartitions} new), over its limit of ${spec.target.capacity.maxPartitions}`,
-      fix: 'raise the target\'s partition limit (and target.capacity.maxPartitions) or narrow spec.scope',
+      fix: "raise the target's partition limit (and target.capacity.maxPartitions) or narrow spec.scope",
     });
   }
   const rf = spec.target.replicationFactor;
   if (rf !== undefined && rf > target.brokers) {
-    problems.push({ verdict: 'fail', text: `target.replicationFactor ${rf} exceeds the target's ${target.brokers} broker(s)`, fix: `set target.replicationFactor to at most ${target.brokers}` });
+    problems.push({
+      verdict: 'fail',
+      text: `target.replicationFactor ${rf} exceeds the target's ${target.brokers} broker(s)`,
+      fix: `set target.replicationFactor to at most ${target.brokers}`,
+    });
   }
 
   const verdict = worstVerdict(problems.map((p) => p.verdict));
@@ -152,7 +179,9 @@ export async function checkTargetState(input: CheckInput): Promise<CheckResult> 
     targetBrokers: target.brokers,
     ...(rf !== undefined ? { replicationFactor: rf } : {}),
   };
-  const own = ownTopics.length ? `; ${ownTopics.length} in-scope topic(s) on the target are this migration's own copies (${ownTopics.map((e) => `${e.topic}: ${e.ownership.action}`).join(', ')}) and will be continued` : '';
+  const own = ownTopics.length
+    ? `; ${ownTopics.length} in-scope topic(s) on the target are this migration's own copies (${ownTopics.map((e) => `${e.topic}: ${e.ownership.action}`).join(', ')}) and will be continued`
+    : '';
   const summary =
     problems.length === 0
       ? `no other in-scope topic exists on the target; no rejected configs; ${after} of ${spec.target.capacity.maxPartitions} partitions after the migration${own}`

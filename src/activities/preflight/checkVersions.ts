@@ -77,7 +77,11 @@ interface BrokerVersion {
   problem?: string;
 }
 
-async function clusterVersions(input: CheckInput, role: ClusterRole, profile: TargetProfile): Promise<{ brokers: BrokerVersion[]; verdict: Verdict; clusterId: string }> {
+async function clusterVersions(
+  input: CheckInput,
+  role: ClusterRole,
+  profile: TargetProfile,
+): Promise<{ brokers: BrokerVersion[]; verdict: Verdict; clusterId: string }> {
   const conn = connectionOf(input.spec, role);
   const { clusterId, brokers } = await advertisedBrokers(input.spec, role, 'checkVersions');
   const probes = await probeEndpoints(conn, brokers);
@@ -131,12 +135,16 @@ export async function checkVersions(input: CheckInput): Promise<CheckResult> {
   };
   const verdict = worstVerdict([source.verdict, target.verdict]);
   const problems: string[] = [];
-  for (const [role, c] of [['source', source], ['target', target]] as const) {
+  for (const [role, c] of [
+    ['source', source],
+    ['target', target],
+  ] as const) {
     for (const b of c.brokers) {
       if (b.missingApis) problems.push(`${role} broker ${b.broker} lacks ${b.missingApis.join(', ')}`);
       else if (b.problem) problems.push(`${role} broker ${b.broker}: ${b.problem}`);
       else if (role === 'source' && b.verdict === 'fail') problems.push(`source broker ${b.broker} runs ${b.version}, outside ${range.min}–${range.max}`);
-      else if (role === 'source' && b.verdict === 'warn') problems.push(`source broker ${b.broker} runs ${b.version}: cannot tell whether it is inside ${range.min}–${range.max}`);
+      else if (role === 'source' && b.verdict === 'warn')
+        problems.push(`source broker ${b.broker} runs ${b.version}: cannot tell whether it is inside ${range.min}–${range.max}`);
     }
     if (new Set(c.brokers.map((b) => b.version).filter(Boolean)).size > 1) problems.push(`${role} brokers run different releases (${versions(c.brokers)})`);
   }
@@ -150,7 +158,9 @@ export async function checkVersions(input: CheckInput): Promise<CheckResult> {
           source.verdict !== 'pass'
             ? `The ${profile.name} profile supports source clusters ${range.min}–${range.max}: upgrade or downgrade the source brokers into that range before migrating, or, if you have verified compatibility, set target.profileOverrides.supportedVersions.`
             : '',
-          target.verdict !== 'pass' ? 'Point target.bootstrapServers at a Kafka-compatible cluster that offers the listed APIs (record format v2 needs Produce v3+, i.e. Kafka 0.11 or later).' : '',
+          target.verdict !== 'pass'
+            ? 'Point target.bootstrapServers at a Kafka-compatible cluster that offers the listed APIs (record format v2 needs Produce v3+, i.e. Kafka 0.11 or later).'
+            : '',
           problems.some((p) => p.includes('different releases')) ? 'Finish the rolling upgrade so that every broker runs the same release.' : '',
         ]
           .filter(Boolean)

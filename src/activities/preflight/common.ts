@@ -56,7 +56,14 @@ export function grantCommand(conn: ClusterConnection, principal: string, operati
 }
 
 /** The kafka-acls command that removes a DENY binding (an ALLOW never overrides a DENY). */
-export function removeDenyCommand(conn: ClusterConnection, principal: string, operation: string, kind: AclResourceKind, name: string, patternType: string): string {
+export function removeDenyCommand(
+  conn: ClusterConnection,
+  principal: string,
+  operation: string,
+  kind: AclResourceKind,
+  name: string,
+  patternType: string,
+): string {
   const pattern = patternType === 'PREFIXED' ? ' --resource-pattern-type prefixed' : '';
   return `kafka-acls.sh --bootstrap-server ${conn.bootstrapServers[0]} --command-config admin.properties --remove --deny-principal ${principal} --operation ${operation} --${kind} '${name}'${pattern}`;
 }

@@ -70,7 +70,12 @@ export async function describeGroupsInDetail(admin: Admin, groups: { groupId: st
       const d = described.get(groupId);
       const base: GroupInfo = { groupId, protocolType, state: 'Unknown', protocol: '', members: [], committedTopics: [], topics: [] };
       if (!d || d instanceof Error) return { ...base, error: d ? errorText(d) : 'not described' };
-      const members = d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, topics: memberTopics(d.protocolType, m.memberAssignment) }));
+      const members = d.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        topics: memberTopics(d.protocolType, m.memberAssignment),
+      }));
       let committedTopics: string[] = [];
       let error: string | undefined;
       if (d.protocolType === 'consumer' || d.protocolType === '') {
@@ -82,7 +87,16 @@ export async function describeGroupsInDetail(admin: Admin, groups: { groupId: st
         }
       }
       const topics = [...new Set([...members.flatMap((m) => m.topics), ...committedTopics])].sort();
-      return { ...base, protocolType: d.protocolType || protocolType, state: d.state, protocol: d.protocol, members, committedTopics: committedTopics.sort(), topics, ...(error ? { error } : {}) };
+      return {
+        ...base,
+        protocolType: d.protocolType || protocolType,
+        state: d.state,
+        protocol: d.protocol,
+        members,
+        committedTopics: committedTopics.sort(),
+        topics,
+        ...(error ? { error } : {}),
+      };
     }),
   );
 }

@@ -58,7 +58,6 @@ export function messageBytes(m: KafkaMessage): number {
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
-
 interface RunOutcome {
   read: Record<string, PartitionSample>;
   /** Every leader answered a fetch for these topics without an error. */

@@ -27,7 +27,8 @@ const MAX_VERSION = 11;
 
 /** Parses a Fetch response (v4-v11) and returns the one partition asked for. */
 export function parseFetchResponse(version: number, payload: Buffer, topic: string, partition: number): PartitionFetch {
-  if (version < MIN_VERSION || version > MAX_VERSION) throw new DecodeError(`Fetch response v${version}: the verification reader parses v${MIN_VERSION}-v${MAX_VERSION}`);
+  if (version < MIN_VERSION || version > MAX_VERSION)
+    throw new DecodeError(`Fetch response v${version}: the verification reader parses v${MIN_VERSION}-v${MAX_VERSION}`);
   const c = new ByteCursor(payload, 0, payload.length, `Fetch v${version} response`);
   c.int32('throttle_time_ms');
   if (version >= 7) {
@@ -77,7 +78,12 @@ export async function fetchPartition(broker: InternalBroker, args: FetchOne): Pr
     maxWaitTime: args.maxWaitMs,
     minBytes: 1,
     maxBytes: args.maxBytes,
-    topics: [{ topic: args.topic, partitions: [{ partition: args.partition, currentLeaderEpoch: -1, fetchOffset: String(args.offset), logStartOffset: -1, maxBytes: args.maxBytes }] }],
+    topics: [
+      {
+        topic: args.topic,
+        partitions: [{ partition: args.partition, currentLeaderEpoch: -1, fetchOffset: String(args.offset), logStartOffset: -1, maxBytes: args.maxBytes }],
+      },
+    ],
   });
   const version = protocol.request.apiVersion;
   if (version < MIN_VERSION) throw new Error(`broker ${broker.nodeId} only supports Fetch v${version}: verification needs Kafka 0.11 or newer`);
