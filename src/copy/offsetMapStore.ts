@@ -162,6 +162,8 @@ class StoredMigrationState {
   private readonly owners = new Map<string, TopicOwnership>();
   /** Topic -> its live store keys (for forgetting a deleted topic). */
   private readonly keys = new Map<string, Set<string>>();
+  /** Keys whose latest value is not what the store writes (altered by hand): key -> what is wrong. */
+  private readonly corrupt = new Map<string, { topic: string; problem: string }>();
 
   constructor(readonly migration: string) {
     this.prefix = `v1|${migration}|`;
@@ -177,24 +179,43 @@ class StoredMigrationState {
     }
     if (!this.keys.has(parts[2])) this.keys.set(parts[2], new Set());
     this.keys.get(parts[2])!.add(key);
-    const value = JSON.parse(rec.value.toString('utf8'));
+    // A value of the wrong shape is remembered, not thrown here: a later valid value of the key supersedes it
+    // (the operator's repair), and snapshot() reports what is still wrong, naming the key.
+    let value: unknown;
+    try {
+      value = JSON.parse(rec.value.toString('utf8'));
+    } catch {
+      this.markCorrupt(key, parts[2], 'its value is not JSON');
+      return;
+    }
     if (parts[3] === 'owner') {
       this.owners.set(parts[2], value as TopicOwnership);
     } else if (parts[4] === 'checkpoint') {
-      this.checkpoints.set(partitionKey(parts[2], Number(parts[3])), value as StoredCheckpoint);
+      if (!isStoredCheckpoint(value))
+        return this.markCorrupt(key, parts[2], 'its value is not a checkpoint (sourceStart, sourceNext, targetNext, runCount: whole numbers)');
+      this.checkpoints.set(partitionKey(parts[2], Number(parts[3])), value);
     } else if (parts[4] === 'runs') {
+      const runs = (value as { runs?: unknown }).runs;
+      if (!isRunTuples(runs)) return this.markCorrupt(key, parts[2], 'its value is not a run chunk ({ runs: [[sourceStart, targetStart, count], ...] })');
       const k = partitionKey(parts[2], Number(parts[3]));
       if (!this.chunks.has(k)) this.chunks.set(k, new Map());
       this.chunks.get(k)!.set(
         Number(parts[5]),
-        (value.runs as number[][]).map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })),
+        runs.map(([sourceStart, targetStart, count]) => ({ sourceStart, targetStart, count })),
       );
     }
+    this.corrupt.delete(key);
+  }
+
+  private markCorrupt(key: string, topic: string, problem: string): void {
+    const partition = key.split('|')[3];
+    this.corrupt.set(key, { topic, problem: partition === 'owner' ? `ownership of ${topic}: ${problem}` : `offset map of ${topic}:${partition}: ${problem}` });
   }
 
   /** A tombstone: the key's value is gone. */
   private forget(key: string, parts: string[]): void {
     this.keys.get(parts[2])?.delete(key);
+    this.corrupt.delete(key);
     if (parts[3] === 'owner') this.owners.delete(parts[2]);
     else if (parts[4] === 'checkpoint') this.checkpoints.delete(partitionKey(parts[2], Number(parts[3])));
     else if (parts[4] === 'runs') this.chunks.get(partitionKey(parts[2], Number(parts[3])))?.delete(Number(parts[5]));
@@ -202,6 +223,14 @@ class StoredMigrationState {
 
   /** Maps built fresh (callers mutate them); each checkpoint's runs clipped to it. */
   snapshot(): OffsetStoreSnapshot {
+    if (this.corrupt.size) {
+      const [key, c] = [...this.corrupt][0];
+      throw new NonRetryableCopyError(
+        'OffsetStoreCorrupt',
+        `${OFFSET_STORE_TOPIC} key ${key} (migration ${this.migration}) was altered: ${c.problem}${this.corrupt.size > 1 ? ` (and ${this.corrupt.size - 1} more keys)` : ''}; write the key's last valid value back (or a tombstone for a topic to copy again), then retry`,
+        [...new Set([...this.corrupt.values()].map((x) => x.topic))],
+      );
+    }
     const maps = new Map<string, PartitionOffsetMap>();
     for (const [k, cp] of this.checkpoints) {
       const sep = k.lastIndexOf(':');
@@ -215,6 +244,7 @@ class StoredMigrationState {
           throw new NonRetryableCopyError(
             'OffsetStoreCorrupt',
             `offset map of ${topic}:${partition} (migration ${this.migration}) in ${OFFSET_STORE_TOPIC} misses run chunk ${c} of ${Math.ceil(cp.runCount / RUNS_PER_CHUNK)}: the store topic was altered`,
+            [topic],
           );
         }
         runs.push(...chunk);
@@ -230,6 +260,17 @@ class StoredMigrationState {
     }
     return new OffsetStoreSnapshot(this.migration, maps, new Map(this.owners), new Map([...this.keys].map(([t, k]) => [t, [...k]])));
   }
+}
+
+const isWhole = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+function isStoredCheckpoint(v: unknown): v is StoredCheckpoint {
+  const c = v as Partial<StoredCheckpoint> | null;
+  return !!c && typeof c === 'object' && isWhole(c.sourceStart) && isWhole(c.sourceNext) && isWhole(c.targetNext) && isWhole(c.runCount);
+}
+
+function isRunTuples(v: unknown): v is [number, number, number][] {
+  return Array.isArray(v) && v.every((r) => Array.isArray(r) && r.length === 3 && r.every(isWhole));
 }
 
 /** Applies the store records in [from, to) of one partition of the store topic, in order. */
