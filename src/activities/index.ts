@@ -4,6 +4,7 @@ import * as ledger from './ledger';
 import * as cutover from './cutover';
 import * as newTopics from './newTopics';
 import { keepAlive } from './keepAlive';
+import * as verify from './verify';
 import * as reports from './reports';
 import * as rollback from './rollback';
 
@@ -23,7 +24,9 @@ export {
 export { collectInventory } from './inventory';
 export { copyRound } from './copy';
 export { waitForQuietSource } from './cutover';
-export { verifyBatch, verifyBatchAndReport } from './verify';
+export { verifyBatch } from './verify';
+// Heartbeats between verification's own progress reports too: 2,000 partitions spend > 20 s preparing.
+export const verifyBatchAndReport = keepAlive(verify.verifyBatchAndReport);
 
 // Short steps of a batch: they heartbeat while running (see keepAlive.ts).
 export const createTargetTopics = keepAlive(copy.createTargetTopics);

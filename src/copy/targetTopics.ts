@@ -166,6 +166,9 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
           });
         } catch (e) {
           const msg = (e as Error).message;
+          // Created, but its leaders are not in the metadata yet (UNKNOWN_TOPIC_OR_PARTITION and the like, seen
+          // at hundreds of topics): retryable; the next attempt finds the topic, recorded as ours above.
+          if ((e as { retriable?: boolean }).retriable === true) throw e;
           if (!/already exists/i.test(msg)) {
             throw new NonRetryableCopyError(
               'TargetTopicMissing',

@@ -14,7 +14,17 @@ function currentContext(): Context | undefined {
 
 /** Reports progress to Temporal (throttled by the SDK); a no-op outside an activity. */
 export function heartbeatProgress(details: unknown): void {
-  currentContext()?.heartbeat(details);
+  const ctx = currentContext();
+  if (!ctx) return;
+  lastDetails.set(ctx, details);
+  ctx.heartbeat(details);
+}
+
+/** The latest progress each running activity reported: keepAlive's timer repeats it instead of clearing it. */
+const lastDetails = new WeakMap<Context, unknown>();
+
+export function lastProgressOf(ctx: Context): unknown {
+  return lastDetails.get(ctx);
 }
 
 /** Throws the activity's cancellation as soon as it is requested; a no-op outside an activity. */
