@@ -11,6 +11,7 @@
  * overlapping the next data writes). After a crash the target holds at most the in-flight writes beyond
  * the checkpoint, and the next run reconciles them.
  */
+import { fetchPartitionBoundsOnCluster } from '../cutover/endOffsets';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { ClusterConnection } from '../config/spec';
 import { partitionKey, type PartitionOffsetMap, type PartitionProgress, type TopicPartitionRef } from '../types/copy';
@@ -77,6 +78,17 @@ interface PartitionCopy {
   sourceEnd: number;
   lagSeconds: number;
   logAppendTime: boolean;
+}
+
+/**
+ * Under a throttle, a fetch larger than the round can pay for would wait past the deadline and be thrown away
+ * (re-read next round): every round would copy nothing. Each partition's fetch is kept to half of what the rate
+ * allows in the time left (at least 16 KiB; a larger record batch still comes whole).
+ */
+function throttledFetchBytes(maxBatchBytes: number, options: Pick<CopyPartitionsOptions, 'throttle' | 'deadline'>): number {
+  if (!options.throttle || options.deadline === undefined) return maxBatchBytes;
+  const affordable = Math.floor((options.throttle.bytesPerSecond * Math.max(0, options.deadline - Date.now())) / 1000 / 2);
+  return Math.max(16 * 1024, Math.min(maxBatchBytes, affordable));
 }
 
 /** Copies until the deadline or until every partition reached stopAt, or until cancelled; returns progress. */
@@ -192,7 +204,7 @@ async function copyLoop(
     states.map((s) => ({ ...s.ref, position: s.map.checkpoint.sourceNext })),
     {
       isolationLevel: READ_COMMITTED,
-      partitionFetchBytes: maxBatchBytes,
+      partitionFetchBytes: throttledFetchBytes(maxBatchBytes, options),
       maxBufferedBytes: options.maxBufferedBytes ?? Math.min(Math.max(states.length * maxBatchBytes * 2, 16 * 1024 * 1024), 128 * 1024 * 1024),
       maxWaitMs: 250,
       throttle: options.throttle,
@@ -368,15 +380,14 @@ function toProgress(s: PartitionCopy): PartitionProgress {
   };
 }
 
+/**
+ * Log start (low) and end (high, read_committed) of every partition of the topics: one metadata refresh and
+ * two ListOffsets per leader broker for all topics (admin.fetchTopicOffsets per topic cost a metadata refresh
+ * and two requests per topic: seconds for the 50 topics of a drain activity).
+ */
 async function offsetsByPartition(clients: ClusterClients, topics: string[]): Promise<Map<string, { low: number; high: number }>> {
-  const out = new Map<string, { low: number; high: number }>();
-  await Promise.all(
-    topics.map(async (topic) => {
-      const offsets = await onCluster(clients.role, () => clients.admin.fetchTopicOffsets(topic));
-      for (const o of offsets) out.set(partitionKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) });
-    }),
-  );
-  return out;
+  const bounds = await onCluster(clients.role, () => fetchPartitionBoundsOnCluster(clients.cluster, topics));
+  return new Map(Object.entries(bounds).map(([key, b]) => [key, { low: b.start, high: b.end }]));
 }
 
 async function targetMaxMessageBytes(target: ClusterClients, topics: string[]): Promise<Map<string, number>> {
