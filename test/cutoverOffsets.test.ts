@@ -243,6 +243,7 @@ test('a consumer joining on the target after the check makes the commit fail as 
       topics,
       source: sourceSasl,
       target: beforeTheJoin,
+      sourceKafka: createKafka(spec.source, 'source', { clientIdSuffix: 'offsets' }),
       targetKafka: createKafka(spec.target, 'target', { clientIdSuffix: 'offsets' }),
       loadMap: offsetMapLoader(spec.target, spec.name),
     }).catch((e) => e);

@@ -7,7 +7,10 @@ import type { MigrationSpec } from '../config/spec';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { toKafkaFailure } from '../kafka/errors';
 import { explainMissingTopics } from '../copy/sourceTopicMissing';
-import { fetchEndOffsets } from '../cutover/endOffsets';
+import { fetchEndOffsetsOnCluster } from '../cutover/endOffsets';
+import { createInternalCluster, type InternalCluster } from '../copy/kafkaInternals';
+import type { ClusterConnection } from '../config/spec';
+import type { ClusterRole } from '../kafka/clients';
 import { failureOnTaggedCluster, onCluster } from '../kafka/clusterRole';
 import { describeGroupStates } from '../cutover/groupStates';
 import { offsetMapLoader } from '../cutover/offsetMaps';
@@ -20,10 +23,21 @@ import { writeReportFiles } from './reports';
 /** What the read-only activities need of the spec: the cluster connections. */
 type Clusters = Pick<MigrationSpec, 'source' | 'target'>;
 
+/** kafkajs' cluster (not an admin) on one cluster for fn, disconnected after; errors tagged with the role. */
+async function withCluster<T>(conn: ClusterConnection, role: ClusterRole, clientIdSuffix: string, fn: (cluster: InternalCluster) => Promise<T>): Promise<T> {
+  const cluster = createInternalCluster(createKafka(conn, role, { clientIdSuffix }));
+  try {
+    await onCluster(role, () => cluster.connect());
+    return await onCluster(role, () => fn(cluster));
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
+  }
+}
+
 /** Activity: the source's read_committed end offset of every partition of the topics ("topic:partition"). */
 export async function sampleEndOffsets(input: { spec: Clusters; topics: string[] }): Promise<PartitionOffsets> {
   try {
-    return await withAdmin(input.spec.source, 'source', (admin) => fetchEndOffsets(admin, input.topics), { clientIdSuffix: 'cutover' });
+    return await withCluster(input.spec.source, 'source', 'cutover', (cluster) => fetchEndOffsetsOnCluster(cluster, input.topics));
   } catch (e) {
     throw (
       (await explainMissingTopics(e, { topics: input.topics, source: input.spec.source, action: 'sampleEndOffsets' })) ??
@@ -38,13 +52,8 @@ export async function sampleEndOffsets(input: { spec: Clusters; topics: string[]
  */
 export async function waitForQuietSource(input: { spec: Clusters; topics: string[]; quietSeconds: number }): Promise<QuietCheckResult> {
   try {
-    return await withAdmin(
-      input.spec.source,
-      'source',
-      (admin) => watchUntilQuiet(() => fetchEndOffsets(admin, input.topics), { quietSeconds: input.quietSeconds }),
-      {
-        clientIdSuffix: 'quiet-check',
-      },
+    return await withCluster(input.spec.source, 'source', 'quiet-check', (cluster) =>
+      watchUntilQuiet(() => fetchEndOffsetsOnCluster(cluster, input.topics), { quietSeconds: input.quietSeconds }),
     );
   } catch (e) {
     // A topic deleted while the check watches fails its next sample.
@@ -127,6 +136,7 @@ export async function translateAndCommitOffsets(input: {
               topics: input.topics,
               source,
               target,
+              sourceKafka: createKafka(spec.source, 'source', { clientIdSuffix: 'offsets' }),
               targetKafka: createKafka(spec.target, 'target', { clientIdSuffix: 'offsets' }),
               loadMap: offsetMapLoader(spec.target, input.migration),
             }),

@@ -7,7 +7,7 @@
 import type { Kafka } from 'kafkajs';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals have no typed exports */
-const apiKeys: { Fetch: number; Produce: number } = require('kafkajs/src/protocol/requests/apiKeys');
+const apiKeys: { Fetch: number; Produce: number; OffsetFetch: number } = require('kafkajs/src/protocol/requests/apiKeys');
 const fetchRequests: unknown = require('kafkajs/src/protocol/requests/fetch');
 const { createErrorFromCode: kafkajsError } = require('kafkajs/src/protocol/error') as {
   createErrorFromCode(code: number): Error & { type: string; retriable: boolean; code: number };
@@ -36,6 +36,26 @@ export interface InternalCluster {
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number | null }[];
   findBroker(args: { nodeId: number }): Promise<InternalBroker>;
   findControllerBroker(): Promise<InternalBroker>;
+  /** ListOffsets of many topics, one request per leader broker (the cluster's isolation level: read_committed). */
+  fetchTopicsOffset(
+    topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  findGroupCoordinator(args: { groupId: string }): Promise<GroupCoordinatorBroker>;
+}
+
+/** kafkajs' broker as a group coordinator: OffsetFetch (v1-v4; kafkajs throws on a partition's error code) and OffsetCommit. */
+export interface GroupCoordinatorBroker {
+  versions?: Record<number, { minVersion: number; maxVersion: number }>;
+  offsetFetch(args: {
+    groupId: string;
+    topics: { topic: string; partitions: { partition: number }[] }[];
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string }[] }[] }>;
+  offsetCommit(args: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<unknown>;
 }
 
 export class KafkaErrorCode extends Error {

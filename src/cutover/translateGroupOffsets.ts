@@ -73,10 +73,11 @@ interface FetchedGroup {
 /**
  * Committed offsets of every group on both clusters, GROUP_CONCURRENCY groups at a time, and the offset maps
  * they need: a group's maps start loading as soon as its source offsets are known, so the one read of the
- * offset store overlaps the remaining fetches.
+ * offset store overlaps the remaining fetches. One OffsetFetch per group and cluster, over connections kept
+ * for the whole call (GroupOffsetCommitter).
  */
 async function fetchGroupOffsets(
-  input: { source: Admin; target: Admin; loadMap: OffsetMapLoader },
+  input: { source: GroupOffsetCommitter; target: GroupOffsetCommitter; loadMap: OffsetMapLoader },
   groups: string[],
   topics: string[],
 ): Promise<FetchedGroup[]> {
@@ -94,11 +95,11 @@ async function fetchGroupOffsets(
   try {
     const fetched = await mapLimitSettled(groups, GROUP_CONCURRENCY, async (group) => {
       const [committed, onTarget] = await Promise.all([
-        onCluster('source', () => committedOffsets(input.source, group, topics)).then((c) => {
+        onCluster('source', () => input.source.fetch(group, topics)).then((c) => {
           for (const key of partitionsToTranslate(c)) void mapOf(key);
           return c;
         }),
-        onCluster('target', () => committedOffsets(input.target, group, topics)),
+        onCluster('target', () => input.target.fetch(group, topics)),
       ]);
       return { group, committed, onTarget };
     });
@@ -115,35 +116,25 @@ async function fetchGroupOffsets(
 }
 
 /**
- * Commits every group's translated offsets over one connection to the target, GROUP_CONCURRENCY groups at
- * a time. A consumer that joined a group since the check makes its commit fail: non-retryable GroupActive.
+ * Commits every group's translated offsets through the target committer, GROUP_CONCURRENCY groups at a
+ * time. A consumer that joined a group since the check makes its commit fail: non-retryable GroupActive.
  */
-async function commitTranslations(targetKafka: Kafka, target: Admin, pending: (GroupTranslation & { group: string })[]): Promise<void> {
+async function commitTranslations(committer: GroupOffsetCommitter, target: Admin, pending: (GroupTranslation & { group: string })[]): Promise<void> {
   if (pending.length === 0) return;
-  const committer = await onCluster('target', () =>
-    GroupOffsetCommitter.open(
-      targetKafka,
-      pending.flatMap((t) => t.toCommit.map((o) => o.topic)),
-    ),
-  );
-  try {
-    await mapLimitSettled(pending, GROUP_CONCURRENCY, async ({ group, toCommit }) => {
-      try {
-        await onCluster('target', () => committer.commit(group, toCommit));
-      } catch (e) {
-        const type = (e as { type?: string }).type ?? '';
-        if (MEMBER_JOINED.includes(type)) {
-          const [state] = await onCluster('target', () => describeGroupStates(target, 'target', [group])).catch(() => [
-            { group, cluster: 'target' as const, state: 'Unknown', protocolType: '', protocol: '', members: [] },
-          ]);
-          throw groupsActiveOnTarget([state], `a consumer joined it while its offsets were being committed (${type})`);
-        }
-        throw e;
+  await mapLimitSettled(pending, GROUP_CONCURRENCY, async ({ group, toCommit }) => {
+    try {
+      await onCluster('target', () => committer.commit(group, toCommit));
+    } catch (e) {
+      const type = (e as { type?: string }).type ?? '';
+      if (MEMBER_JOINED.includes(type)) {
+        const [state] = await onCluster('target', () => describeGroupStates(target, 'target', [group])).catch(() => [
+          { group, cluster: 'target' as const, state: 'Unknown', protocolType: '', protocol: '', members: [] },
+        ]);
+        throw groupsActiveOnTarget([state], `a consumer joined it while its offsets were being committed (${type})`);
       }
-    });
-  } finally {
-    await committer.close();
-  }
+      throw e;
+    }
+  });
 }
 
 export async function translateGroupOffsets(input: {
@@ -152,15 +143,41 @@ export async function translateGroupOffsets(input: {
   topics: string[];
   source: Admin;
   target: Admin;
-  /** Commits go straight to the target's group coordinators (see commitGroupOffsets). */
+  /** Offsets are read on the source's group coordinators directly (see commitGroupOffsets). */
+  sourceKafka: Kafka;
+  /** Offsets are read and commits go straight to the target's group coordinators (see commitGroupOffsets). */
   targetKafka: Kafka;
   loadMap: OffsetMapLoader;
 }): Promise<OffsetTranslationReport> {
   const groups = [...new Set(input.groups)].sort();
   const topics = [...new Set(input.topics)].sort();
+  const [sourceClient, targetClient] = await Promise.all([
+    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, topics)).catch((e) => e as Error),
+    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, topics)).catch((e) => e as Error),
+  ]);
+  try {
+    if (sourceClient instanceof Error) throw sourceClient;
+    if (targetClient instanceof Error) throw targetClient;
+    return await translateWith({ ...input, groups, topics, sourceClient, targetClient });
+  } finally {
+    await Promise.all([sourceClient, targetClient].map((c) => (c instanceof GroupOffsetCommitter ? c.close() : undefined)));
+  }
+}
+
+async function translateWith(input: {
+  migration: string;
+  groups: string[];
+  topics: string[];
+  source: Admin;
+  target: Admin;
+  sourceClient: GroupOffsetCommitter;
+  targetClient: GroupOffsetCommitter;
+  loadMap: OffsetMapLoader;
+}): Promise<OffsetTranslationReport> {
+  const { groups, topics } = input;
   await Promise.all([onCluster('source', () => loadMetadata(input.source, topics)), onCluster('target', () => loadMetadata(input.target, topics))]);
   const states = await groupStates(input.source, input.target, groups);
-  const fetched = await fetchGroupOffsets(input, groups, topics);
+  const fetched = await fetchGroupOffsets({ source: input.sourceClient, target: input.targetClient, loadMap: input.loadMap }, groups, topics);
   // Every group is translated before anything is committed: a partition not copied yet refuses them all.
   const translated = fetched.map((f) => {
     const t = translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!);
@@ -177,7 +194,7 @@ export async function translateGroupOffsets(input: {
     );
   }
   await commitTranslations(
-    input.targetKafka,
+    input.targetClient,
     input.target,
     translated.filter((t) => t.needsWrite),
   );
