@@ -87,7 +87,7 @@ export async function copyRound(received: CopyRoundInput | LegacyCopyRoundInput)
       target: spec.target,
       migration: input.migration,
       partitions: input.partitions,
-      deadline: input.mode === 'follow' ? Date.now() + spec.copy.roundSeconds * 1000 : undefined,
+      followForMs: input.mode === 'follow' ? spec.copy.roundSeconds * 1000 : undefined,
       stopAt: input.mode === 'drain' ? (input.stopAt ?? {}) : undefined,
       maxBatchBytes: spec.copy.maxBatchBytes,
       throttle: sharedThrottle(input.migration, spec.copy.throttleBytesPerSecond),

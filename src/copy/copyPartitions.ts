@@ -38,8 +38,13 @@ export interface CopyPartitionsOptions {
   target: ClusterConnection;
   migration: string;
   partitions: TopicPartitionRef[];
-  /** Return at this time (ms since the epoch): 'follow' rounds. */
+  /** Return at this time (ms since the epoch). */
   deadline?: number;
+  /**
+   * Return this long after the copy began, i.e. after connecting and reading the offset store ('follow' rounds):
+   * with hundreds of activities starting at once on a small worker, set-up alone could use up a short round.
+   */
+  followForMs?: number;
   /** Return once every partition's sourceNext reached this ("topic:partition" -> offset): 'drain'. */
   stopAt?: Record<string, number>;
   /** Bytes of one partition's fetch and produce batch (spec.copy.maxBatchBytes). */
@@ -93,14 +98,16 @@ function throttledFetchBytes(maxBatchBytes: number, options: Pick<CopyPartitions
 
 /** Copies until the deadline or until every partition reached stopAt, or until cancelled; returns progress. */
 export async function copyPartitionsUntil(options: CopyPartitionsOptions): Promise<PartitionProgress[]> {
-  if (options.deadline === undefined && options.stopAt === undefined) throw new Error('copyPartitionsUntil needs a deadline or stopAt');
+  if (options.deadline === undefined && options.followForMs === undefined && options.stopAt === undefined)
+    throw new Error('copyPartitionsUntil needs a deadline, followForMs or stopAt');
   const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
   const source = await openClusterClients(options.source, 'source', 'copy');
   let target: ClusterClients | undefined;
   try {
     target = await openClusterClients(options.target, 'target', 'copy');
     const states = await prepare(options, source, target, maxBatchBytes);
-    return await copyLoop(options, source, target, states, maxBatchBytes);
+    const timed = options.followForMs === undefined ? options : { ...options, deadline: Date.now() + options.followForMs };
+    return await copyLoop(timed, source, target, states, maxBatchBytes);
   } finally {
     await Promise.all([source.close(), target?.close()]);
   }
