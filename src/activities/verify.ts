@@ -15,7 +15,12 @@ import { writeReportFiles } from './reports';
 export const MISMATCHES_KEPT = 20;
 import { verifyTopics } from '../verify/verifyTopics';
 
-export async function verifyBatch(input: { spec: MigrationSpec; migration: string; batch: VerifyBatchRef }): Promise<VerificationReport> {
+export async function verifyBatch(input: {
+  spec: MigrationSpec;
+  migration: string;
+  batch: VerifyBatchRef;
+  afterCutover?: boolean;
+}): Promise<VerificationReport> {
   const { spec } = input;
   const loadMap = offsetMapLoader(spec.target, input.migration);
   let source: ClusterClients | undefined;
@@ -29,6 +34,7 @@ export async function verifyBatch(input: { spec: MigrationSpec; migration: strin
       batch: input.batch,
       unsupportedTopicConfigs: effectiveProfile(spec.target).unsupportedTopicConfigs,
       clients: { source, target, loadMap },
+      afterCutover: input.afterCutover === true,
     });
   } catch (e) {
     // A batch topic missing on the target from the start is a mismatch of the report; one deleted on either side
@@ -50,7 +56,8 @@ export async function verifyBatchAndReport(input: {
   batch: VerifyBatchRef;
   fileStem: string;
 }): Promise<VerificationSummary> {
-  const report = await verifyBatch(input);
+  // The workflow verifies once the batch's clients may use the target.
+  const report = await verifyBatch({ ...input, afterCutover: true });
   const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'verification', data: report });
   return {
     ok: report.ok,

@@ -18,7 +18,13 @@ export interface GroupOffsetFacts {
   sourceHit: ProbeHit | undefined;
   /** First target record at/after targetOffset (null: at the end), from the partition walk. */
   targetHit: ProbeHit | undefined;
+  /** End of the compared target range (after the cutover: the copy's end). */
   targetEnd: number;
+  /**
+   * After the cutover only: the target partition's current end. A target offset past the translated one, up to
+   * here, is the group consuming on the target since it moved: accepted, and said so.
+   */
+  targetLiveEnd?: number;
 }
 
 export function checkGroupOffset(f: GroupOffsetFacts): GroupPartitionVerification {
@@ -36,6 +42,14 @@ export function checkGroupOffset(f: GroupOffsetFacts): GroupPartitionVerificatio
   } catch (e) {
     if (!(e instanceof OffsetTranslationError) || e.reason !== 'below-copied-range') return fail(null, (e as Error).message);
     expected = null; // below what was copied: left uncommitted on purpose, auto.offset.reset applies
+  }
+  if (f.targetLiveEnd !== undefined && expected !== null && f.targetOffset !== null && f.targetOffset > expected && f.targetOffset <= f.targetLiveEnd) {
+    return {
+      ...base,
+      expectedTargetOffset: expected,
+      ok: true,
+      detail: `translated to ${expected}; the group has consumed on the target since (now at ${f.targetOffset})`,
+    };
   }
   if (f.targetOffset !== expected) {
     return fail(

@@ -74,9 +74,22 @@ interface ComparedSlot {
 }
 
 /** Which source range is comparable with which target range, given what the copy started from. */
-function planPartition(topic: string, partition: number, s: PartitionBounds, t: PartitionBounds, map: PartitionOffsetMap | null): PartitionPlan {
+function planPartition(
+  topic: string,
+  partition: number,
+  s: PartitionBounds,
+  t: PartitionBounds,
+  map: PartitionOffsetMap | null,
+  afterCutover: boolean,
+): PartitionPlan {
   const notes: string[] = [];
   const cp = map?.checkpoint ?? null;
+  // After the cutover the clients write to the target: what lies beyond the copy's end is theirs, not a copy.
+  let targetEnd = t.end;
+  if (afterCutover && cp && t.end > cp.targetNext) {
+    notes.push(`target offsets [${cp.targetNext}, ${t.end}) were written on the target after the cutover (by clients): not compared`);
+    targetEnd = cp.targetNext;
+  }
   let sourceFrom = s.start;
   if (cp && cp.sourceStart > s.start) {
     notes.push(`source offsets [${s.start}, ${cp.sourceStart}) were never copied (the copy started at ${cp.sourceStart})`);
@@ -92,7 +105,7 @@ function planPartition(topic: string, partition: number, s: PartitionBounds, t: 
     // Copies deleted on the target (mapped < t.start) surface below as missing records.
     targetFrom = Math.max(mapped, t.start);
   }
-  return { topic, partition, source: { from: sourceFrom, end: s.end }, target: { from: targetFrom, end: t.end }, map, notes };
+  return { topic, partition, source: { from: sourceFrom, end: s.end }, target: { from: targetFrom, end: targetEnd }, map, notes };
 }
 
 export async function verifyTopics(input: {
@@ -100,6 +113,11 @@ export async function verifyTopics(input: {
   batch: VerifyBatchRef;
   unsupportedTopicConfigs: string[];
   clients: VerifyClients;
+  /**
+   * Verification after the batch's clients may use the target (the workflow's step): target records beyond the
+   * copy's end and group offsets that moved on from the translated ones are the clients' own, not mismatches.
+   */
+  afterCutover?: boolean;
 }): Promise<VerificationReport> {
   const started = Date.now();
   const { clients } = input;
@@ -162,7 +180,7 @@ export async function verifyTopics(input: {
       }
       const map = await onCluster('target', () => clients.loadMap(topic, partition));
       maps.set(key, map);
-      const plan = planPartition(topic, partition, sourceBounds[key], tb, map);
+      const plan = planPartition(topic, partition, sourceBounds[key], tb, map, input.afterCutover === true);
       slots.push({ key, missing: false, plan, includeTimestamp, holdBytes, probes: { source: probesOf('source', key), target: probesOf('target', key) } });
     }
   }
@@ -206,6 +224,7 @@ export async function verifyTopics(input: {
     hits.set(slot.key, { source: result.sourceProbes, target: result.targetProbes });
   }
 
+  const planned = new Map(slots.flatMap((x) => (x.missing ? [] : [[x.key, x.plan] as const])));
   const groupResults: GroupVerification[] = groups.map((group) => {
     const c = committed.get(group)!;
     const rows: GroupPartitionVerification[] = [];
@@ -219,7 +238,8 @@ export async function verifyTopics(input: {
         map: maps.get(key) ?? null,
         sourceHit: sourceOffset === null ? undefined : hits.get(key)?.source.get(sourceOffset),
         targetHit: targetOffset === null ? undefined : hits.get(key)?.target.get(targetOffset),
-        targetEnd: targetBounds[key]?.end ?? 0,
+        targetEnd: planned.get(key)?.target.end ?? targetBounds[key]?.end ?? 0,
+        targetLiveEnd: input.afterCutover === true ? (targetBounds[key]?.end ?? 0) : undefined,
       });
       rows.push(row);
       if (!row.ok) mismatches.push(`group ${group} ${key}: ${row.detail}`);
