@@ -311,6 +311,13 @@ test(
 
     // The batch child then ends abnormally (as a bug would end it): the migration blocks; retry starts it again,
     // and the new run leaves out the topic the last one excluded.
+    // The migration knows of the exclusion (the batch tells it before deleting the target copy).
+    await until(
+      () => statusOf(h),
+      (s: MigrationStatus) => s.batches[0]?.excludedTopics?.includes(gone) === true,
+      'the exclusion in the migration status',
+      60_000,
+    );
     const firstRun = (await bh.describe()).runId;
     await bh.terminate('test: a batch that ended abnormally');
     const onEnded = await until(

@@ -73,7 +73,9 @@ async function checkResumable(client: Client, workflowId: string): Promise<numbe
     throw new CliError(`refused: resume: ${workflowId} is still running; nothing to resume ("kafka-migrate status ${workflowId}")`, EXIT.refused);
   let runs = 0;
   try {
-    for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` })) runs++;
+    // A run that continued as new is the same run of the migration, carried on: not counted.
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, "\\'")}'` }))
+      if (w.status.name !== 'CONTINUED_AS_NEW') runs++;
   } catch {
     // Visibility unavailable: one earlier run is all that is known.
   }

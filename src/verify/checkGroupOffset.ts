@@ -21,8 +21,9 @@ export interface GroupOffsetFacts {
   /** End of the compared target range (after the cutover: the copy's end). */
   targetEnd: number;
   /**
-   * After the cutover only: the target partition's current end. A target offset past the translated one, up to
-   * here, is the group consuming on the target since it moved: accepted, and said so.
+   * After the cutover only (the target's end when verification began): a target offset past the translated one is
+   * the group consuming on the target since it moved (the clients may write and commit while verification runs,
+   * past this end too): accepted, and said so. A target offset behind the translated one is still a mismatch.
    */
   targetLiveEnd?: number;
 }
@@ -43,7 +44,7 @@ export function checkGroupOffset(f: GroupOffsetFacts): GroupPartitionVerificatio
     if (!(e instanceof OffsetTranslationError) || e.reason !== 'below-copied-range') return fail(null, (e as Error).message);
     expected = null; // below what was copied: left uncommitted on purpose, auto.offset.reset applies
   }
-  if (f.targetLiveEnd !== undefined && expected !== null && f.targetOffset !== null && f.targetOffset > expected && f.targetOffset <= f.targetLiveEnd) {
+  if (f.targetLiveEnd !== undefined && expected !== null && f.targetOffset !== null && f.targetOffset > expected) {
     return {
       ...base,
       expectedTargetOffset: expected,

@@ -40,7 +40,7 @@ import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './m
 import { OperatorInbox, type InboxSnapshot, type Wait } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
-import { CONTINUE_AS_NEW_BETWEEN_STEPS, TOPIC_EXCLUDED_MILESTONE } from './patches';
+import { CONTINUE_AS_NEW_BETWEEN_STEPS, TOPIC_EXCLUDED_BEFORE_DELETE, TOPIC_EXCLUDED_MILESTONE } from './patches';
 import { summarizeProgress, isReady, groupPartitions, type PartitionRef } from './batchProgress';
 
 export interface BatchInput {
@@ -500,6 +500,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     status.partitions = status.partitions.filter((p) => p.topic !== topic);
     if (drainTo) drainTo = Object.fromEntries(Object.entries(drainTo).filter(([k]) => !k.startsWith(`${topic}:`)));
     applyProgress([], 0, status.totals.recordsCopied);
+    // Told before the (slow) deletion of its target copy: a run of this batch that ends meanwhile must not lose the
+    // exclusion (the migration starts the next run without the topic).
+    const toldFirst = patched(TOPIC_EXCLUDED_BEFORE_DELETE);
+    if (toldFirst) await tellMigration({ milestone: 'topicExcluded', topic });
     let targetDeleted = false;
     let kept = ours ? ' (its partial target copy is kept)' : '';
     if (a.deleteTarget && ours) {
@@ -514,7 +518,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
     status.excludedTopics = [...(status.excludedTopics ?? []), { topic, by: a.by, at: a.receivedAt ?? now(), reason: a.reason ?? '', targetDeleted }];
     note(`topic ${topic} excluded by ${a.by}: ${a.reason}; it is not migrated${kept}`);
-    if (patched(TOPIC_EXCLUDED_MILESTONE)) await tellMigration({ milestone: 'topicExcluded', topic });
+    if (!toldFirst && patched(TOPIC_EXCLUDED_MILESTONE)) await tellMigration({ milestone: 'topicExcluded', topic });
   }
 
   async function rollback(action: OperatorAction): Promise<BatchResult> {

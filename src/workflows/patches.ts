@@ -14,5 +14,8 @@ export const CONTINUE_AS_NEW_BETWEEN_STEPS = 'km-continue-as-new-between-steps';
 /** A batch tells its migration which topic the operator excluded (a restarted child leaves it out). */
 export const TOPIC_EXCLUDED_MILESTONE = 'km-topic-excluded-milestone';
 
+/** ... and tells it before deleting the topic's target copy (a run ending during the deletion kept the topic). */
+export const TOPIC_EXCLUDED_BEFORE_DELETE = 'km-topic-excluded-before-delete';
+
 /** The migration workflow continues as new between two batches once its history is long. */
 export const MIGRATION_CONTINUE_AS_NEW = 'km-migration-continue-as-new';
