@@ -6,6 +6,7 @@
  * from elsewhere (another network, other credentials) must not replace them. Loaded lazily: other commands
  * need no Kafka client code.
  */
+import { PREFLIGHT_CHECKS } from '../types/preflight';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -22,17 +23,7 @@ function quietKafkaLogs(): void {
 }
 
 /** The checks a migration's preflight phase runs, in its order. */
-const CHECKS = [
-  'checkVersions',
-  'checkSecurity',
-  'checkPermissions',
-  'checkAcls',
-  'checkEcosystem',
-  'checkReachability',
-  'checkCapacity',
-  'checkTargetState',
-  'checkClients',
-] as const;
+const CHECKS = PREFLIGHT_CHECKS;
 
 /** A path with symlinks resolved as far as it exists, so that two spellings of one folder compare equal. */
 function canonical(path: string): string {

@@ -32,3 +32,16 @@ export interface MissingPermission {
   /** The kafka-acls command to run (as an admin) that fixes it. */
   fix: string;
 }
+
+/** The checks a migration's preflight phase runs (activity names), in their order: the workflow and the read-only CLI. */
+export const PREFLIGHT_CHECKS = [
+  'checkVersions',
+  'checkSecurity',
+  'checkPermissions',
+  'checkAcls',
+  'checkEcosystem',
+  'checkReachability',
+  'checkCapacity',
+  'checkTargetState',
+  'checkClients',
+] as const;

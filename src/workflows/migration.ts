@@ -33,6 +33,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
+import { PREFLIGHT_CHECKS } from '../types/preflight';
 import type {
   BatchResult,
   BatchSummary,
@@ -95,18 +96,6 @@ const retry: RetryPolicy = {
   maximumAttempts: 5,
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
 };
-
-const PREFLIGHT_CHECKS = [
-  'checkVersions',
-  'checkSecurity',
-  'checkPermissions',
-  'checkAcls',
-  'checkEcosystem',
-  'checkReachability',
-  'checkCapacity',
-  'checkTargetState',
-  'checkClients',
-] as const;
 
 /** Thrown inside the workflow (and caught by it) to end the run with an outcome; never leaves the workflow. */
 class EndRun {
