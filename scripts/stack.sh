@@ -8,8 +8,15 @@
 # Ports (override with the environment):
 #   TEMPORAL_PORT=7233  TEMPORAL_UI_PORT=8233
 #   SOURCE_PLAINTEXT_PORT=19092  SOURCE_SASL_PORT=19093  SOURCE_CONTROLLER_PORT=19094
+#   SOURCE_SSL_PORT=19095  SOURCE_MTLS_PORT=19096  SOURCE_SASL_SSL_PORT=19097
 #   TARGET_PORT=29092  TARGET_CONTROLLER_PORT=29093
 # TEMPORAL_ADDRESS set: use that Temporal server and start none.
+# TLS listeners of the source (CA and certificates made by openssl/keytool at first start, under .stack/tls/):
+#   19095 SSL (server certificate only; principal ANONYMOUS), 19096 SSL with ssl.client.auth=required (the
+#   certificate's CN is the principal: client-migrator.* is User:migrator), 19097 SASL_SSL/PLAIN whose server
+#   certificate names only kafka-source.example (tests "hostname verification off").
+#   .stack/tls/: ca.pem, truststore.p12, client-migrator.{pem,key,p12}; store password .stack/secrets/tls-store.password.
+#   SCRAM is not here: Kafka 3.4 in KRaft mode has no SCRAM credentials (KIP-900, Kafka 3.5).
 # SOURCE_BOOTSTRAP / TARGET_BOOTSTRAP set: use those clusters and start none.
 set -euo pipefail
 
@@ -28,6 +35,10 @@ TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 SOURCE_PLAINTEXT_PORT="${SOURCE_PLAINTEXT_PORT:-19092}"
 SOURCE_SASL_PORT="${SOURCE_SASL_PORT:-19093}"
 SOURCE_CONTROLLER_PORT="${SOURCE_CONTROLLER_PORT:-19094}"
+SOURCE_SSL_PORT="${SOURCE_SSL_PORT:-19095}"
+SOURCE_MTLS_PORT="${SOURCE_MTLS_PORT:-19096}"
+SOURCE_SASL_SSL_PORT="${SOURCE_SASL_SSL_PORT:-19097}"
+TLS_STORE_PASSWORD="store-secret"
 TARGET_PORT="${TARGET_PORT:-29092}"
 TARGET_CONTROLLER_PORT="${TARGET_CONTROLLER_PORT:-29093}"
 KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx1g}"
@@ -141,6 +152,36 @@ log4j.logger.kafka.server.epoch=WARN
 EOF
 }
 
+# tls_leaf DIR NAME SUBJECT EXTENSION: a key, a certificate signed by DIR/ca.pem and a PKCS12 store of both.
+tls_leaf() {
+  local tls="$1" pw="$STACK/secrets/tls-store.password"
+  openssl req -newkey rsa:2048 -nodes -subj "$3" -keyout "$tls/$2.key" -out "$tls/$2.csr" &&
+    openssl x509 -req -in "$tls/$2.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+      -extfile <(printf '%s\n' "$4") -out "$tls/$2.pem" &&
+    openssl pkcs12 -export -in "$tls/$2.pem" -inkey "$tls/$2.key" -certfile "$tls/ca.pem" -name "$2" \
+      -passout "file:$pw" -out "$tls/$2.p12"
+}
+
+# A private CA, the source broker's certificates and a client certificate (CN=migrator). Made once.
+write_source_tls() {
+  local tls="$STACK/tls"
+  [[ -f "$tls/.complete" ]] && return
+  log "making the source's TLS CA and certificates under $tls"
+  rm -rf "$tls"; mkdir -p "$tls"
+  printf '%s' "$TLS_STORE_PASSWORD" >"$STACK/secrets/tls-store.password"; chmod 600 "$STACK/secrets/tls-store.password"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=kafka-migrate local CA" \
+      -keyout "$tls/ca.key" -out "$tls/ca.pem" &&
+      tls_leaf "$tls" source-broker "/CN=source-broker" "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
+      tls_leaf "$tls" source-broker-othername "/CN=kafka-source.example" "subjectAltName=DNS:kafka-source.example" &&
+      tls_leaf "$tls" client-migrator "/CN=migrator" "extendedKeyUsage=clientAuth" &&
+      keytool -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/truststore.p12" -storetype PKCS12 \
+        -storepass "$TLS_STORE_PASSWORD"
+  } >"$LOGS/source-tls.log" 2>&1 || die "making the TLS certificates failed; see $LOGS/source-tls.log"
+  chmod 600 "$tls/"*.key
+  touch "$tls/.complete"
+}
+
 write_source_config() {
   local dir="$STACK/source"
   mkdir -p "$dir/data" "$STACK/secrets"
@@ -148,13 +189,24 @@ write_source_config() {
   printf '%s' "$MIGRATOR_PASSWORD" >"$STACK/secrets/migrator.password"
   printf '%s' "$APP_PASSWORD" >"$STACK/secrets/app.password"
   chmod 600 "$STACK/secrets/"*.password
+  write_source_tls
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$SOURCE_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$SOURCE_PLAINTEXT_PORT,SASL_PLAINTEXT://127.0.0.1:$SOURCE_SASL_PORT,CONTROLLER://127.0.0.1:$SOURCE_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$SOURCE_PLAINTEXT_PORT,SASL_PLAINTEXT://127.0.0.1:$SOURCE_SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$SOURCE_PLAINTEXT_PORT,SASL_PLAINTEXT://127.0.0.1:$SOURCE_SASL_PORT,CONTROLLER://127.0.0.1:$SOURCE_CONTROLLER_PORT,SSL://127.0.0.1:$SOURCE_SSL_PORT,MTLS://127.0.0.1:$SOURCE_MTLS_PORT,SASL_SSL://127.0.0.1:$SOURCE_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$SOURCE_PLAINTEXT_PORT,SASL_PLAINTEXT://127.0.0.1:$SOURCE_SASL_PORT,SSL://127.0.0.1:$SOURCE_SSL_PORT,MTLS://127.0.0.1:$SOURCE_MTLS_PORT,SASL_SSL://127.0.0.1:$SOURCE_SASL_SSL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$STACK/tls/source-broker.p12
+ssl.keystore.password=$TLS_STORE_PASSWORD
+ssl.key.password=$TLS_STORE_PASSWORD
+ssl.truststore.type=PEM
+ssl.truststore.location=$STACK/tls/ca.pem
+listener.name.mtls.ssl.client.auth=required
+listener.name.mtls.ssl.principal.mapping.rules=RULE:^CN=([^,]+)\$/\$1/,DEFAULT
+listener.name.sasl_ssl.ssl.keystore.location=$STACK/tls/source-broker-othername.p12
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$ADMIN_PASSWORD" user_admin="$ADMIN_PASSWORD" user_migrator="$MIGRATOR_PASSWORD" user_app="$APP_PASSWORD";
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 sasl.enabled.mechanisms=PLAIN
