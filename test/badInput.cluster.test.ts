@@ -21,6 +21,7 @@ import { run } from '../src/cli/main';
 import { MIGRATOR_PASSWORD_FILE, SOURCE_SASL_BOOTSTRAP, stackSpec, TARGET_BOOTSTRAP, targetKafka, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
+import { workerIdentity } from '../src/worker/identity';
 
 process.env.KM_KAFKAJS_LOG ??= 'nothing'; // the worker runs in this process; the errors under test are asserted
 
@@ -165,7 +166,7 @@ test.concurrent('a password reference to an unset environment variable: non-retr
   const variable = `KM_BAD_INPUT_UNSET_${uniqueSuffix().toUpperCase()}`;
   const h = await start(specOf(w, { source: sourceWith({ env: variable }) }));
   expect(await failure(h)).toBe(
-    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker`,
+    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: environment variable ${variable} is not set on the worker ${workerIdentity()}`,
   );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);
@@ -177,7 +178,7 @@ test.concurrent('a password reference to a missing file: non-retryable, names th
   const missing = join(dir, `${w.name}-missing.password`);
   const h = await start(specOf(w, { source: sourceWith({ file: missing }) }));
   expect(await failure(h)).toBe(
-    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker (ENOENT)`,
+    `migration ${w.name} blocked in connectivity: checkConnectivity: source.sasl.password: cannot read file ${missing} on the worker ${workerIdentity()} (ENOENT)`,
   );
   expect(await activityFailure(h, 'checkConnectivity')).toEqual({ attempt: 1, nonRetryable: true });
   await expectNoDamage(w, before);

@@ -207,7 +207,7 @@ describe('spec with propertiesFile', () => {
     expect(() => passwordFromPropertiesFile(f)).toThrow(/has no password="\.\.\." option/);
     expect(() => resolveSecret({ propertiesFile: f }, 'source.sasl.password')).toThrow(SecretResolutionError);
     expect(() => resolveSecret({ propertiesFile: join(dir, 'gone.properties') }, 'source.sasl.password')).toThrow(
-      /^source\.sasl\.password: cannot read properties file .*gone\.properties \(ENOENT\) \(on the worker\)$/,
+      /^source\.sasl\.password: cannot read properties file .*gone\.properties \(ENOENT\) \(on the worker \d+@.+\)$/,
     );
   });
 });

@@ -51,11 +51,14 @@ export function applyPropertiesFiles(raw: unknown, baseDir: string, specPath = '
   return out;
 }
 
-/** File references and the reports folder are relative to the spec's folder; the worker may run elsewhere. */
+/**
+ * Properties files and the reports folder are relative to the spec's folder. A `{ file: }` secret stays as
+ * written: a relative one names a file in the secrets directory of whichever worker runs the activity
+ * (src/config/secrets.ts), since the operator's folders do not exist on the workers' hosts.
+ */
 export function absolutizeSecretFiles(spec: MigrationSpec, baseDir: string): MigrationSpec {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const fixRef = (ref: SecretRef): SecretRef => {
-    if ('file' in ref) return { file: abs(ref.file) };
     if ('propertiesFile' in ref) return { propertiesFile: abs(ref.propertiesFile) };
     return ref;
   };

@@ -39,6 +39,8 @@ async function main(): Promise<void> {
   }
   execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const spec = loadSpecFile(opts.spec);
+  // examples/demo.yaml names its password file relative to the secrets directory of the worker (and of this process).
+  process.env.KM_SECRETS_DIR ??= resolve(STACK, 'secrets');
   const settings = temporalSettings();
   const uiBase = `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT ?? 8233}/namespaces/${settings.namespace}`;
   const source: ClusterAccess = {

@@ -14,9 +14,13 @@ export interface WrittenReport {
   markdownPath: string;
 }
 
-/** `<reports.dir>/<spec.name>` (absolute): the folder holding every report of one migration. */
+/**
+ * `<reports.dir>/<spec.name>` (absolute): the folder holding every report of one migration on this host. A worker's
+ * own reports folder (`KM_REPORTS_DIR`, its `--reports-dir`) replaces the spec's `reports.dir`: the spec's folder is
+ * the operator's, and need not exist on the host of a worker.
+ */
 export function migrationReportDir(spec: Pick<MigrationSpec, 'name' | 'reports'>): string {
-  return resolve(spec.reports.dir, spec.name);
+  return resolve(process.env.KM_REPORTS_DIR?.trim() || spec.reports.dir, spec.name);
 }
 
 const SAFE_STEM = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities';
 import type { TemporalSettings } from './settings';
+import { workerIdentity } from './identity';
 
 export interface CreateWorkerOptions {
   settings: TemporalSettings;
@@ -20,6 +21,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<{ work
     connection,
     namespace: options.settings.namespace,
     taskQueue: options.settings.taskQueue,
+    identity: workerIdentity(),
     activities: options.activities ?? activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
