@@ -4,6 +4,9 @@
 # standing in for AutoMQ). Everything lives under .stack/ (git-ignored): binaries, jars, data, logs.
 #
 #   scripts/stack.sh up|down|status|reset|env
+#   scripts/stack.sh release up NAME VERSION [--brokers N] [--port-base P] [--plaintext-only]   (other releases, ports 39092+;
+#     e.g. `release up src-3b 3.4.1 --brokers 3`, a Kafka 4.1.1 target `release up target-4 4.1.1 --plaintext-only --port-base 39292`;
+#     see scripts/stack/release.sh)
 #
 # Ports (override with the environment):
 #   TEMPORAL_PORT=7233  TEMPORAL_UI_PORT=8233
@@ -364,5 +367,7 @@ case "${1:-}" in
   reset) cmd_reset ;;
   env) print_env ;;
   restart-component) shift; stop_one "$1"; cmd_up ;;
-  *) echo "usage: $0 up|down|status|reset|env" >&2; exit 2 ;;
+  # Clusters of other releases beside this stack (a matrix source, a 3-broker source, a Kafka 4.1.1 target): see scripts/stack/release.sh.
+  release) shift; exec bash "$ROOT/scripts/stack/release.sh" "$@" ;;
+  *) echo "usage: $0 up|down|status|reset|env|release" >&2; exit 2 ;;
 esac
