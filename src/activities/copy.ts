@@ -11,6 +11,7 @@ import { NonRetryableCopyError } from '../copy/copyErrors';
 import { createTopicsOnTarget, syncPartitionCountsOnTarget } from '../copy/targetTopics';
 import { explainMissingTopics } from '../copy/sourceTopicMissing';
 import { sharedThrottle } from '../copy/throttle';
+import { copyCounters } from '../metrics/copyMetrics';
 import type { CopyRoundInput, PartitionCountChange, PartitionProgress, TopicCreationReport } from '../types/copy';
 
 function toFailure(e: unknown, spec: Pick<MigrationSpec, 'source' | 'target'>, action: string): Error {
@@ -75,6 +76,7 @@ export async function copyRound(received: CopyRoundInput | LegacyCopyRoundInput)
   const spec = { source: input.source, target: input.target, copy: input.copy };
   const topics = [...new Set(input.partitions.map((p) => p.topic))];
   let last: PartitionProgress[] = ctx.info.heartbeatDetails ?? [];
+  const counters = copyCounters(input.migration, input.mode);
   const heartbeat = () => ctx.heartbeat(last);
   const ticker = setInterval(heartbeat, 1000); // cancellation (an operator action) arrives with a heartbeat reply: do not make it wait
   try {
@@ -97,6 +99,7 @@ export async function copyRound(received: CopyRoundInput | LegacyCopyRoundInput)
       onProgress: (p) => {
         last = p;
       },
+      onCopied: (ref, records, bytes) => counters.copied(ref.topic, records, bytes),
     });
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('copyRound cancelled');
     return progress;

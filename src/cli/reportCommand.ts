@@ -9,7 +9,8 @@ import { Option, type Command } from 'commander';
 import type { BatchStatus, MigrationStatus } from '../types';
 import { readBatchReports, type BatchReports, type DetailReport } from './batchReports';
 import { renderBatchMarkdown } from '../reports/batchReport';
-import { markdownToHtmlPage } from '../reports/html';
+import { batchChartsHtml } from '../reports/batchCharts';
+import { htmlPage, markdownToHtmlBody } from '../reports/html';
 import { renderMigrationMarkdown } from '../reports/migrationReport';
 import type { Io } from './io';
 import { readBatches, readMigration } from './migrationState';
@@ -74,7 +75,20 @@ export function renderReport(data: MigrationReportData, format: ReportFormat): s
     ...data.batches.map(renderBatchMarkdown),
     ...data.batchReports.map(batchReportsMarkdown),
   ].join('\n');
-  return format === 'md' ? md : markdownToHtmlPage(md, `Migration ${data.status.name}: ${data.outcome}`);
+  return format === 'md' ? md : renderHtml(data, status);
+}
+
+/** HTML: the same sections as the Markdown, each batch followed by its charts (inline SVG). */
+function renderHtml(data: MigrationReportData, status: MigrationStatus): string {
+  const body = [
+    markdownToHtmlBody(renderMigrationMarkdown({ outcome: data.outcome, status })),
+    ...data.batches.map((b) => {
+      const verification = data.batchReports.find((r) => r.number === b.number)?.verificationReport?.json;
+      return `${markdownToHtmlBody(renderBatchMarkdown(b))}\n${batchChartsHtml(b, verification)}`;
+    }),
+    ...data.batchReports.map((r) => markdownToHtmlBody(batchReportsMarkdown(r))),
+  ];
+  return htmlPage(`Migration ${data.status.name}: ${data.outcome}`, body.join('\n'));
 }
 
 function jsonOnly(r: DetailReport | undefined): Omit<DetailReport, 'markdown'> | undefined {

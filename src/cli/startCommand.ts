@@ -9,6 +9,7 @@ import { loadSpecFile } from '../config/loadSpec';
 import { parseSpec, type MigrationSpec } from '../config/spec';
 import { migrationWorkflowId } from '../workflows/ids';
 import { KM_MIGRATION, KM_PHASE } from '../workflows/searchAttributes';
+import { migrationStaticSummary } from '../workflows/currentDetails';
 import type { Io } from './io';
 import { CliError, EXIT, withTemporal, type GlobalOptions } from './temporalClient';
 
@@ -39,6 +40,8 @@ export async function startMigration(
         { key: KM_PHASE, value: 'starting' },
       ],
       memo: { summary: `migration ${spec.name}: ${options.resume ? 'resuming' : 'starting'}` },
+      // The Temporal UI's summary of the workflow (its current details are kept by the workflow itself).
+      staticSummary: migrationStaticSummary(spec, options.resume),
     });
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (e) {

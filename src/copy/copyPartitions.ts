@@ -65,6 +65,8 @@ export interface CopyPartitionsOptions {
   budget?: MemoryBudget;
   /** Test hook: runs after records are acknowledged and before their checkpoint is written. */
   afterWrite?: (results: WriteResult[]) => void | Promise<void>;
+  /** Records (and their bytes) of a partition the target acknowledged: the worker's metrics count them. */
+  onCopied?: (ref: TopicPartitionRef, records: number, bytes: number) => void;
 }
 
 type CheckpointedMap = PartitionOffsetMap & { checkpoint: NonNullable<PartitionOffsetMap['checkpoint']> };
@@ -301,6 +303,7 @@ async function copyLoop(
           for (const b of batch) {
             const r = results.find((x) => x.topic === b.state.ref.topic && x.partition === b.state.ref.partition);
             applyWrite(b.state, b.records, r ? r.baseOffset : b.expectedBase, b.expectedBase, b.nextOffset, b.bytes);
+            options.onCopied?.(b.state.ref, b.records.length, b.bytes);
           }
           await options.afterWrite?.(results);
         });

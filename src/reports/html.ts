@@ -93,10 +93,17 @@ export function markdownToHtmlBody(md: string): string {
 const STYLE = `body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d2330;line-height:1.45}
 h1{border-bottom:2px solid #dde;padding-bottom:.3rem}h2{margin-top:2rem;border-bottom:1px solid #eee}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem;width:100%}th,td{border:1px solid #d6d9e0;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f2f4f8}tr:nth-child(even) td{background:#fafbfc}code{background:#f2f4f8;padding:0 .25rem;border-radius:3px}`;
+th{background:#f2f4f8}tr:nth-child(even) td{background:#fafbfc}code{background:#f2f4f8;padding:0 .25rem;border-radius:3px}
+figure.km-chart{margin:1rem 0;padding:.5rem;border:1px solid #e3e6ec;border-radius:4px;overflow-x:auto}figure.km-chart figcaption{font-weight:600;margin-bottom:.3rem}
+figure.km-chart svg{max-width:100%;height:auto;font-family:inherit}`;
 
 /** A complete HTML document for one report. */
 export function markdownToHtmlPage(md: string, title: string): string {
+  return htmlPage(title, markdownToHtmlBody(md));
+}
+
+/** A complete HTML document around a body already in HTML (e.g. Markdown sections and inline SVG charts). */
+export function htmlPage(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -106,7 +113,7 @@ export function markdownToHtmlPage(md: string, title: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-${markdownToHtmlBody(md)}
+${body}
 </body>
 </html>
 `;

@@ -33,6 +33,19 @@ export interface BatchTotals {
   etaSeconds: number | null;
 }
 
+/** The batch's totals after one copy round (src/workflows/copySamples.ts keeps at most 200 of them, evenly spread). */
+export interface CopySample {
+  at: string;
+  round: number;
+  recordsCopied: number;
+  bytesCopied: number;
+  recordsPerSecond: number;
+  lagRecords: number;
+  maxLagSeconds: number;
+  /** The cutover's drain round. */
+  drain?: boolean;
+}
+
 /** What the batch workflow's `batchStatus` query returns. */
 export interface BatchStatus {
   migration: string;
@@ -63,6 +76,10 @@ export interface BatchStatus {
   excludedTopics?: { topic: string; by: string; at: string; reason: string; targetDeleted: boolean }[];
   /** The verification verdict, once verified. */
   verification?: { ok: boolean; mismatchCount: number };
+  /** Copy progress over time, bounded (for the report's charts). */
+  samples?: CopySample[];
+  /** Only every sampleStride-th round is sampled (doubles each time the samples are thinned out). */
+  sampleStride?: number;
   error?: string;
 }
 
