@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { createWorker } from './createWorker';
 import { temporalSettings } from './settings';
 import { processCopyBudget } from '../copy/memoryBudget';
+import { installRuntime, metricsAddress } from '../metrics/runtimeMetrics';
 import { applyHostSettings, type HostSettings } from './hostSettings';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS)')
     .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
     .option('--task-queue <name>', 'task queue (env KM_TASK_QUEUE)')
+    .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (env KM_METRICS_ADDRESS; default: none)')
     .option('--secrets-dir <dir>', "where this host's { file: } secret references are (env KM_SECRETS_DIR; default: the working directory)")
     .option('--reports-dir <dir>', "this host's reports folder, instead of the spec's reports.dir (env KM_REPORTS_DIR)")
     .option('--identity <name>', 'the name of this worker in Temporal and in errors (env KM_WORKER_IDENTITY; default pid@host)')
@@ -22,7 +24,10 @@ async function main(): Promise<void> {
   const host = applyHostSettings(program.opts<HostSettings>());
   const settings = temporalSettings(program.opts());
   const budget = processCopyBudget(); // a bad KM_COPY_MEMORY_MB fails here, not in the first copy
+  const metrics = metricsAddress(program.opts<{ metricsAddress?: string }>().metricsAddress);
+  installRuntime(metrics); // before the first connection: the runtime is created once per process
   const { worker, connection } = await createWorker({ settings });
+  if (metrics) console.log(`[worker] Prometheus metrics at http://${metrics}/metrics`);
   console.log(
     `[worker] polling ${settings.taskQueue} on ${settings.address} (namespace ${settings.namespace}); copy memory budget ${Math.round(budget.limitBytes / 1048576)} MiB; pid ${process.pid}; identity ${host.identity}; secrets ${host.secretsDir ?? `${process.cwd()} (working directory)`}; reports ${host.reportsDir ?? "the spec's reports.dir"}`,
   );

@@ -42,6 +42,11 @@ import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
 import { CONTINUE_AS_NEW_BETWEEN_STEPS, TOPIC_EXCLUDED_BEFORE_DELETE, TOPIC_EXCLUDED_MILESTONE } from './patches';
 import { summarizeProgress, isReady, groupPartitions, type PartitionRef } from './batchProgress';
+import { withSummaries } from './activitySummaries';
+import { recordProgressMetrics, recordVerificationMetrics, recordWritePauseMetric } from './batchMetrics';
+import { addCopySample } from './copySamples';
+import { batchDetails, keepCurrentDetails } from './currentDetails';
+import { failedPhaseOnError } from './failedPhase';
 
 export interface BatchInput {
   spec: MigrationSpec;
@@ -80,16 +85,27 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   const heartbeatTimeout = `${spec.copy.heartbeatTimeoutSeconds}s` as Duration;
 
   // Short steps heartbeat (activities/keepAlive.ts): a worker dying mid-step is noticed within heartbeatTimeout.
-  const admin = proxyActivities<typeof activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout, retry: { ...retry, maximumAttempts: 10 } });
-  const copy = proxyActivities<typeof activities>({
-    // A follow round ends after roundSeconds; a drain round ends when the captured end offsets are reached.
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout,
-    retry,
-    // Never start the next round while the cancelled one may still write: wait until it has really stopped.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
-  const watch = proxyActivities<typeof activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout, retry: { ...retry, maximumAttempts: 20 } });
+  // Every activity carries a one-line summary for the Temporal UI (user metadata: no patch needed, see activitySummaries.ts).
+  const summaryContext = `migration ${spec.name}, batch ${batch.number} (${batch.name})`;
+  const admin = withSummaries(
+    proxyActivities<typeof activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout, retry: { ...retry, maximumAttempts: 10 } }),
+    summaryContext,
+  );
+  const copy = withSummaries(
+    proxyActivities<typeof activities>({
+      // A follow round ends after roundSeconds; a drain round ends when the captured end offsets are reached.
+      startToCloseTimeout: '6 hours',
+      heartbeatTimeout,
+      retry,
+      // Never start the next round while the cancelled one may still write: wait until it has really stopped.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+    summaryContext,
+  );
+  const watch = withSummaries(
+    proxyActivities<typeof activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout, retry: { ...retry, maximumAttempts: 20 } }),
+    summaryContext,
+  );
 
   const carried = input.carried;
   const status: BatchStatus = carried?.status ?? {
@@ -138,6 +154,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     ...status,
     waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
   }));
+  // The Temporal UI's "current details": step, what it waits for (CLI command and signal), progress.
+  keepCurrentDetails(() => batchDetails(status, inbox.waitingFor));
 
   const groups = batch.groups;
 
@@ -247,6 +265,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const results = settled.map((r) => (r as PromiseFulfilledResult<PartitionProgressView[]>).value);
     status.rounds++;
     applyProgress(results.flat(), (Date.now() - startedMs) / 1000, before);
+    addCopySample(status, now(), mode);
+    recordProgressMetrics(status);
   }
 
   function applyProgress(progress: PartitionProgressView[], seconds: number, recordsBefore: number): void {
@@ -611,6 +631,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         else {
           await clientsMoved('clientsMayMove');
           status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+          recordWritePauseMetric(status);
           note('producers may now start on the target');
           enter('verifying');
         }
@@ -647,6 +668,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         } else {
           await clientsMoved('clientsMayMove');
           status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+          recordWritePauseMetric(status);
           note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
           enter('verifying');
         }
@@ -661,6 +683,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         });
         status.reports.verification = report.report.markdownPath;
         status.verification = { ok: report.ok, mismatchCount: report.mismatchCount };
+        recordVerificationMetrics(status, report.ok, report.mismatchCount);
         if (report.ok) {
           milestone('verified');
           enter('completed');
@@ -695,7 +718,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   // ------------------------------------------------------------------ the step machine
   // Inside a non-cancellable scope: a cancellation requested from Temporal arrives as an abort (inbox), which
   // the step that is waiting takes like an operator's abort.
-  return CancellationScope.nonCancellable(async () => {
+  const machine = CancellationScope.nonCancellable(async () => {
     for (;;) {
       const step = status.step === 'blocked' ? ((status.blocked?.step as BatchStep) ?? 'creating-topics') : status.step;
       if (status.step === 'blocked') {
@@ -719,6 +742,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       }
     }
   });
+  return failedPhaseOnError(machine);
 
   /** Carries out the operator's decision on a blocked step. */
   async function decide(step: BatchStep, a: OperatorAction): Promise<void> {
@@ -736,7 +760,7 @@ const AWAITING_AFTER_FAILED_CHECK: Partial<Record<BatchStep, BatchStep>> = {
 
 /** The batch's result as the migration keeps it: without the per-partition detail (that is in the batch report). */
 function forParent(status: BatchStatus): BatchStatus {
-  return { ...status, partitions: [] };
+  return { ...status, partitions: [], samples: undefined };
 }
 
 function elapsedMs(fromIso: string | undefined, toIso: string | undefined): number | undefined {

@@ -57,6 +57,9 @@ import { actionSignals, batchMilestoneSignal, statusQuery, type OperatorAction }
 import { newTopicsBatch } from './newTopicsBatch';
 import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
 import { MIGRATION_CONTINUE_AS_NEW } from './patches';
+import { withSummaries } from './activitySummaries';
+import { batchStaticSummary, keepCurrentDetails, migrationDetails } from './currentDetails';
+import { failedPhaseOnError } from './failedPhase';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from './searchAttributes';
 
 export interface MigrationInput {
@@ -104,12 +107,17 @@ class EndRun {
 
 export async function migrationWorkflow(input: MigrationInput): Promise<MigrationResult> {
   const { spec } = input;
-  const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry });
-  const sampling = proxyActivities<typeof activities>({
-    startToCloseTimeout: `${Math.ceil(spec.thresholds.capacitySampleSeconds) + 120}s` as Duration,
-    retry,
-  });
-  const long = proxyActivities<typeof activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '60s', retry });
+  // Every activity carries a one-line summary for the Temporal UI (user metadata: no patch needed, see activitySummaries.ts).
+  const summaryContext = `migration ${spec.name}`;
+  const quick = withSummaries(proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry }), summaryContext);
+  const sampling = withSummaries(
+    proxyActivities<typeof activities>({
+      startToCloseTimeout: `${Math.ceil(spec.thresholds.capacitySampleSeconds) + 120}s` as Duration,
+      retry,
+    }),
+    summaryContext,
+  );
+  const long = withSummaries(proxyActivities<typeof activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '60s', retry }), summaryContext);
 
   const now = () => new Date().toISOString(); // workflow time: deterministic
   const carried = input.carried;
@@ -132,6 +140,8 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     ...status,
     waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
   }));
+  // The Temporal UI's "current details": phase, what it waits for (CLI command and signal), the batches.
+  keepCurrentDetails(() => migrationDetails(status, inbox.waitingFor));
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
   // Batches whose clients may already use the target: a migration-wide abort can no longer roll them back.
   const clientsMovedIn = new Set<number>(carried?.clientsMovedIn ?? []);
@@ -348,7 +358,10 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
     if (carried) enter('sync');
     // findNewTopics heartbeats (keepAlive): a worker that dies mid-check is noticed in seconds, not after the
     // 2-minute timeout that would hold the end of a batch (runChild waits for the check in flight).
-    const watching = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15s', retry });
+    const watching = withSummaries(
+      proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15s', retry }),
+      `migration ${spec.name}: new-topic watch`,
+    );
     const watcher = new NewTopicWatcher(spec, plan, status, watching, now, watcherState);
     let started = startedBefore;
     let startedInRun = 0;
@@ -376,7 +389,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   }
 
   // Inside a non-cancellable scope: a cancellation requested from Temporal reaches only the inbox (as an abort).
-  return CancellationScope.nonCancellable(async () => {
+  const machine = CancellationScope.nonCancellable(async () => {
     try {
       return await run();
     } catch (e) {
@@ -390,6 +403,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       return endWith('aborted');
     }
   });
+  return failedPhaseOnError(machine);
 }
 
 function batchSummary(spec: MigrationSpec, b: PlanBatch): BatchSummary {
@@ -419,7 +433,7 @@ async function runBatch(
     { key: KM_BATCH, value: batch.number },
     { key: KM_BUSINESS_SYSTEM, value: batch.name },
   ]);
-  const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry });
+  const quick = withSummaries(proxyActivities<typeof activities>({ startToCloseTimeout: '2 minutes', retry }), `migration ${spec.name}, batch ${batch.number}`);
   const excluded = () => {
     const excludedTopics = excludedSoFar();
     return excludedTopics?.length ? { excludedTopics } : {};
@@ -501,6 +515,8 @@ async function runChild(
       { key: KM_PHASE, value: 'batch:creating-topics' },
     ],
     memo: { summary: `batch ${batch.number} (${batch.name}) of migration ${spec.name}: ${batch.topics.length} topics, ${batch.groups.length} groups` },
+    // What the Temporal UI shows for the child in the parent's history and on its own page (user metadata: no patch).
+    staticSummary: batchStaticSummary(spec.name, batch),
   });
   // Abort (operator or cancellation from Temporal): forwarded to the batch, which rolls back or refuses.
   let forwarded = !!restart && !!inbox.aborted;

@@ -19,3 +19,6 @@ export const TOPIC_EXCLUDED_BEFORE_DELETE = 'km-topic-excluded-before-delete';
 
 /** The migration workflow continues as new between two batches once its history is long. */
 export const MIGRATION_CONTINUE_AS_NEW = 'km-migration-continue-as-new';
+
+/** A workflow that still fails (a defect outside the step machine) sets KmPhase `failed` first. */
+export const KM_PHASE_ON_FAILURE = 'km-phase-on-failure';
