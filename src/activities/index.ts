@@ -7,6 +7,7 @@ import { keepAlive } from './keepAlive';
 import * as verify from './verify';
 import * as reports from './reports';
 import * as rollback from './rollback';
+import * as readOnly from './readOnly';
 
 export { checkConnectivity } from './connectivity';
 export {
@@ -22,6 +23,8 @@ export {
   writePreflightReport,
 } from './preflight';
 export { collectInventory } from './inventory';
+// The read-only looks of `kafka-migrate preflight|inventory -f` (src/workflows/readOnly.ts).
+export const inventoryLook = keepAlive(readOnly.inventoryLook);
 export { copyRound } from './copy';
 export { waitForQuietSource } from './cutover';
 export { verifyBatch } from './verify';

@@ -1,29 +1,22 @@
 /**
- * `preflight -f spec.yaml` and `inventory -f spec.yaml`: read-only looks at the clusters WITHOUT a
- * migration workflow. The activity functions run in-process (they work outside an activity context). They
- * print their report and write files only into the folder given with `--out`, never into the migration's
- * own reports folder (`<reports.dir>/<name>/`): a running migration's reports live there, and a look taken
- * from elsewhere (another network, other credentials) must not replace them. Loaded lazily: other commands
- * need no Kafka client code.
+ * `preflight -f spec.yaml` and `inventory -f spec.yaml`: read-only looks at the clusters WITHOUT a migration
+ * workflow. They run on a worker of the task queue (a short look workflow, src/workflows/readOnly.ts), so this
+ * machine needs neither the secrets nor broker access, only Temporal. They print their report and write files
+ * only into the folder given with `--out`, never into the migration's own reports folder
+ * (`<reports.dir>/<name>/`): a running migration's reports live there, and a look must not replace them.
  */
-import { PREFLIGHT_CHECKS } from '../types/preflight';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSpecFile } from '../config/loadSpec';
 import type { MigrationSpec } from '../config/spec';
 import { migrationReportDir, writeReportIn, type WrittenReport } from '../reports/writeReport';
-import type { CheckResult } from '../types/preflight';
+import type { Inventory } from '../types/inventory';
 import type { Io } from './io';
-import { CliError, EXIT } from './temporalClient';
-
-/** kafkajs' own error lines repeat what the one-line CLI error says; keep them unless asked for. */
-function quietKafkaLogs(): void {
-  process.env.KM_KAFKAJS_LOG ??= 'nothing';
-}
-
-/** The checks a migration's preflight phase runs, in its order. */
-const CHECKS = PREFLIGHT_CHECKS;
+import { runLook } from './lookWorkflow';
+import { CliError, EXIT, type GlobalOptions } from './temporalClient';
+import type { CheckResult } from '../types/preflight';
+import type { LookedCheck } from '../workflows/readOnly';
 
 /** A path with symlinks resolved as far as it exists, so that two spellings of one folder compare equal. */
 function canonical(path: string): string {
@@ -53,21 +46,20 @@ const written = (files: WrittenReport | undefined) => (files ? `; wrote ${files.
 export function registerReadOnlyCommands(program: Command, io: Io): void {
   program
     .command('preflight')
-    .description('run every preflight check now, read-only, without starting a migration; prints the report (exit 1 when a check fails)')
+    .description(
+      'run every preflight check now, read-only, on a worker of the task queue, without starting a migration; prints the report (exit 1 when a check fails)',
+    )
     .requiredOption('-f, --file <spec>', 'the migration spec (YAML or JSON)')
     .option('--out <dir>', "also write preflight.md and preflight.json into this folder (not the migration's own reports folder)")
     .option('--quiet', 'print only the verdict, not the report')
-    .action(async (opts: { file: string; out?: string; quiet?: boolean }) => {
+    .action(async (opts: { file: string; out?: string; quiet?: boolean }, cmd: Command) => {
       const spec = loadSpecFile(opts.file);
       const dir = outDir(spec, opts.out);
-      quietKafkaLogs();
-      const preflight = await import('../activities/preflight');
+      const { summarizePreflight } = await import('../activities/preflight/summary');
       const { renderPreflightMarkdown } = await import('../reports/preflightReport');
-      const checks = await runChecks(
-        CHECKS.map((name) => [name, preflight[name]] as const),
-        spec,
-      );
-      const report = preflight.summarizePreflight(spec.name, checks);
+      const looked = await runLook<{ checks: LookedCheck[] }>(cmd.optsWithGlobals<GlobalOptions>(), 'preflight', spec);
+      const checks = checksOrWhyNot(looked.checks);
+      const report = summarizePreflight(spec.name, checks);
       const markdown = renderPreflightMarkdown(report);
       const files = dir === undefined ? undefined : writeReportIn(dir, 'preflight', report, markdown);
       if (!opts.quiet) io.out(markdown);
@@ -83,20 +75,18 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
 
   program
     .command('inventory')
-    .description('inventory the source cluster now (topics, groups, activity, business systems), read-only, without starting a migration; prints the report')
+    .description(
+      'inventory the source cluster now (topics, groups, activity, business systems), read-only, on a worker of the task queue, without starting a migration; prints the report',
+    )
     .requiredOption('-f, --file <spec>', 'the migration spec (YAML or JSON)')
     .option('--out <dir>', "also write inventory.md and inventory.json into this folder (not the migration's own reports folder)")
     .option('--quiet', 'print only the totals, not the report')
-    .action(async (opts: { file: string; out?: string; quiet?: boolean }) => {
+    .action(async (opts: { file: string; out?: string; quiet?: boolean }, cmd: Command) => {
       const spec = loadSpecFile(opts.file);
       const dir = outDir(spec, opts.out);
-      quietKafkaLogs();
-      const { takeInventory } = await import('../activities/inventory');
       const { renderInventoryMarkdown } = await import('../reports/inventoryReport');
       const { summarizeInventory } = await import('../inventory/summary');
-      const inventory = await takeInventory(spec).catch((e: unknown) => {
-        throw new CliError(`inventory of ${spec.source.bootstrapServers.join(',')} failed: ${rootMessage(e)}`, EXIT.failure);
-      });
+      const inventory = await runLook<Inventory>(cmd.optsWithGlobals<GlobalOptions>(), 'inventory', spec);
       const markdown = renderInventoryMarkdown(inventory);
       const files = dir === undefined ? undefined : writeReportIn(dir, 'inventory', inventory, markdown);
       if (!opts.quiet) io.out(markdown);
@@ -108,21 +98,16 @@ export function registerReadOnlyCommands(program: Command, io: Io): void {
 }
 
 /**
- * Runs every check; when one cannot run (e.g. a cluster that does not answer over the configured protocol),
+ * The checks' results; when one could not run (e.g. a cluster that does not answer over the configured protocol),
  * the failed verdicts of the others still say why (e.g. a protocol the target profile does not accept).
  */
-async function runChecks(checks: (readonly [string, (input: { spec: MigrationSpec }) => Promise<CheckResult>])[], spec: MigrationSpec): Promise<CheckResult[]> {
-  const settled = await Promise.allSettled(checks.map(([, check]) => check({ spec })));
-  const broken = settled.findIndex((s) => s.status === 'rejected');
-  if (broken < 0) return settled.map((s) => (s as PromiseFulfilledResult<CheckResult>).value);
-  const failed = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.verdict === 'fail' ? [s.value] : []));
+function checksOrWhyNot(looked: LookedCheck[]): CheckResult[] {
+  const broken = looked.find((c) => !c.result);
+  if (!broken) return looked.map((c) => c.result!);
+  const failed = looked.flatMap((c) => (c.result?.verdict === 'fail' ? [c.result] : []));
   const explained = failed.map((c) => `\n  ${c.id}: ${c.summary}${c.remediation ? `\n    fix: ${c.remediation}` : ''}`).join('');
   throw new CliError(
-    `preflight ${checks[broken][0]} could not run: ${rootMessage((settled[broken] as PromiseRejectedResult).reason)}${failed.length ? `\nfailed checks:${explained}` : ''}`,
+    `preflight ${broken.name} could not run: ${(broken.error ?? 'no result').split('\n')[0]}${failed.length ? `\nfailed checks:${explained}` : ''}`,
     EXIT.failure,
   );
-}
-
-function rootMessage(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }

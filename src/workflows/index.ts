@@ -1,3 +1,4 @@
 /** Every workflow the worker registers (this file is the workflow bundle's entry point). */
 export { migrationWorkflow } from './migration';
 export { batchWorkflow } from './batch';
+export { preflightLookWorkflow, inventoryLookWorkflow } from './readOnly';
