@@ -43,7 +43,7 @@ export async function probeCluster(conn: ClusterConnection, role: ClusterRole): 
 export function protocolFault(input: { source: MigrationSpec['source']; target: MigrationSpec['target'] }): string | undefined {
   const profile = effectiveProfile(input.target);
   if (!profile.sourceSecurityProtocols.includes(input.source.securityProtocol)) {
-    return `source.securityProtocol ${input.source.securityProtocol} is not supported with the ${profile.name} profile (expected ${profile.sourceSecurityProtocols.join(' or ')}): migrate from a PLAINTEXT or SASL_PLAINTEXT listener of the source`;
+    return `source.securityProtocol ${input.source.securityProtocol} is not supported with the ${profile.name} profile (expected ${profile.sourceSecurityProtocols.join(' or ')}): point source.bootstrapServers at a listener of one of those protocols`;
   }
   if (!profile.securityProtocols.includes(input.target.securityProtocol)) {
     return `target.securityProtocol ${input.target.securityProtocol} is not accepted by the ${profile.name} profile (expected ${profile.securityProtocols.join(' or ')}): use the target's PLAINTEXT listener, or target.profile: kafka / target.profileOverrides.securityProtocols`;

@@ -5,6 +5,7 @@
  * `{ propertiesFile: <abs path> }`, and the worker re-reads the file when it connects (src/config/secrets.ts).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 
 export class PropertiesFileError extends Error {
   constructor(message: string) {
@@ -164,6 +165,61 @@ export interface ConnectionFromProperties {
   clientId?: string;
   requestTimeoutMs?: number;
   sasl?: { mechanism?: string; username?: string; password?: { propertiesFile: string } };
+  tls?: Record<string, unknown>;
+}
+
+/**
+ * The `ssl.*` client properties in the spec's `tls` shape. Stores keep their path (relative ones are taken
+ * from the properties file's folder); passwords and inline PEM values stay in the file as references.
+ */
+function tlsFromProperties(props: Map<string, string>, absPath: string): Record<string, unknown> | undefined {
+  const tls: Record<string, unknown> = {};
+  const ref = (property: string) => ({ propertiesFile: absPath, property });
+  const has = (property: string) => (props.get(property) ?? '').trim() !== '';
+  const location = (property: string) => {
+    const value = props.get(property)!.trim();
+    return isAbsolute(value) ? value : resolve(dirname(absPath), value);
+  };
+  const storeType = (property: string) => {
+    const value = props.get(property)?.trim().toUpperCase();
+    if (value === undefined || value === '') return undefined;
+    if (value !== 'PKCS12' && value !== 'PEM' && value !== 'JKS') {
+      throw new PropertiesFileError(`${absPath}: ${property} is ${value}; expected PKCS12, PEM or JKS (JKS must be converted to PKCS12)`);
+    }
+    return value;
+  };
+  if (has('ssl.truststore.location')) {
+    tls.truststore = {
+      file: location('ssl.truststore.location'),
+      ...(storeType('ssl.truststore.type') ? { type: storeType('ssl.truststore.type') } : {}),
+      ...(has('ssl.truststore.password') ? { password: ref('ssl.truststore.password') } : {}),
+    };
+  }
+  if (has('ssl.truststore.certificates')) tls.ca = ref('ssl.truststore.certificates');
+  if (has('ssl.keystore.location')) {
+    tls.keystore = {
+      file: location('ssl.keystore.location'),
+      ...(storeType('ssl.keystore.type') ? { type: storeType('ssl.keystore.type') } : {}),
+      ...(has('ssl.keystore.password') ? { password: ref('ssl.keystore.password') } : {}),
+      ...(has('ssl.key.password') ? { keyPassword: ref('ssl.key.password') } : {}),
+    };
+  }
+  if (has('ssl.keystore.certificate.chain')) tls.cert = ref('ssl.keystore.certificate.chain');
+  if (has('ssl.keystore.key')) {
+    tls.key = ref('ssl.keystore.key');
+    if (has('ssl.key.password')) tls.keyPassword = ref('ssl.key.password');
+  }
+  // Kafka: an empty ssl.endpoint.identification.algorithm turns hostname verification off.
+  const algorithm = props.get('ssl.endpoint.identification.algorithm');
+  if (algorithm !== undefined) tls.verifyHostname = algorithm.trim() !== '';
+  return Object.keys(tls).length ? tls : undefined;
+}
+
+/** The worker side: one property of a properties file (an ssl.* password or inline PEM), never logged. */
+export function propertyFromPropertiesFile(absPath: string, property: string): string {
+  const value = readPropertiesFile(absPath).get(property);
+  if (value === undefined || value.trim() === '') throw new PropertiesFileError(`${absPath} has no ${property}`);
+  return value;
 }
 
 export function readPropertiesFile(absPath: string): Map<string, string> {
@@ -216,6 +272,9 @@ export function connectionFromProperties(props: Map<string, string>, absPath: st
   } else if (mechanism) {
     out.sasl = { mechanism };
   }
+  // ssl.* settings only matter under a TLS protocol (a client ignores them otherwise, and so do we).
+  const tls = out.securityProtocol && !out.securityProtocol.endsWith('SSL') ? undefined : tlsFromProperties(props, absPath);
+  if (tls) out.tls = tls;
   return out;
 }
 
@@ -244,5 +303,8 @@ export function mergePropertiesIntoConnection(raw: Record<string, unknown>, absP
   // A file-supplied SASL block is meaningless under a non-SASL protocol given explicitly in the spec.
   const protocol = String(merged.securityProtocol ?? 'PLAINTEXT');
   if (!rawSasl && fromFile.sasl && !protocol.startsWith('SASL_')) delete merged.sasl;
+  const rawTls = raw.tls as Record<string, unknown> | undefined;
+  if (fromFile.tls || rawTls) merged.tls = { ...(fromFile.tls ?? {}), ...(rawTls ?? {}) };
+  if (!rawTls && fromFile.tls && !protocol.endsWith('SSL')) delete merged.tls;
   return merged;
 }

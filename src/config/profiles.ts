@@ -27,7 +27,8 @@ export const PROFILES: Record<TargetProfile['name'], TargetProfile> = {
     name: 'automq',
     supportedVersions: { min: '0.9', max: '3.4' },
     securityProtocols: ['PLAINTEXT'],
-    sourceSecurityProtocols: ['PLAINTEXT', 'SASL_PLAINTEXT'],
+    // The source is read by kafka-migrate's own clients, which speak every protocol (TLS: src/kafka/tlsOptions.ts).
+    sourceSecurityProtocols: ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'],
     supportsAcls: false,
     managedConnect: false,
     managedSchemaRegistry: false,

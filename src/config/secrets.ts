@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { workerIdentity } from '../worker/identity';
-import { passwordFromPropertiesFile, PropertiesFileError } from './kafkaProperties';
+import { passwordFromPropertiesFile, propertyFromPropertiesFile, PropertiesFileError } from './kafkaProperties';
 import type { SecretRef } from './spec';
 
 export class SecretResolutionError extends Error {
@@ -20,7 +20,8 @@ export class SecretResolutionError extends Error {
 
 export function describeSecretRef(ref: SecretRef): string {
   if ('env' in ref) return `environment variable ${ref.env}`;
-  return 'file' in ref ? `file ${ref.file}` : `sasl.jaas.config of properties file ${ref.propertiesFile}`;
+  if ('file' in ref) return `file ${ref.file}`;
+  return `${ref.property ?? 'sasl.jaas.config'} of properties file ${ref.propertiesFile}`;
 }
 
 /** This process's secrets directory (`KM_SECRETS_DIR`), absolute; undefined when none is configured. */
@@ -47,7 +48,7 @@ export function resolveSecret(ref: SecretRef, field: string): string {
   if ('propertiesFile' in ref) {
     // Re-read on the worker at every connection: the password never travels through Temporal.
     try {
-      return passwordFromPropertiesFile(ref.propertiesFile);
+      return ref.property ? propertyFromPropertiesFile(ref.propertiesFile, ref.property) : passwordFromPropertiesFile(ref.propertiesFile);
     } catch (e) {
       if (e instanceof PropertiesFileError) throw new SecretResolutionError(`${field}: ${e.message} (${onWorker()})`);
       throw e;

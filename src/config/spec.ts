@@ -16,7 +16,11 @@ export const secretRefSchema = z
   .union([
     z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }),
     z.strictObject({ file: z.string().min(1, 'expected a file path') }),
-    z.strictObject({ propertiesFile: z.string().min(1, 'expected a properties file path') }),
+    z.strictObject({
+      propertiesFile: z.string().min(1, 'expected a properties file path'),
+      /** A password property of the file (e.g. ssl.keystore.password); absent = the sasl.jaas.config password. */
+      property: z.string().min(1).optional(),
+    }),
   ])
   .describe('a secret reference');
 
@@ -40,12 +44,70 @@ const saslSchema = z.strictObject({
   }),
 });
 
+/** A secret given inline is refused with the same message everywhere (`key`, `keyPassword`, store passwords). */
+const secretRefField = (what: string) =>
+  z.unknown().transform((value, ctx) => {
+    const parsed = secretRefSchema.safeParse(value);
+    if (!parsed.success) {
+      const inline = typeof value === 'string' ? ', not an inline value (secrets must never be part of the spec)' : '';
+      ctx.addIssue({ code: 'custom', message: `expected a reference { env: VAR } or { file: PATH } to ${what}${inline}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+/** A PKCS12 (or PEM) key or trust store on the worker; JKS is refused with how to convert it (src/kafka/tlsStores.ts). */
+const storeSchema = z.strictObject({
+  /** Path on the worker; a relative one is under the worker's secrets directory, like a `{ file: }` reference. */
+  file: z.string().min(1, 'expected the store file path'),
+  /** Absent: recognised from the file's first bytes. */
+  type: z.enum(['PKCS12', 'PEM', 'JKS']).optional(),
+  password: secretRefField('the store password').optional(),
+  keyPassword: secretRefField('the private key password').optional(),
+});
+
+/**
+ * TLS of an SSL / SASL_SSL connection (src/kafka/tlsOptions.ts). Certificates and keys are files (or
+ * variables) on the worker, named by reference; none of their content is part of the spec.
+ */
+export const kafkaTlsSchema = z
+  .strictObject({
+    /** PEM CA certificate(s) that signed the brokers' certificates; absent = Node's public CAs. */
+    ca: secretRefField('a PEM CA certificate file').optional(),
+    /** mTLS: the client certificate (PEM) and its private key. */
+    cert: secretRefField('a PEM client certificate file').optional(),
+    key: secretRefField('a PEM private key file').optional(),
+    keyPassword: secretRefField('the private key password').optional(),
+    truststore: storeSchema.optional(),
+    keystore: storeSchema.optional(),
+    /** false: accept a broker certificate that does not name the broker's address (still signed by the CA). */
+    verifyHostname: z.boolean().default(true),
+  })
+  .superRefine((t, ctx) => {
+    if (t.ca && t.truststore) ctx.addIssue({ code: 'custom', path: ['truststore'], message: 'expected either tls.ca or tls.truststore, not both' });
+    if ((t.cert || t.key) && t.keystore)
+      ctx.addIssue({ code: 'custom', path: ['keystore'], message: 'expected either tls.cert/tls.key or tls.keystore, not both' });
+    if (t.cert && !t.key) ctx.addIssue({ code: 'custom', path: ['key'], message: 'expected the private key of tls.cert (a reference to a PEM key file)' });
+    if (t.key && !t.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'expected the client certificate that belongs to tls.key' });
+    for (const name of ['truststore', 'keystore'] as const) {
+      if (t[name]?.type === 'JKS') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name, 'type'],
+          message: `JKS stores cannot be read; convert it to PKCS12: keytool -importkeystore -srckeystore ${t[name].file} -srcstoretype JKS -destkeystore ${t[name].file.replace(/\.jks$/i, '')}.p12 -deststoretype PKCS12`,
+        });
+      }
+    }
+  });
+
 export const securityProtocols = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'] as const;
 
 const connectionShape = {
   bootstrapServers: z.array(hostPort).min(1, 'expected at least one bootstrap server'),
   securityProtocol: z.enum(securityProtocols).default('PLAINTEXT'),
   sasl: saslSchema.optional(),
+  /** SSL / SASL_SSL only: CA, client certificate (mTLS), hostname verification. */
+  tls: kafkaTlsSchema.optional(),
   clientId: z.string().min(1).default('kafka-migrate'),
   /** Connect / request timeouts for this cluster, in ms. */
   connectionTimeoutMs: z.number().int().positive().default(5000),
@@ -55,13 +117,16 @@ const connectionShape = {
 };
 
 /** SASL settings are required exactly when the protocol is a SASL one. */
-function checkSaslMatchesProtocol(c: { securityProtocol: string; sasl?: unknown }, ctx: z.RefinementCtx): void {
+function checkSaslMatchesProtocol(c: { securityProtocol: string; sasl?: unknown; tls?: unknown }, ctx: z.RefinementCtx): void {
   const needsSasl = c.securityProtocol === 'SASL_PLAINTEXT' || c.securityProtocol === 'SASL_SSL';
   if (needsSasl && !c.sasl) {
     ctx.addIssue({ code: 'custom', path: ['sasl'], message: `expected SASL settings (mechanism, username, password) for ${c.securityProtocol}` });
   }
   if (!needsSasl && c.sasl) {
     ctx.addIssue({ code: 'custom', path: ['sasl'], message: `expected no SASL settings with securityProtocol ${c.securityProtocol} (use SASL_PLAINTEXT)` });
+  }
+  if (c.tls && !c.securityProtocol.endsWith('SSL')) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: `expected securityProtocol SSL or SASL_SSL with tls settings, not ${c.securityProtocol}` });
   }
 }
 
@@ -227,6 +292,8 @@ export type MigrationSpecInput = z.input<typeof migrationSpecSchema>;
 export type ClusterConnection = z.output<typeof connectionSchema>;
 export type TargetConnection = MigrationSpec['target'];
 export type SecretRef = z.output<typeof secretRefSchema>;
+export type KafkaTls = z.output<typeof kafkaTlsSchema>;
+export type KafkaStore = z.output<typeof storeSchema>;
 export type BusinessSystemRule = z.output<typeof businessSystemSchema>;
 export type ProfileOverrides = z.output<typeof profileOverridesSchema>;
 

@@ -1,5 +1,5 @@
 /**
- * Builds kafkajs clients from spec connections. The SASL password is resolved here, on the worker, and
+ * Builds kafkajs clients from spec connections. The SASL password and the TLS material are resolved here, on the worker, and
  * handed only to kafkajs; kafkajs' own log lines go through a logger that never prints credentials.
  */
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
@@ -7,6 +7,7 @@ import { resolveSecret } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import { registerKafkajsCodecs } from '../copy/kafkajsCodecs';
 import { onCluster } from './clusterRole';
+import { kafkaTlsOptions } from './tlsOptions';
 
 // Verification, inventory sampling and preflight read through kafkajs consumers: every client this module
 // builds can read snappy, lz4 and zstd batches too.
@@ -59,7 +60,7 @@ export function kafkaConfig(conn: ClusterConnection, role: ClusterRole, options:
   return {
     clientId: options.clientIdSuffix ? `${conn.clientId}-${options.clientIdSuffix}` : conn.clientId,
     brokers: conn.bootstrapServers,
-    ssl: conn.securityProtocol === 'SSL' || conn.securityProtocol === 'SASL_SSL',
+    ssl: kafkaTlsOptions(conn, role),
     sasl: saslOptions(conn, role),
     connectionTimeout: conn.connectionTimeoutMs,
     requestTimeout: conn.requestTimeoutMs,

@@ -7,6 +7,7 @@ import { SecretResolutionError } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import type { ClusterRole } from './clients';
 import type { FailureType } from '../types/failureTypes';
+import { tlsHandshakeProblem } from './tlsOptions';
 
 // Every type is listed, with its meaning and retryability, in src/types/failureTypes.ts.
 const SECRET = 'SecretUnavailable' satisfies FailureType;
@@ -39,6 +40,10 @@ export function toKafkaFailure(e: unknown, conn: ClusterConnection, role: Cluste
   if (e instanceof SecretResolutionError) {
     return ApplicationFailure.nonRetryable(`${action}: ${e.message}`, SECRET);
   }
+  // A refused certificate is a configuration fault: retrying the handshake cannot fix it.
+  const tls = tlsHandshakeProblem(e, conn, role);
+  if (tls?.kind === 'certificate') return ApplicationFailure.nonRetryable(`${action}: ${where}: ${tls.message}`, AUTHENTICATION);
+  if (tls) return ApplicationFailure.retryable(`${action}: ${where}: ${tls.message}`, UNAVAILABLE);
   if (isAuthenticationError(e)) {
     return ApplicationFailure.nonRetryable(
       `${action}: authentication failed on the ${where}: check the username and the password reference in ${role}.sasl`,

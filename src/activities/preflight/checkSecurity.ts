@@ -7,6 +7,7 @@ import type { ClusterConnection } from '../../config/spec';
 import { withAdmin, type ClusterRole } from '../../kafka/clients';
 import { describeCluster, isAuthenticationError, toKafkaFailure } from '../../kafka/errors';
 import { SecretResolutionError } from '../../config/secrets';
+import { tlsHandshakeProblem } from '../../kafka/tlsOptions';
 import type { CheckResult, Verdict } from '../../types/preflight';
 import { errorText, result, worstVerdict, type CheckInput } from './common';
 
@@ -16,7 +17,7 @@ const TITLE = 'Security protocols and credentials';
 interface Login {
   ok: boolean;
   /** 'auth' for rejected credentials or an unreadable secret: a configuration fault. */
-  fault?: 'auth' | 'secret' | 'network';
+  fault?: 'auth' | 'secret' | 'network' | 'tls';
   error?: string;
   brokers?: number;
 }
@@ -31,16 +32,26 @@ async function login(conn: ClusterConnection, role: ClusterRole): Promise<Login>
     return { ok: true, brokers };
   } catch (e) {
     if (e instanceof SecretResolutionError) return { ok: false, fault: 'secret', error: e.message };
+    const tls = tlsHandshakeProblem(e, conn, role);
+    if (tls) return { ok: false, fault: tls.kind === 'certificate' ? 'tls' : 'network', error: tls.message };
     if (isAuthenticationError(e)) return { ok: false, fault: 'auth', error: errorText(e) };
     return { ok: false, fault: 'network', error: errorText(e) };
   }
 }
 
 const READABLE_EXPLANATION: Record<string, string> = {
-  SSL: 'the migration reads the source over PLAINTEXT or SASL_PLAINTEXT only; add one of those listeners to the source (it can be bound to an internal network) and point source.bootstrapServers at it',
-  SASL_SSL:
-    'the migration reads the source over PLAINTEXT or SASL_PLAINTEXT only; add a SASL_PLAINTEXT listener to the source (same SASL users, bound to an internal network) and point source.bootstrapServers at it',
+  SSL: 'point source.bootstrapServers at a listener of a protocol the profile allows, or widen target.profileOverrides',
+  SASL_SSL: 'point source.bootstrapServers at a listener of a protocol the profile allows, or widen target.profileOverrides',
 };
+
+/** Which TLS settings were used (no file content): shown in the preflight report. */
+function tlsEvidence(tls: NonNullable<ClusterConnection['tls']>) {
+  return {
+    trust: tls.truststore ? 'tls.truststore' : tls.ca ? 'tls.ca' : "Node's public CAs",
+    clientCertificate: tls.keystore ? 'tls.keystore' : tls.cert ? 'tls.cert' : 'none',
+    verifyHostname: tls.verifyHostname,
+  };
+}
 
 /** Activity: security protocols of both clusters against the profile, and a real login with the given credentials. */
 export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
@@ -72,8 +83,10 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
     problems.push(`the source credentials do not work on the ${describeCluster(src, 'source')}: ${sourceLogin.error}`);
     fixes.push(
       sourceLogin.fault === 'secret'
-        ? 'make the secret referenced by source.sasl.password readable on every worker'
-        : `check source.sasl.username, source.sasl.mechanism (the listener must enable ${src.sasl?.mechanism ?? 'it'}) and the password the reference points to`,
+        ? 'make the secret or TLS file named in the error readable, and valid, on every worker'
+        : sourceLogin.fault === 'tls'
+          ? 'fix the source.tls setting named in the error'
+          : `check source.sasl.username, source.sasl.mechanism (the listener must enable ${src.sasl?.mechanism ?? 'it'}) and the password the reference points to`,
     );
   }
   if (!targetProtocolOk) {
@@ -87,7 +100,9 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
     fixes.push(
       targetLogin.fault === 'network'
         ? 'check target.bootstrapServers, that the listener speaks the configured protocol, and firewalls between the worker and the target'
-        : 'check the target credentials (target.sasl)',
+        : targetLogin.fault === 'tls'
+          ? 'fix the target.tls setting named in the error'
+          : 'check the target credentials (target.sasl)',
     );
   }
 
@@ -98,6 +113,7 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
       allowedProtocols: profile.sourceSecurityProtocols,
       user: src.sasl?.username,
       mechanism: src.sasl?.mechanism,
+      ...(src.tls ? { tls: tlsEvidence(src.tls) } : {}),
       authenticated: sourceLogin.ok,
       ...(sourceLogin.ok ? { brokers: sourceLogin.brokers } : { error: sourceLogin.error }),
     },
@@ -111,7 +127,7 @@ export async function checkSecurity(input: CheckInput): Promise<CheckResult> {
   const verdict = worstVerdict(verdicts);
   const summary =
     verdict === 'pass'
-      ? `source over ${src.securityProtocol}${src.sasl ? ` as ${src.sasl.username} (${src.sasl.mechanism}) authenticated` : ''}; target reachable over ${tgt.securityProtocol}`
+      ? `source over ${src.securityProtocol}${src.tls?.cert || src.tls?.keystore ? ' with a client certificate' : ''}${src.sasl ? ` as ${src.sasl.username} (${src.sasl.mechanism}) authenticated` : ''}; target reachable over ${tgt.securityProtocol}`
       : problems.join('; ');
   return result(ID, TITLE, verdict, summary, evidence, fixes.length ? `${fixes.join('. ')}.` : undefined);
 }

@@ -44,7 +44,8 @@ export async function inScopeTopics(spec: MigrationSpec, admin: Admin): Promise<
 export function principalOf(conn: ClusterConnection): string {
   if (conn.sasl) return `User:${conn.sasl.username}`;
   if (conn.securityProtocol === 'PLAINTEXT') return 'User:ANONYMOUS';
-  return 'User:<the distinguished name of the client certificate>';
+  // SSL: the broker names the client by its certificate's distinguished name (or what ssl.principal.mapping.rules make of it).
+  return conn.tls?.cert || conn.tls?.keystore ? 'User:<the client certificate subject, after ssl.principal.mapping.rules>' : 'User:ANONYMOUS';
 }
 
 export type AclResourceKind = 'topic' | 'group' | 'cluster';
