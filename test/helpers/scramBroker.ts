@@ -22,9 +22,9 @@ export interface ScramBroker {
 }
 
 const PORTS = {
-  saslSsl: Number(process.env.KM_SCRAM_SASL_SSL_PORT ?? 39192),
-  plaintext: Number(process.env.KM_SCRAM_PLAINTEXT_PORT ?? 39193),
-  controller: 39194,
+  saslSsl: Number(process.env.KM_SCRAM_SASL_SSL_PORT ?? 38192),
+  plaintext: Number(process.env.KM_SCRAM_PLAINTEXT_PORT ?? 38193),
+  controller: 38194,
 };
 
 function portOpen(port: number): Promise<boolean> {
