@@ -272,12 +272,13 @@ apply_acls() {
   local name="$1" v="$2"
   local acl=(cmd_tool acls "$name" --add --force)
   local describe_configs=() ; version_ge "$v" 0.11 && describe_configs=(--operation DescribeConfigs)
-  "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe "${describe_configs[@]}" --topic '*'
-  "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --group '*'
-  "${acl[@]}" --allow-principal User:migrator --operation Describe "${describe_configs[@]}" --cluster
-  "${acl[@]}" --allow-principal User:app --operation Read --operation Write --operation Describe --topic '*'
-  "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --group '*'
-  if has_txn "$v"; then "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --transactional-id '*'; fi
+  # One AclCommand per principal and operation set (each is a JVM): resources combined where the operations fit them all.
+  "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --topic '*' --group '*'
+  if ((${#describe_configs[@]})); then "${acl[@]}" --allow-principal User:migrator --operation Describe --operation DescribeConfigs --topic '*' --cluster
+  else "${acl[@]}" --allow-principal User:migrator --operation Describe --cluster; fi
+  "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --topic '*' --group '*'
+  if has_txn "$v"; then "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --topic '*' --transactional-id '*'
+  else "${acl[@]}" --allow-principal User:app --operation Write --topic '*'; fi
 }
 
 scram_users() {

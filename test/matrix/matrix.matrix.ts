@@ -1,0 +1,64 @@
+/**
+ * npm run test:matrix (scripts/matrix.sh): every source release of the matrix to each target (3.9.2 of the default
+ * stack, 4.1.1 started beside it), through the real workflow, checked by each release's own client; then the 3-broker
+ * source with a leader restart, a SIGKILLed broker and a partition reassignment during the copy. Prints the table and
+ * writes it to the README between the matrix markers (only when every row ran: KM_MATRIX_SOURCES=0.11.0.3,2.8.2 runs some).
+ */
+import { startTestWorker, type TestTemporal } from '../helpers/temporal';
+import type { MatrixTarget } from './cell';
+import { releaseDown } from './release';
+import { FAULTS, matrixTable, runSourceRow, runThreeBrokerRow, SOURCE_RELEASES, target411, TARGET_392, writeReadmeMatrix, type MatrixRow } from './suite';
+
+const only = process.env.KM_MATRIX_SOURCES?.split(',').filter(Boolean);
+const sources = SOURCE_RELEASES.filter((v) => !only || only.includes(v));
+const withFaults = !only || only.includes('3b');
+
+let t: TestTemporal;
+let targets: MatrixTarget[];
+const rows: MatrixRow[] = [];
+const faultRows: MatrixRow[] = [];
+const started = Date.now();
+
+beforeAll(async () => {
+  t = await startTestWorker();
+  targets = [TARGET_392, await target411()];
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await t?.shutdown();
+  await releaseDown('mx-target-4').catch(() => undefined);
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const table = [
+    matrixTable(rows, ['3.9.2', '4.1.1'], 'source \\ target'),
+    '',
+    matrixTable(faultRows, [...FAULTS], 'during the copy (target 3.9.2)'),
+    '',
+    `_Written by \`npm run test:matrix\` on ${new Date().toISOString().slice(0, 10)} (${minutes} min)._`,
+  ].join('\n');
+  console.log(table);
+  if (!only) writeReadmeMatrix(table);
+}, 10 * 60_000);
+
+describe.each(sources)('source Kafka %s', (version) => {
+  test(
+    'migrates to 3.9.2 and 4.1.1 exactly',
+    async () => {
+      const row = await runSourceRow(t, version, targets);
+      rows.push(row);
+      expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual({ '3.9.2': 'exact', '4.1.1': 'exact' });
+    },
+    60 * 60_000,
+  );
+});
+
+(withFaults ? test : test.skip)(
+  '3-broker source: a leader restart, a SIGKILLed broker and a partition reassignment during the copy each end exact',
+  async () => {
+    const row = await runThreeBrokerRow(t, TARGET_392, FAULTS);
+    faultRows.push(row);
+    expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual(
+      Object.fromEntries(FAULTS.map((f) => [f, 'exact'])),
+    );
+  },
+  60 * 60_000,
+);
