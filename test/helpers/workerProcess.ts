@@ -41,6 +41,9 @@ export interface WorkerProcessOptions {
   startTimeoutMs?: number;
   /** Start the worker again when it exits on its own (as a deployment restarts a crashed pod). */
   supervise?: boolean;
+  /** Another worker entry point (e.g. the `kafka-migrate-worker` of an installed package) and its working directory. */
+  main?: string;
+  cwd?: string;
 }
 
 export interface WorkerEvent {
@@ -89,11 +92,11 @@ export class WorkerProcess {
   async start(): Promise<void> {
     if (this.running) throw new Error(`worker pid ${this.pid} is already running`);
     this.exitExpected = false;
-    const main = buildWorker();
+    const main = this.options.main ?? buildWorker();
     const logOffset = existsSync(this.options.logFile) ? statSync(this.options.logFile).size : 0;
     const fd = openSync(this.options.logFile, 'a');
     const child = spawn(process.execPath, [main], {
-      cwd: ROOT,
+      cwd: this.options.cwd ?? ROOT,
       env: { ...process.env, ...this.options.env, KM_TASK_QUEUE: this.options.taskQueue },
       stdio: ['ignore', fd, fd],
     });
