@@ -157,14 +157,17 @@ export async function translateOffsetsAndReport(input: {
   topics: string[];
   fileStem: string;
 }): Promise<OffsetTranslationSummary> {
+  const started = Date.now();
   const report = await translateAndCommitOffsets(input);
+  const translatedMs = Date.now() - started;
   const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'offsets', data: report });
   return {
     groups: report.groups.length,
     partitionsCommitted: report.groups.reduce((n, g) => n + g.committed, 0),
     groupsAlreadyCommitted: report.groups.filter((g) => g.alreadyCommitted).length,
-    partitionsWithoutOffset: report.groups.reduce((n, g) => n + g.withoutOffset.length, 0),
+    partitionsWithoutOffset: report.groups.reduce((n, g) => n + g.withoutOffset.length + g.uncommitted, 0),
     notes: report.notes,
+    timingsMs: { ...report.timingsMs, translateAndCommit: translatedMs, report: Date.now() - started - translatedMs },
     report: files,
   };
 }

@@ -206,6 +206,14 @@ export function scaleSummaryLines(s: ScaleResult): string[] {
       ? [`Blocks (each answered with retry): ${s.blocks.map((b) => `${b.atSeconds} s, ${b.workflow} step ${b.step}: ${b.type}: ${b.error}`).join(' | ')}.`]
       : ['Blocks: none.']),
     `Write pause: ${s.writePauseMs} ms (the batch's writePauseMs: producersStopped received -> clients may move). Steps: ${steps}.`,
+    ...(s.pauseTimeline?.length
+      ? [
+          `Activities in the write pause (ms after producersStopped: scheduled / first started / last closed): ${s.pauseTimeline
+            .map((a) => `${a.activity}${a.count > 1 ? ` x${a.count}` : ''} ${a.scheduledMs}/${a.startedMs ?? '-'}/${a.closedMs ?? '-'}`)
+            .join(', ')}.`,
+        ]
+      : []),
+    ...(s.pauseNotes?.length ? [`In the write pause: ${s.pauseNotes.join('; ')}.`] : []),
     `Verification of the batch (every partition, group and config): ${s.verificationSeconds ?? '-'} s.`,
     `History: migration ${fmt(s.runs[0].events)} events / ${s.runs[0].historyBytes === null ? '-' : mb(s.runs[0].historyBytes)}; batch ${s.batchRuns} runs (continued as new ${s.continuedAsNew} times): ${batch.map((x) => `${fmt(x.events)} events / ${x.historyBytes === null ? '-' : mb(x.historyBytes)}`).join(', ')}.`,
     `Largest query answers: status ${kb(s.largestStatusQueryBytes)}, batchStatus ${kb(s.largestBatchStatusQueryBytes)} (JSON). Pending activities: at most ${s.maxPendingActivitiesSampled} in ${s.pendingActivitySamples} describe() samples; at most ${Math.max(...s.runs.map((x) => x.maxOutstandingActivities))} outstanding at once replayed from the histories.`,

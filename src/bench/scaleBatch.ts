@@ -93,6 +93,10 @@ export interface ScaleResult {
   /** The batch's own writePauseMs (producersStopped -> clients may move). */
   writePauseMs: number;
   steps: Record<string, number>;
+  /** The activities of the write pause from the batch's history, ms after producersStopped (where the time goes). */
+  pauseTimeline: PauseActivity[];
+  /** The batch's notes on the drain and the offset translation's parts. */
+  pauseNotes: string[];
   verificationSeconds: number | null;
   /** Migration start to the batch caught up (connectivity, preflight, inventory, plan, topics, copy). */
   toReadySeconds: number;
@@ -109,6 +113,16 @@ export interface ScaleResult {
   blocks: BlockSeen[];
   recordsCopied: number;
   rounds: number;
+}
+
+/** Activities of one type scheduled by one workflow task in the write pause: when they were scheduled, started and closed. */
+export interface PauseActivity {
+  activity: string;
+  count: number;
+  scheduledMs: number;
+  /** The first start and the last close of the group. */
+  startedMs: number | null;
+  closedMs: number | null;
 }
 
 export interface BlockSeen {
@@ -203,6 +217,13 @@ export async function measureScaleBatch(
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
       if (bs.writePauseMs === undefined) throw new Error('the batch finished without a writePauseMs');
+      const pauseTimeline = await writePauseTimeline(
+        t.client,
+        batchId,
+        runs.filter((r) => r.workflow === 'batch').map((r) => r.runId),
+        m.producersStopped,
+        m.clientsMayMove,
+      );
       const result: ScaleResult = {
         shape,
         outcome: migrationResult.outcome,
@@ -216,6 +237,8 @@ export async function measureScaleBatch(
         largestBatchStatusQueryBytes: drive.largestBatchStatus,
         writePauseMs: bs.writePauseMs,
         steps,
+        pauseTimeline,
+        pauseNotes: bs.notes.filter((n) => /offsets of \d+ groups translated|drain: \d+ of/.test(n)).map((n) => n.slice(n.indexOf(' ') + 1)),
         verificationSeconds: m.verified && m.clientsMayMove ? (Date.parse(m.verified) - Date.parse(m.clientsMayMove)) / 1000 : null,
         toReadySeconds: round1(drive.readyAtMs !== undefined ? (drive.readyAtMs - startedAt) / 1000 : NaN),
         batchCopyToReadySeconds: m.ready && m.started ? round1((Date.parse(m.ready) - Date.parse(m.started)) / 1000) : NaN,
@@ -464,6 +487,53 @@ async function runFigures(client: Client, workflow: RunFigures['workflow'], work
     largestPayload: largest,
     largestEventPayloads: largestEvent,
   };
+}
+
+/**
+ * The activities scheduled from producersStopped until clients may move (and those still open then), grouped by
+ * type and the workflow task that scheduled them, in ms after producersStopped: where the write pause goes.
+ */
+async function writePauseTimeline(client: Client, workflowId: string, runIds: string[], fromIso?: string, toIso?: string): Promise<PauseActivity[]> {
+  if (!fromIso || !toIso) return [];
+  const from = Date.parse(fromIso);
+  const to = Date.parse(toIso);
+  const msOf = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  const out: PauseActivity[] = [];
+  for (const runId of runIds) {
+    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    const byScheduled = new Map<string, PauseActivity>();
+    const groups = new Map<string, PauseActivity>();
+    for (const e of events) {
+      const at = msOf(e as never);
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) {
+        if (at < from || at > to) continue;
+        const type = scheduled.activityType?.name ?? '?';
+        const key = `${type}@${String(scheduled.workflowTaskCompletedEventId)}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = { activity: type, count: 0, scheduledMs: at - from, startedMs: null, closedMs: null };
+          groups.set(key, g);
+          out.push(g);
+        }
+        g.count++;
+        byScheduled.set(String(e.eventId), g);
+        continue;
+      }
+      const started = e.activityTaskStartedEventAttributes;
+      const closed =
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskTimedOutEventAttributes ??
+        e.activityTaskCanceledEventAttributes;
+      const g = byScheduled.get(String((started ?? closed)?.scheduledEventId));
+      if (!g) continue;
+      if (started) g.startedMs = g.startedMs === null ? at - from : Math.min(g.startedMs, at - from);
+      else g.closedMs = Math.max(g.closedMs ?? 0, at - from);
+    }
+  }
+  return out;
 }
 
 /** The event's attributes (the one `...EventAttributes` field it has) and its kind, e.g. "ActivityTaskScheduled". */

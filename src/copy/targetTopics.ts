@@ -10,6 +10,7 @@ import { effectiveProfile } from '../config/profiles';
 import { createKafka } from '../kafka/clients';
 import { onCluster } from '../kafka/clusterRole';
 import type { PartitionCountChange, TopicCreationReport, TopicCreationResult } from '../types/copy';
+import { retry } from '../retry/backoff';
 import { NonRetryableCopyError } from './copyErrors';
 import { ensureOffsetStoreTopic, OFFSET_STORE_TOPIC, ownershipRecord, readOffsetStore, targetIdOf, type TopicOwnership } from './offsetMapStore';
 import { createInternalCluster } from './kafkaInternals';
@@ -92,6 +93,18 @@ async function writeOwnership(kafka: Kafka, migration: string, topic: string, ow
 }
 
 /** Creates (or adopts, or recognises as already ours) each topic on the target; adds missing partitions. */
+/** Resolves once every partition of a just-created topic has a leader in the metadata (~10 s at most). */
+async function waitForLeaders(admin: Admin, topic: string, partitions: number): Promise<void> {
+  await retry(
+    async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const led = meta.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (led < partitions) throw new Error(`target topic ${topic}: ${led} of ${partitions} partitions have a leader`);
+    },
+    { initialMs: 200, maxMs: 2000, maxAttempts: 8 },
+  );
+}
+
 export async function createTopicsOnTarget(spec: MigrationSpec, migration: string, topics: string[]): Promise<TopicCreationReport> {
   const sourceKafka = createKafka(spec.source, 'source', { clientIdSuffix: 'topics' });
   const targetKafka = createKafka(spec.target, 'target', { clientIdSuffix: 'topics' });
@@ -167,9 +180,14 @@ export async function createTopicsOnTarget(spec: MigrationSpec, migration: strin
         } catch (e) {
           const msg = (e as Error).message;
           // Created, but its leaders are not in the metadata yet (UNKNOWN_TOPIC_OR_PARTITION and the like, seen
-          // at hundreds of topics): retryable; the next attempt finds the topic, recorded as ours above.
-          if ((e as { retriable?: boolean }).retriable === true) throw e;
-          if (!/already exists/i.test(msg)) {
+          // at hundreds of topics on a busy broker): wait for them here, a few seconds at most; failing the whole
+          // activity instead made every attempt create two or three topics of a 200-topic batch, then back off.
+          // Still missing: retryable, and the next attempt finds the topic, recorded as ours above.
+          if ((e as { retriable?: boolean }).retriable === true) {
+            await onCluster('target', () => waitForLeaders(targetAdmin, name, src.partitions)).catch(() => {
+              throw e;
+            });
+          } else if (!/already exists/i.test(msg)) {
             throw new NonRetryableCopyError(
               'TargetTopicMissing',
               `creating target topic ${name} failed: ${msg}${(e as { errors?: unknown[] }).errors ? ` ${JSON.stringify((e as { errors?: unknown[] }).errors)}` : ''}`,

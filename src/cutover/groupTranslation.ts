@@ -19,6 +19,8 @@ export type CommittedOffsets = Map<string, number | null>;
 export interface GroupTranslation {
   partitions: PartitionOffsetTranslation[];
   withoutOffset: string[];
+  /** Partitions without a committed offset on either cluster (not listed in `partitions`). */
+  uncommitted: number;
   toCommit: GroupOffset[];
 }
 
@@ -41,6 +43,7 @@ export function translateGroup(
   const partitions: PartitionOffsetTranslation[] = [];
   const withoutOffset: string[] = [];
   const toCommit: GroupOffset[] = [];
+  let uncommitted = 0;
   /** kafkajs has no OffsetDelete: an offset a consumer already committed on the target can only be reported. */
   const leftover = (key: string) => {
     const existing = onTarget.get(key);
@@ -48,7 +51,14 @@ export function translateGroup(
       ? `; WARNING: the target already has offset ${existing} committed for this group (a consumer ran there): remove it with kafka-consumer-groups --delete-offsets --group ${group} --topic ${key} if auto.offset.reset should decide`
       : '';
   };
-  for (const key of [...committed.keys()].sort(comparePartitionKeys)) {
+  // Nothing committed on either side: nothing to do and nothing to warn about, so counted rather than listed
+  // (and not sorted: most of a large batch's partitions are not the group's).
+  const listed: string[] = [];
+  for (const [key, offset] of committed) {
+    if (offset === null && typeof onTarget.get(key) !== 'number') uncommitted++;
+    else listed.push(key);
+  }
+  for (const key of listed.sort(comparePartitionKeys)) {
     const { topic, partition } = parsePartitionKey(key);
     const sourceOffset = committed.get(key)!;
     if (sourceOffset === null) {
@@ -89,5 +99,5 @@ export function translateGroup(
     partitions.push({ topic, partition, sourceOffset, targetOffset, identical: sourceOffset === targetOffset });
     toCommit.push({ topic, partition, offset: targetOffset });
   }
-  return { partitions, withoutOffset, toCommit };
+  return { partitions, withoutOffset, uncommitted, toCommit };
 }

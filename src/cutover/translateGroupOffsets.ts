@@ -175,9 +175,19 @@ async function translateWith(input: {
   loadMap: OffsetMapLoader;
 }): Promise<OffsetTranslationReport> {
   const { groups, topics } = input;
+  const timingsMs: Record<string, number> = {};
+  let lap = Date.now();
+  const timed = (part: string) => {
+    const now = Date.now();
+    timingsMs[part] = now - lap;
+    lap = now;
+  };
   await Promise.all([onCluster('source', () => loadMetadata(input.source, topics)), onCluster('target', () => loadMetadata(input.target, topics))]);
+  timed('metadata');
   const states = await groupStates(input.source, input.target, groups);
+  timed('groupStates');
   const fetched = await fetchGroupOffsets({ source: input.sourceClient, target: input.targetClient, loadMap: input.loadMap }, groups, topics);
+  timed('fetchOffsetsAndMaps');
   // Every group is translated before anything is committed: a partition not copied yet refuses them all.
   const translated = fetched.map((f) => {
     const t = translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!);
@@ -186,6 +196,7 @@ async function translateWith(input: {
     const needsWrite = t.toCommit.some((o) => f.onTarget.get(partitionKey(o.topic, o.partition)) !== o.offset);
     return { group: f.group, ...t, needsWrite, alreadyCommitted: t.toCommit.length > 0 && !needsWrite };
   });
+  timed('translate');
   const busy = translated.filter((t) => t.needsWrite && (states.target.get(t.group)?.members.length ?? 0) > 0);
   if (busy.length) {
     throw groupsActiveOnTarget(
@@ -198,6 +209,7 @@ async function translateWith(input: {
     input.target,
     translated.filter((t) => t.needsWrite),
   );
+  timed('commit');
   const result: GroupOffsetTranslation[] = translated.map((t) => ({
     group: t.group,
     sourceState: states.source.get(t.group)?.state ?? 'Dead',
@@ -205,6 +217,7 @@ async function translateWith(input: {
     committed: t.toCommit.length,
     alreadyCommitted: t.alreadyCommitted,
     withoutOffset: t.withoutOffset,
+    uncommitted: t.uncommitted,
     partitions: t.partitions,
   }));
   const notes: string[] = [];
@@ -214,10 +227,13 @@ async function translateWith(input: {
       `${already.length} group(s) already held exactly the translated offsets on the target (committed by an earlier attempt): nothing written for them (${already.join(', ')})`,
     );
   const missing = result.flatMap((g) => g.withoutOffset.map((k) => `${g.group} ${k}`));
-  if (missing.length) {
+  const uncommitted = result.reduce((n, g) => n + g.uncommitted, 0);
+  if (missing.length || uncommitted) {
+    const listed = missing.length ? ` (${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''})` : '';
+    const counted = uncommitted ? `; ${uncommitted} of them have no committed offset on either cluster and are not listed` : '';
     notes.push(
-      `${missing.length} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts (${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''})`,
+      `${missing.length + uncommitted} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts${counted}${listed}`,
     );
   }
-  return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics, groups: result, notes };
+  return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics, groups: result, notes, timingsMs };
 }

@@ -7,6 +7,7 @@ export function renderOffsetTranslationMarkdown(r: OffsetTranslationReport): str
   for (const g of r.groups) {
     lines.push(`## ${g.group}`, '', `source state ${g.sourceState}, target state ${g.targetState}; ${g.committed} partitions committed`);
     if (g.withoutOffset.length) lines.push('', `No committed offset (auto.offset.reset applies on the target): ${g.withoutOffset.join(', ')}`);
+    if (g.uncommitted) lines.push('', `${g.uncommitted} other partitions of the batch have no committed offset on either cluster (not listed): auto.offset.reset applies`);
     lines.push(
       '',
       mdTable(
