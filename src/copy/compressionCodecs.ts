@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { decompressFrameSync as lz4DecompressFrame } from 'lz4-napi';
 import { uncompressSync as snappyUncompress } from 'snappy';
+import { xxhash32 } from './xxhash32';
 
 /** Kafka's codec ids (record batch attributes & 7). */
 export const CODEC_NAMES: Readonly<Record<number, string>> = { 0: 'none', 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
@@ -86,4 +87,30 @@ export function decompressRecords(codec: number, data: Buffer, where: string): P
   throw new Error(
     `${where} uses compression codec ${codec}, which Kafka does not define (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd): the batch is corrupt or was written by an unsupported Kafka version`,
   );
+}
+
+const LZ4_FRAME_MAGIC = 0x184d2204;
+
+/**
+ * Message format v0 (Kafka 0.8-0.9, and any broker writing magic 0) computed the LZ4 frame's header checksum over
+ * the 4 magic bytes too (KAFKA-3160); Kafka's own reader skips the check for magic 0. A copy of the frame with the
+ * header checksum computed correctly (over FLG, BD and the optional fields), so a standard LZ4 decoder accepts it.
+ */
+export function fixLegacyLz4HeaderChecksum(frame: Buffer, where: string): Buffer {
+  if (frame.length < 7 || frame.readUInt32LE(0) !== LZ4_FRAME_MAGIC) throw new Error(`${where}: lz4 data does not start with an LZ4 frame header`);
+  const flg = frame[4];
+  const hcAt = 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0);
+  if (hcAt >= frame.length) throw new Error(`${where}: lz4 frame ends inside its header`);
+  const fixed = Buffer.from(frame);
+  fixed[hcAt] = (xxhash32(frame, 4, hcAt) >>> 8) & 0xff;
+  return fixed;
+}
+
+/**
+ * The inner message set of a compressed message (format v0/v1) wrapper. Codecs as in record batches (v0/v1 have
+ * gzip, snappy and lz4); lz4 with magic 0 has the wrongly computed frame header checksum of that era.
+ */
+export function decompressLegacyMessage(codec: number, magic: number, data: Buffer, where: string): Promise<Buffer> | Buffer {
+  if (codec === 4) throw new Error(`${where}: zstd in a message format v${magic} wrapper; Kafka allows zstd only in format v2 batches: the message is corrupt`);
+  return decompressRecords(codec, codec === 3 && magic === 0 ? fixLegacyLz4HeaderChecksum(data, where) : data, where);
 }

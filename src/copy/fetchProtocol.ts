@@ -1,6 +1,7 @@
 /**
- * Fetch requests (v4+: isolation level, last stable offset, aborted transactions) encoded by kafkajs, with
- * our own response decoder that keeps record sets as raw bytes for `decodeRecordSet`.
+ * Fetch requests encoded by kafkajs, at the highest version both sides know, with our own response decoder that
+ * keeps record sets as raw bytes for `decodeRecordSet`. v4+ (0.11+) carry the isolation level, last stable offset
+ * and aborted transactions; v0-v3 (0.9-0.10, which have no transactions) do not: there everything is committed.
  */
 import { apiKeys, fetchRequests, type InternalBroker, type ProtocolRequest } from './kafkaInternals';
 
@@ -17,9 +18,11 @@ export interface FetchPartitionResponse {
   partition: number;
   errorCode: number;
   highWatermark: number;
+  /** -1 before v4. */
   lastStableOffset: number;
   /** -1 before v5. */
   logStartOffset: number;
+  /** Empty before v4. */
   abortedTransactions: { producerId: number; firstOffset: number }[];
   records: Buffer;
 }
@@ -29,7 +32,7 @@ export interface FetchResponse {
   topics: { topic: string; partitions: FetchPartitionResponse[] }[];
 }
 
-function decodeFetchResponse(version: number, buf: Buffer): FetchResponse {
+export function decodeFetchResponse(version: number, buf: Buffer): FetchResponse {
   let pos = 0;
   const int16 = () => {
     const v = buf.readInt16BE(pos);
@@ -52,7 +55,7 @@ function decodeFetchResponse(version: number, buf: Buffer): FetchResponse {
     pos += len;
     return s;
   };
-  int32(); // throttle time
+  if (version >= 1) int32(); // throttle time
   let errorCode = 0;
   if (version >= 7) {
     errorCode = int16();
@@ -66,10 +69,10 @@ function decodeFetchResponse(version: number, buf: Buffer): FetchResponse {
       const partition = int32();
       const partitionError = int16();
       const highWatermark = int64();
-      const lastStableOffset = int64();
+      const lastStableOffset = version >= 4 ? int64() : -1;
       const logStartOffset = version >= 5 ? int64() : -1;
       const abortedTransactions: FetchPartitionResponse['abortedTransactions'] = [];
-      for (let a = int32(); a > 0; a--) abortedTransactions.push({ producerId: int64(), firstOffset: int64() });
+      if (version >= 4) for (let a = int32(); a > 0; a--) abortedTransactions.push({ producerId: int64(), firstOffset: int64() });
       if (version >= 11) int32(); // preferred read replica
       const size = int32();
       const records = size > 0 ? buf.subarray(pos, pos + size) : Buffer.alloc(0);
@@ -109,7 +112,6 @@ export async function sendFetch(broker: InternalBroker, args: FetchArgs): Promis
     })),
   });
   const version = protocol.request.apiVersion;
-  if (version < 4) throw new Error(`broker ${broker.nodeId} only supports Fetch v${version}: the copy engine needs Kafka 0.11 or newer`);
   protocol.response = {
     decode: async (payload: Buffer) => decodeFetchResponse(version, payload),
     parse: async (data: unknown) => data,

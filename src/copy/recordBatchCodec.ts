@@ -1,10 +1,11 @@
 /**
- * Kafka record batches (magic 2) decoded and encoded without kafkajs' per-record objects: keys, values and
+ * Kafka record batches (magic 2; message formats v0/v1 are decoded into the same shape by legacyMessageCodec.ts) decoded and encoded without kafkajs' per-record objects: keys, values and
  * headers stay byte slices of the fetched buffer, header order and duplicate keys are kept, and batch
  * boundaries (needed to step over control batches and fully-compacted batches) are visible.
  */
 import { decompressRecords } from './compressionCodecs';
 import { crc32c } from './crc32c';
+import { decodeLegacyEntry } from './legacyMessageCodec';
 import { NO_HEADERS, type KafkaRecord, type RecordHeader } from './kafkaRecord';
 
 const COMPRESSION_MASK = 0x07;
@@ -73,24 +74,31 @@ function readInt64(buf: Buffer, pos: number): number {
   return Number(buf.readBigInt64BE(pos));
 }
 
+/** The smallest entry of each message format, from its offset field on (v0/v1: a message with null key and value). */
+const MIN_ENTRY_BYTES: Readonly<Record<number, number>> = { 0: LOG_OVERHEAD + 14, 1: LOG_OVERHEAD + 22, 2: BATCH_HEADER_BYTES };
+
 /**
- * Decodes the record batches of one partition's fetched record set. A truncated batch at the end (fetch
- * size limits cut it) is left out; `partialBytes` counts its bytes.
+ * Decodes the log entries of one partition's fetched record set: record batches (v2) and messages of formats v0/v1
+ * (src/copy/legacyMessageCodec.ts), which may alternate in one partition (a topic whose format was upgraded). A
+ * truncated entry at the end (fetch size limits cut it) is left out; `partialBytes` counts its bytes.
  */
 export async function decodeRecordSet(buf: Buffer): Promise<{ batches: DecodedBatch[]; partialBytes: number }> {
   const batches: DecodedBatch[] = [];
   let pos = 0;
   while (pos + LOG_OVERHEAD <= buf.length) {
-    const batchLength = buf.readInt32BE(pos + 8);
-    const end = pos + LOG_OVERHEAD + batchLength;
-    if (end > buf.length || batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD) break;
-    const magic = buf.readInt8(pos + 16);
-    if (magic !== 2) {
+    const size = buf.readInt32BE(pos + 8);
+    const end = pos + LOG_OVERHEAD + size;
+    if (end > buf.length) break;
+    const magic = end > pos + 16 ? buf.readInt8(pos + 16) : -1;
+    const min = MIN_ENTRY_BYTES[magic];
+    if (min === undefined || end - pos < min) {
       throw new Error(
-        `record batch with message format v${magic} at offset ${readInt64(buf, pos)}: only format v2 (Kafka 0.11+) is supported; upgrade the topic's message.format.version or rewrite it`,
+        `log entry at offset ${readInt64(buf, pos)}: ${size} bytes with magic ${magic}: not a Kafka message format (v0, v1 or v2); the record set is corrupt`,
       );
     }
-    batches.push(await decodeBatch(buf, pos, end));
+    const batch = magic === 2 ? await decodeBatch(buf, pos, end) : await decodeLegacyEntry(buf, pos, end);
+    if (testDecodeFault && magic !== 2) batch.records = batch.records.map(testDecodeFault);
+    batches.push(batch);
     pos = end;
   }
   return { batches, partialBytes: buf.length - pos };

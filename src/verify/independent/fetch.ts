@@ -1,8 +1,8 @@
 /**
  * One Fetch round trip for one partition, for the verification decoder. The transport is kafkajs' (through
  * src/copy/kafkaInternals.ts, the one module that touches its internals): connection, SASL, request framing
- * and the request body. The response is parsed here, by its own code (versions 4-11, the non-flexible ones
- * kafkajs negotiates), so that neither the record bytes nor the aborted-transaction list pass through the
+ * and the request body. The response is parsed here, by its own code (versions 0-11, the non-flexible ones
+ * kafkajs negotiates; v0-v3, Kafka 0.9-0.10, carry no last stable offset nor aborted transactions), so that neither the record bytes nor the aborted-transaction list pass through the
  * copy engine's fetch decoder (src/copy/fetchProtocol.ts).
  */
 import { apiKeys, fetchRequests, type InternalBroker, type ProtocolRequest } from '../../copy/kafkaInternals';
@@ -22,15 +22,15 @@ export interface PartitionFetch {
   records: Buffer;
 }
 
-const MIN_VERSION = 4;
+const MIN_VERSION = 0;
 const MAX_VERSION = 11;
 
-/** Parses a Fetch response (v4-v11) and returns the one partition asked for. */
+/** Parses a Fetch response (v0-v11) and returns the one partition asked for. */
 export function parseFetchResponse(version: number, payload: Buffer, topic: string, partition: number): PartitionFetch {
   if (version < MIN_VERSION || version > MAX_VERSION)
     throw new DecodeError(`Fetch response v${version}: the verification reader parses v${MIN_VERSION}-v${MAX_VERSION}`);
   const c = new ByteCursor(payload, 0, payload.length, `Fetch v${version} response`);
-  c.int32('throttle_time_ms');
+  if (version >= 1) c.int32('throttle_time_ms');
   if (version >= 7) {
     const errorCode = c.int16('error_code');
     c.int32('session_id');
@@ -43,10 +43,10 @@ export function parseFetchResponse(version: number, payload: Buffer, topic: stri
       const index = c.int32('partition_index');
       const errorCode = c.int16('error_code');
       const highWatermark = c.int64('high_watermark');
-      const lastStableOffset = c.int64('last_stable_offset');
+      const lastStableOffset = version >= 4 ? c.int64('last_stable_offset') : -1;
       const logStartOffset = version >= 5 ? c.int64('log_start_offset') : -1;
       const abortedTransactions: AbortedTransaction[] = [];
-      for (let a = c.int32('aborted_transactions count'); a > 0; a--) {
+      for (let a = version >= 4 ? c.int32('aborted_transactions count') : 0; a > 0; a--) {
         abortedTransactions.push({ producerId: c.int64('producer_id'), firstOffset: c.int64('first_offset') });
       }
       if (version >= 11) c.int32('preferred_read_replica');
@@ -86,7 +86,6 @@ export async function fetchPartition(broker: InternalBroker, args: FetchOne): Pr
     ],
   });
   const version = protocol.request.apiVersion;
-  if (version < MIN_VERSION) throw new Error(`broker ${broker.nodeId} only supports Fetch v${version}: verification needs Kafka 0.11 or newer`);
   protocol.response = {
     decode: async (payload: Buffer) => parseFetchResponse(version, payload, args.topic, args.partition),
     parse: async (data: unknown) => data,

@@ -9,9 +9,11 @@
  *   crc32c.ts          CRC-32C
  *   decompress.ts      gzip, snappy (raw and xerial-framed), lz4 frame, zstd
  *   batchV2.ts         record batch v2
- *   logEntries.ts      splitting a record set into entries, dispatch by magic (v0/v1 to be added here)
+ *   messageV0V1.ts     message formats v0/v1 (plain and compressed wrappers), CRC-32 checked
+ *   lz4Frame.ts        LZ4 frames of v0/v1 wrappers (own block decoder; magic 0's broken header checksum)
+ *   logEntries.ts      splitting a record set into entries, dispatch by magic
  *   committedFilter.ts control batches, aborted transactions (read_committed)
- *   fetch.ts           Fetch v4-v11 response parsing, one partition per request
+ *   fetch.ts           Fetch v0-v11 response parsing, one partition per request
  *   readRange.ts       pull-based reading of [from, to) of one partition
  */
 import type { VerificationDecoder } from '../../types/verify';
@@ -23,8 +25,8 @@ export type { VerifiedRecord, VerifiedHeader, DecodedEntry } from './record';
 /** What verification reports as the decoder it read both sides with. */
 export const VERIFICATION_DECODER: VerificationDecoder = {
   id: 'independent',
-  formats: ['v2'],
+  formats: ['v0', 'v1', 'v2'],
   description:
-    'verification decoder (src/verify/independent): own Fetch response parser, record batch v2 decoder with CRC-32C check, ' +
+    'verification decoder (src/verify/independent): own Fetch response parser, record batch v2 decoder with CRC-32C check, message v0/v1 decoder with CRC-32 check, ' +
     'decompression framing and read_committed filter; shares no decoding code with the copy engine',
 };

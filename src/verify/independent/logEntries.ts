@@ -5,14 +5,14 @@
  * position 16, so entries are split and dispatched the same way whatever the format:
  *   v2 (record batch):  offset | batchLength | partitionLeaderEpoch int32 | magic | ...   (src/verify/independent/batchV2.ts)
  *   v0/v1 (message):    offset | messageSize | crc int32 | magic | attributes | ...
- * Message format v0/v1 (before Kafka 0.11) is not decoded yet: the copy engine refuses it too. Adding it means
- * one more entry in DECODERS (a compressed v0/v1 message wraps inner messages whose offsets are relative in v1
- * and absolute in v0); nothing else here changes.
+ * Message formats v0/v1 (before Kafka 0.11, src/verify/independent/messageV0V1.ts) may alternate with v2 batches in
+ * one partition (a topic whose format was upgraded).
  *
  * A fetch response may end inside an entry (size limits): that entry is left out and counted in partialBytes.
  */
 import { decodeBatchV2, V2_HEADER_BYTES } from './batchV2';
 import { DecodeError } from './cursor';
+import { decodeMessageV0V1 } from './messageV0V1';
 import type { DecodedEntry } from './record';
 
 /** offset int64 + size int32 */
@@ -22,6 +22,8 @@ const MAGIC_AT = 16;
 type EntryDecoder = (entry: Buffer) => Promise<DecodedEntry>;
 
 const DECODERS: Record<number, EntryDecoder> = {
+  0: decodeMessageV0V1,
+  1: decodeMessageV0V1,
   2: decodeBatchV2,
 };
 
@@ -60,10 +62,6 @@ export function splitEntries(records: Buffer): { entries: RawEntry[]; partialByt
 
 export async function decodeEntry(raw: RawEntry): Promise<DecodedEntry> {
   const decode = DECODERS[raw.magic];
-  if (!decode) {
-    throw new DecodeError(
-      `log entry at offset ${raw.offset} uses message format v${raw.magic}: the verification decoder reads format v2 (Kafka 0.11+) only, as the copy engine does`,
-    );
-  }
+  if (!decode) throw new DecodeError(`log entry at offset ${raw.offset}: unknown message format v${raw.magic}`);
   return decode(raw.bytes);
 }
