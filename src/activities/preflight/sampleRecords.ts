@@ -51,7 +51,7 @@ export function messageBytes(m: KafkaMessage): number {
   let n = (m.key?.length ?? 0) + (m.value?.length ?? 0);
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     n += Buffer.byteLength(k);
-    for (const x of Array.isArray(v) ? v : [v]) n += x === undefined ? 0 : typeof x === 'string' ? Buffer.byteLength(x) : x.length;
+    for (const x of Array.isArray(v) ? v : [v]) n += x === undefined || x === null ? 0 : typeof x === 'string' ? Buffer.byteLength(x) : x.length; // a header may have no value
   }
   return n;
 }
