@@ -295,7 +295,7 @@ wait_kafka() {
 
 # The ACLs a migration needs, and an application user's. Applied once per data directory.
 setup_source_acls() {
-  local marker="$STACK/source/data/.acls-applied-v2"
+  local marker="$STACK/source/data/.acls-applied-v3"
   [[ -f "$marker" ]] && return
   log "applying source ACLs (migrator: read-only; app: read/write)"
   local bs="127.0.0.1:$SOURCE_PLAINTEXT_PORT" v="$SOURCE_KAFKA_VERSION"
@@ -304,6 +304,8 @@ setup_source_acls() {
     "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --operation DescribeConfigs --topic '*'
     "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --group '*'
     "${acl[@]}" --allow-principal User:migrator --operation Describe --operation DescribeConfigs --cluster
+    # the tool deletes the throwaway groups of its own reads (src/kafka/toolGroups.ts)
+    "${acl[@]}" --allow-principal User:migrator --operation Delete --group 'kafka-migrate-' --resource-pattern-type prefixed
     "${acl[@]}" --allow-principal User:app --operation Read --operation Write --operation Describe --topic '*'
     "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --group '*'
     "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --transactional-id '*'

@@ -6,6 +6,7 @@
  */
 import type { MigrationSpec } from '../config/spec';
 import { toKafkaFailure } from '../kafka/errors';
+import { isToolGroup } from '../kafka/toolGroups';
 import { assembleInventory } from '../inventory/assemble';
 import { collectGroups } from '../inventory/groups';
 import { sampleLastRecords } from '../inventory/lastRecords';
@@ -41,13 +42,16 @@ export async function takeInventory(spec: MigrationSpec): Promise<Inventory> {
   const started = Date.now();
   try {
     const ownGroups = inventoryGroupPrefix(spec);
-    const [found, groups] = await Promise.all([collectTopics(spec.source, progress), collectGroups(spec.source, (id) => id.startsWith(ownGroups), progress)]);
+    const [found, groups] = await Promise.all([
+      collectTopics(spec.source, progress),
+      collectGroups(spec.source, (id) => isToolGroup(id, spec.source.clientId), progress),
+    ]);
     const metadataMs = Date.now() - started;
     const targets = found.topics
       .filter((t) => !t.name.startsWith('__'))
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, earliestOffset: p.earliestOffset, latestOffset: p.latestOffset })));
     const deadlineMs = SAMPLE_DEADLINE_MS + targets.length;
-    const { samples, unfinished } = await sampleLastRecords(spec.source, targets, {
+    const { samples, unfinished, groupNotDeleted } = await sampleLastRecords(spec.source, targets, {
       // unique per run: a retried attempt never waits for the session of a crashed one to expire
       groupId: `${ownGroups}${spec.name}-${Date.now().toString(36)}`,
       samplePerPartition: SAMPLE_RECORDS_PER_PARTITION,
@@ -56,6 +60,11 @@ export async function takeInventory(spec: MigrationSpec): Promise<Inventory> {
     });
     const phases = { metadataMs, lastRecordsMs: Date.now() - started - metadataMs };
     const warnings = [...found.warnings];
+    if (groupNotDeleted) {
+      warnings.push(
+        `the inventory's own group could not be deleted after its read (${groupNotDeleted}): grant the migration user DELETE on groups prefixed ${spec.source.clientId}-`,
+      );
+    }
     if (unfinished.length) {
       warnings.push(
         `${unfinished.length} partition(s) did not return their last record within ${Math.round(deadlineMs / 1000)}s (${unfinished.slice(0, 10).join(', ')}${unfinished.length > 10 ? ', ...' : ''}): their last-write time is unknown`,

@@ -1,11 +1,12 @@
 /**
  * Reads the last few records of many partitions with ONE consumer: the last record's timestamp says when a
  * topic was last written, and the records' sizes estimate its bytes. kafkajs has no manual assignment, so
- * the consumer joins a private group of its own and never commits an offset (the group is left empty and
- * expires); every partition is sought to `latest - samplePerPartition`, so only the tail is read.
+ * the consumer joins a private group of its own, never commits an offset and deletes the group once it has left
+ * (src/kafka/toolGroups.ts); every partition is sought to `latest - samplePerPartition`, so only the tail is read.
  */
 import type { ClusterConnection } from '../config/spec';
 import { createKafka, withAdmin } from '../kafka/clients';
+import { deleteToolGroup } from '../kafka/toolGroups';
 import { partitionKey, type PartitionSample } from './assemble';
 import { isUnknownTopic } from './concurrency';
 import { retry } from '../retry/backoff';
@@ -30,6 +31,8 @@ export interface SampleResult {
   /** By `topic:partition`; lastRecordTimestamp is null where the last record was not reached. */
   samples: Map<string, PartitionSample>;
   unfinished: string[];
+  /** Why the private group could not be deleted after the read (it stays listed until the broker expires it). */
+  groupNotDeleted?: string;
 }
 
 interface Tail extends PartitionSample {
@@ -83,7 +86,8 @@ async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts
     if (--pending === 0) settle();
   };
 
-  const consumer = createKafka(conn, 'source', { clientIdSuffix: 'inventory' }).consumer({
+  const kafka = createKafka(conn, 'source', { clientIdSuffix: 'inventory' });
+  const consumer = kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
     maxBytesPerPartition: 64 * 1024,
@@ -124,6 +128,7 @@ async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts
     clearTimeout(deadline);
     await consumer.disconnect().catch(() => undefined);
   }
+  const groupNotDeleted = await deleteToolGroup(kafka, opts.groupId);
 
   const samples = new Map<string, PartitionSample>();
   const unfinished: string[] = [];
@@ -131,5 +136,5 @@ async function sampleOnce(conn: ClusterConnection, targets: SampleTarget[], opts
     samples.set(key, { lastRecordTimestamp: t.finished ? t.lastRecordTimestamp : null, records: t.records, bytes: t.bytes });
     if (!t.finished) unfinished.push(key);
   }
-  return { samples, unfinished };
+  return { samples, unfinished, ...(groupNotDeleted ? { groupNotDeleted } : {}) };
 }

@@ -1,8 +1,8 @@
 /**
  * Reads offset ranges of one topic's partitions, one partition at a time, with bounded memory.
  *
- * kafkajs has no manual assignment, so the reader joins a private consumer group (unique id, no commits),
- * pauses every partition at once, then for each range seeks the one partition it reads and resumes it.
+ * kafkajs has no manual assignment, so the reader joins a private consumer group (unique id, no commits;
+ * deleted when the reader closes, src/kafka/toolGroups.ts), pauses every partition at once, then for each range seeks the one partition it reads and resumes it.
  * eachBatch hands one fetched batch at a time to the caller and waits until the caller has consumed it
  * (back-pressure: memory is one fetch per reader). The reader is read_committed: aborted records and
  * transaction markers are skipped, and a range ends when the fetch position reaches `to`, whether the last
@@ -10,9 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { deleteToolGroup } from '../kafka/toolGroups';
 
 export interface TopicRangeReaderOptions {
-  /** Prefix of the private group id; the group never commits, so it expires by itself. */
+  /** Prefix of the private group id (one of src/kafka/toolGroups.ts); the group never commits and is deleted on close. */
   groupIdPrefix: string;
   maxBytesPerPartition?: number;
   stallTimeoutMs?: number;
@@ -39,12 +40,16 @@ export class TopicRangeReader {
     private readonly topic: string,
     private readonly partitions: number[],
     private readonly stallTimeoutMs: number,
+    /** Deletes the private group once the consumer has left. */
+    private readonly forgetGroup: () => Promise<unknown>,
   ) {}
 
   /** Joins a private group on `topic` and pauses all its partitions. */
   static async open(kafka: Kafka, topic: string, options: TopicRangeReaderOptions): Promise<TopicRangeReader> {
+    const groupId = `${options.groupIdPrefix}-${randomUUID()}`;
+    const forgetGroup = () => deleteToolGroup(kafka, groupId);
     const consumer = kafka.consumer({
-      groupId: `${options.groupIdPrefix}-${randomUUID()}`,
+      groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
@@ -68,7 +73,7 @@ export class TopicRangeReader {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      const created = new TopicRangeReader(consumer, topic, [], options.stallTimeoutMs ?? DEFAULT_STALL_MS);
+      const created = new TopicRangeReader(consumer, topic, [], options.stallTimeoutMs ?? DEFAULT_STALL_MS, forgetGroup);
       reader = created;
       await consumer.run({ autoCommit: false, eachBatch: (p) => created.onBatch(p) });
       const assigned = await ready;
@@ -76,6 +81,7 @@ export class TopicRangeReader {
       return created;
     } catch (e) {
       await consumer.disconnect().catch(() => undefined);
+      await forgetGroup();
       throw e;
     }
   }
@@ -106,6 +112,7 @@ export class TopicRangeReader {
 
   async close(): Promise<void> {
     await this.consumer.disconnect().catch(() => undefined);
+    await this.forgetGroup(); // a group that cannot be deleted (no DELETE right) expires on its own: not an error of the read
   }
 
   private async nextBatch(range: ActiveRange): Promise<KafkaMessage[] | undefined> {

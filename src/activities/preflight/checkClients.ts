@@ -29,7 +29,9 @@ export async function checkClients(input: CheckInput): Promise<CheckResult> {
   const profile = effectiveProfile(spec.target);
   const scope = scopeMatcher(spec);
   return onCluster(spec, 'source', 'checkClients', async (admin) => {
-    const groups = (await listGroups(admin)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
+    const groups = (await listGroups(admin, spec.source.clientId)).filter(
+      (g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''),
+    );
     const details = await describeGroupsInDetail(admin, groups);
     const inScopeTopics = (ts: string[]) => ts.filter((t) => scope.topic(t));
     // A group matters to the migration when it reads an in-scope topic (or has nothing yet to tell).

@@ -123,7 +123,7 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
     }
 
     // Describe on groups: their state, members and committed offsets are what cutover translates.
-    const groups = (await listGroups(admin)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
+    const groups = (await listGroups(admin, conn.clientId)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
     for (const { item, error } of await probeEach(
       groups.map((g) => g.groupId),
       (ids) => admin.describeGroups(ids),
@@ -189,6 +189,17 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
         `${principal} lacks ${missing.length} permission(s): ${names.join(', ')}`,
         evidence,
         `As a cluster admin, grant what is missing: ${missing.map((m) => `${m.resource} (${m.operation}): ${m.fix}`).join(' ; ')}`,
+      );
+    }
+    const undeleted = sample?.undeletedGroups ?? [];
+    if (undeleted.length && !unverified.length) {
+      return result(
+        ID,
+        TITLE,
+        'warn',
+        `${principal} can describe and read every in-scope topic, but could not delete its own throwaway group(s) ${undeleted.map((g) => g.group).join(', ')} after reading (${undeleted[0].error}): they stay listed on the source until the broker expires them`,
+        { ...evidence, toolGroupsNotDeleted: undeleted },
+        `Let the migration user delete the groups it makes: ${grantCommand(conn, principal, 'Delete', 'group', `${conn.clientId}-`, true)}`,
       );
     }
     if (unverified.length) {

@@ -1,5 +1,6 @@
 /** Consumer groups of the source: state, members and the topics each group reads (assigned or committed). */
 import { AssignerProtocol, type Admin, type GroupDescription } from 'kafkajs';
+import { isToolGroup } from '../../kafka/toolGroups';
 import { errorText } from './common';
 
 export interface GroupMember {
@@ -54,8 +55,9 @@ async function describeEach(admin: Admin, groupIds: string[]): Promise<Map<strin
 }
 
 /** Lists the groups the caller can see; protocolType comes from ListGroups. */
-export async function listGroups(admin: Admin): Promise<{ groupId: string; protocolType: string }[]> {
-  return (await admin.listGroups()).groups.sort((a, b) => a.groupId.localeCompare(b.groupId));
+/** The cluster's groups, without the tool's own (src/kafka/toolGroups.ts): those are never clients to migrate. */
+export async function listGroups(admin: Admin, clientId: string): Promise<{ groupId: string; protocolType: string }[]> {
+  return (await admin.listGroups()).groups.filter((g) => !isToolGroup(g.groupId, clientId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
 }
 
 /** Describes groups (members, assignments) and their committed topics; per-group errors are kept, not thrown. */

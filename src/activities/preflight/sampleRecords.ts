@@ -1,13 +1,14 @@
 /**
  * Reads a few records from given partitions with a throwaway consumer: the "real read" of the permission
- * check and the record sizes of the capacity check. Nothing is committed; the group is empty and without
- * offsets once the consumer leaves, so the broker forgets it.
+ * check and the record sizes of the capacity check. Nothing is committed, and the group is deleted once the
+ * consumer has left (src/kafka/toolGroups.ts), so that no later look lists it as a client.
  * A topic the user may not Read fails the whole fetch without naming the topic: the topic set is then
  * halved until each denied topic stands alone.
  */
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { ClusterConnection } from '../../config/spec';
 import { createKafka, type ClusterRole } from '../../kafka/clients';
+import { deleteToolGroup } from '../../kafka/toolGroups';
 import { errorText, heartbeat, kafkaErrorType } from './common';
 
 export interface SamplePartition {
@@ -38,6 +39,8 @@ export interface SampleOutcome {
   unread: string[];
   /** Other errors (not an authorization problem). */
   errors: string[];
+  /** Throwaway groups that could not be deleted after their read, with why (e.g. no DELETE on the group). */
+  undeletedGroups: { group: string; error: string }[];
 }
 
 export interface SampleOptions {
@@ -64,6 +67,8 @@ interface RunOutcome {
   verified: boolean;
   crash?: { type?: string; message: string };
   timedOut: boolean;
+  /** Why the throwaway group could not be deleted afterwards. */
+  notDeleted?: string;
 }
 
 /** One consumer over the given partitions' topics until every partition has its records, a crash, or the timeout. */
@@ -134,19 +139,23 @@ async function runOnce(conn: ClusterConnection, role: ClusterRole, parts: Sample
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
+  // A group the user may not use was never made; every other one is deleted now that its member left.
+  const notDeleted = crash?.type === 'GROUP_AUTHORIZATION_FAILED' ? undefined : await deleteToolGroup(kafka, groupId);
   // Only a clean run proves the partitions it did not read had nothing to give.
   const ok = complete();
-  return { read, crash, timedOut: timedOut && !ok, verified: ok && !crash };
+  return { read, crash, timedOut: timedOut && !ok, verified: ok && !crash, ...(notDeleted ? { notDeleted } : {}) };
 }
 
 /** Reads up to maxPerPartition records from each partition; isolates topics the user may not read. */
 export async function sampleRecords(conn: ClusterConnection, role: ClusterRole, parts: SamplePartition[], options: SampleOptions): Promise<SampleOutcome> {
-  const outcome: SampleOutcome = { read: {}, verifiedTopics: [], deniedTopics: [], unread: [], errors: [] };
+  const outcome: SampleOutcome = { read: {}, verifiedTopics: [], deniedTopics: [], unread: [], errors: [], undeletedGroups: [] };
   let runs = 0;
   const visit = async (subset: SamplePartition[]): Promise<void> => {
     if (subset.length === 0 || outcome.deniedGroup) return;
-    const run = await runOnce(conn, role, subset, `${options.groupId}-${runs++}`, options);
+    const group = `${options.groupId}-${runs++}`;
+    const run = await runOnce(conn, role, subset, group, options);
     Object.assign(outcome.read, run.read);
+    if (run.notDeleted) outcome.undeletedGroups.push({ group, error: run.notDeleted });
     const type = run.crash?.type ?? '';
     if (type === 'GROUP_AUTHORIZATION_FAILED') {
       outcome.deniedGroup = options.groupId;
