@@ -28,7 +28,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK="${KM_STACK_DIR:-$ROOT/.stack}"
-JARS="$STACK/release-jars"
+JARS="${RELEASE_JARS_DIR:-$STACK/release-jars}" # RELEASE_JARS_DIR: another jar cache (a cold run)
 HEAP="${RELEASE_KAFKA_HEAP:--Xms128m -Xmx512m}"
 ADMIN_PASSWORD="admin-secret"
 MIGRATOR_PASSWORD="migrator-secret"

@@ -16,6 +16,10 @@ export const SOURCE_RELEASES = ['0.9.0.1', '0.10.2.2', '0.11.0.3', '1.1.1', '2.0
 export const FAULTS = ['leader restart', 'SIGKILLed broker', 'partition reassignment'] as const;
 export type Fault = (typeof FAULTS)[number];
 
+/** KM_MATRIX_PORT_BASE moves the sources (default 39092; the 3-broker source +300) so that two runs can share the machine. */
+const PORT_BASE = Number(process.env.KM_MATRIX_PORT_BASE ?? 39092);
+const instance = PORT_BASE === 39092 ? '' : `-${PORT_BASE}`;
+
 export const TARGET_392: MatrixTarget = { version: '3.9.2', bootstrap: TARGET_BOOTSTRAP, libs: `${STACK_DIR}/kafka-3.9.2/libs` };
 
 /** The Kafka 4.1.1 target (KRaft, PLAINTEXT), on ports 39292+. */
@@ -32,12 +36,12 @@ export interface MatrixRow {
 
 /** One source release against the targets: a fresh cluster, one seeding, one migration per target. */
 export async function runSourceRow(t: TestTemporal, version: string, targets: MatrixTarget[], seed: SeedOptions = {}): Promise<MatrixRow> {
-  const name = `mx-src-${version.replace(/\./g, '')}`;
+  const name = `mx-src-${version.replace(/\./g, '')}${instance}`;
   const row: MatrixRow = { source: version, cells: {} };
   await releaseWipe(name);
   let src: ReleaseCluster;
   try {
-    src = await releaseUp(name, version);
+    src = await releaseUp(name, version, { portBase: PORT_BASE });
   } catch (e) {
     for (const tg of targets) row.cells[tg.version] = failed(`source did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
     return row;
@@ -67,12 +71,12 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
 
 /** The 3-broker source (3.4.1, RF 3, min.insync.replicas 2): one migration per fault, each injected during the copy. */
 export async function runThreeBrokerRow(t: TestTemporal, target: MatrixTarget, faults: readonly Fault[]): Promise<MatrixRow> {
-  const name = 'mx-src-3b';
+  const name = `mx-src-3b${instance}`;
   const row: MatrixRow = { source: '3.4.1 ×3 (RF 3, min ISR 2)', cells: {} };
   await releaseWipe(name);
   let src: ReleaseCluster;
   try {
-    src = await releaseUp(name, '3.4.1', { brokers: 3, portBase: 39392 });
+    src = await releaseUp(name, '3.4.1', { brokers: 3, portBase: PORT_BASE + 300 });
   } catch (e) {
     for (const f of faults) row.cells[f] = failed(`source did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
     return row;
