@@ -8,6 +8,7 @@ import * as verify from './verify';
 import * as reports from './reports';
 import * as rollback from './rollback';
 import * as readOnly from './readOnly';
+import * as rollbackWindow from './rollbackWindow';
 
 export { checkConnectivity } from './connectivity';
 export {
@@ -45,3 +46,10 @@ export const writeReportFiles = keepAlive(reports.writeReportFiles);
 export const recordBatchLedger = keepAlive(ledger.recordBatchLedger);
 export const readBatchLedger = keepAlive(ledger.readBatchLedger);
 export const findNewTopics = keepAlive(newTopics.findNewTopics);
+// The rollback window (src/workflows/rollbackWindow.ts).
+export { reverseCopyRound } from './rollbackWindow';
+export { waitForQuietTarget } from './rollbackWindow';
+export const sampleTargetEndOffsets = keepAlive(rollbackWindow.sampleTargetEndOffsets);
+export const translateOffsetsBackAndReport = keepAlive(rollbackWindow.translateOffsetsBackAndReport);
+export const verifyRollbackAndReport = keepAlive(rollbackWindow.verifyRollbackAndReport);
+export const writeWindowReport = keepAlive(rollbackWindow.writeWindowReport);

@@ -1,6 +1,8 @@
 /** `status` (one migration, optionally watched) and `list` (every migration, through Temporal visibility). */
 import type { Command } from 'commander';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from '../workflows/searchAttributes';
+import { windowStatusQuery } from '../workflows/windowMessages';
+import type { MigrationStatus, WindowStatus } from '../types';
 import type { Io } from './io';
 import { endedBadly, readBatch, readBatchStates, readMigration, TERMINAL_PHASES } from './migrationState';
 import { columns, renderBatchStatus, renderStatus } from './statusView';
@@ -83,7 +85,12 @@ async function migrationFrame(session: TemporalSession, workflowId: string, json
         null,
         2,
       )
-    : renderStatus(workflowId, state.execution, state.status, batches, { batchExecutions, ended: state.ended, fromHistory: state.fromHistory });
+    : renderStatus(workflowId, state.execution, state.status, batches, {
+        batchExecutions,
+        ended: state.ended,
+        fromHistory: state.fromHistory,
+        windows: await readWindows(session, state.status),
+      });
   return {
     text,
     execution: state.execution,
@@ -159,4 +166,18 @@ async function onlyRunningMigration(session: TemporalSession): Promise<string> {
     `${running.length > 5 ? 'more than 5' : running.length} migrations are running (${running.slice(0, 5).join(', ')}); give an id`,
     EXIT.badInput,
   );
+}
+
+/** The live status of each open rollback window (a window that does not answer is shown from the migration's view). */
+async function readWindows(session: TemporalSession, status: MigrationStatus): Promise<Record<number, WindowStatus>> {
+  const open = (status.windows ?? []).filter((w) => w.state === 'open' || w.state === 'rolling-back');
+  const read = await Promise.all(
+    open.map((w) =>
+      session.client.workflow
+        .getHandle(w.workflowId)
+        .query(windowStatusQuery)
+        .catch(() => undefined),
+    ),
+  );
+  return Object.fromEntries(read.flatMap((w) => (w ? [[w.batch, w] as const] : [])));
 }

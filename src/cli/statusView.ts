@@ -2,7 +2,7 @@
  * Text rendering of `kafka-migrate status`: phase, what the workflow waits for, batches, and for the running
  * batch one progress bar per topic (its partitions aggregated) with lag and ETA. Pure: no I/O.
  */
-import type { BatchStatus, MigrationStatus, PartitionProgressView } from '../types';
+import type { BatchStatus, MigrationStatus, PartitionProgressView, WindowStatus } from '../types';
 import { formatBytes } from '../reports/markdown';
 import type { ClosedExecution } from './workflowClose';
 
@@ -99,6 +99,31 @@ export interface StatusContext {
   ended?: ClosedExecution;
   /** The status was rebuilt from the history (no worker could answer the query). */
   fromHistory?: boolean;
+  /** The live status of open rollback windows (their own query), by batch. */
+  windows?: Record<number, WindowStatus>;
+}
+
+/** Rollback windows: state, time left, reverse lag, blocked step and decisions (src/workflows/rollbackWindow.ts). */
+export function renderWindows(s: MigrationStatus, live: Record<number, WindowStatus> = {}): string[] {
+  if (!s.windows?.length) return [];
+  const rows = [['batch', 'window', 'time left', 'reverse lag', 'copied back', 'workflow']];
+  for (const w of s.windows) {
+    const l = live[w.batch];
+    const state = l?.blocked ? `blocked (${l.blocked.step}: ${l.blocked.error})` : (l?.state ?? w.state);
+    const left = l?.timeLeftSeconds ?? (w.closesAt && w.state === 'open' ? undefined : null);
+    rows.push([
+      String(w.batch),
+      state,
+      w.state !== 'open' ? '' : left === undefined || left === null ? (w.closesAt ? '' : 'until finalize') : formatDuration(left),
+      l ? `${n(l.reverseLagRecords)} records` : '',
+      l ? n(l.recordsCopiedBack) : '',
+      w.workflowId,
+    ]);
+  }
+  const decisions = Object.values(live).flatMap((l) =>
+    l.decisions.map((d) => `  ${d.at} batch ${l.batch} window: ${d.kind} by ${d.by} ${d.accepted ? 'accepted' : 'refused'}${d.reason ? ` — ${d.reason}` : ''}`),
+  );
+  return ['', 'Rollback windows', ...columns(rows), ...decisions];
 }
 
 /** The newest time anything happened: the migration's own update, or a batch's milestone or decision. */
@@ -159,6 +184,7 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
   const running = (b: BatchStatus) =>
     s.batches.find((y) => y.number === b.number)?.state === 'running' && (ctx.batchExecutions?.[b.workflowId] ?? 'RUNNING') === 'RUNNING';
   for (const b of batches.filter(running)) lines.push('', ...renderBatch(b));
+  lines.push(...renderWindows(s, ctx.windows));
   const decisions = [...s.decisions, ...batches.flatMap((b) => b.decisions.map((d) => ({ ...d, batch: d.batch ?? b.number })))].sort((a, b) =>
     a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
   );

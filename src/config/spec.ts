@@ -4,6 +4,7 @@
  * only *references* (an environment variable or a file), resolved on the worker at connection time.
  * Documented by examples/demo.yaml, which the demo runs.
  */
+import { ROLLBACK_WINDOW_HELP, rollbackWindowMs } from './rollbackWindow';
 import { z } from 'zod';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/, { message: 'expected host:port, e.g. "broker-1:9092"' });
@@ -246,6 +247,16 @@ export const migrationSpecSchema = z
         strategy: z.enum(['producers-first', 'consumers-first']).default('producers-first'),
         fenceWithAcl: z.boolean().default(false),
         deleteTargetTopicsOnAbort: z.boolean().default(false),
+        /** After a batch's clients moved: how long it can be rolled back (reverse sync); absent = off (src/config/rollbackWindow.ts). */
+        rollbackWindow: z
+          .string()
+          .refine((v) => rollbackWindowMs(v) !== undefined, ROLLBACK_WINDOW_HELP)
+          .optional(),
+      })
+      .refine((c) => !c.fenceWithAcl || !rollbackWindowMs(c.rollbackWindow), {
+        path: ['rollbackWindow'],
+        message:
+          "a rollback window cannot be combined with fenceWithAcl yet: the DENY WRITE fence (User:*) also denies the migrator the reverse sync's writes; set fenceWithAcl: false or rollbackWindow: off",
       })
       .default({ strategy: 'producers-first', fenceWithAcl: false, deleteTargetTopicsOnAbort: false }),
     reports: z.strictObject({ dir: z.string().default('reports') }).default({ dir: 'reports' }),

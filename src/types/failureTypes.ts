@@ -70,6 +70,13 @@ export const FAILURE_TYPES = {
     meaning: 'a source batch cannot be decoded (old message format, unknown codec, corrupt data)',
   },
 
+  // The rollback window (src/rollback/): the reverse sync or a rollback cannot be exact.
+  RollbackNotPossible: {
+    retryable: false,
+    thrownBy: 'activity',
+    meaning: 'a rollback window cannot copy back or translate exactly (no forward copy, source written since the cutover, offset beyond the copy)',
+  },
+
   // Thrown by workflow code: they block the step (or refuse an operator action) directly.
   EmptyPlan: {
     retryable: false,

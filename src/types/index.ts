@@ -10,3 +10,4 @@ export * from './cutover';
 export * from './verify';
 export * from './resume';
 export * from './newTopics';
+export * from './rollback';

@@ -1,6 +1,7 @@
 import type { ConnectivityReport } from './connectivity';
 import type { PreflightReport } from './preflight';
 import type { MigrationPlan } from './plan';
+import type { WindowSummary } from './rollback';
 
 export type MigrationPhase =
   'starting' | 'connectivity' | 'preflight' | 'inventory' | 'plan' | 'sync' | 'verification' | 'blocked' | 'completed' | 'aborted' | 'failed';
@@ -68,6 +69,8 @@ export interface MigrationStatus {
   resumedFrom?: { runsBefore: number; adoptedBatches: number[] };
   /** How many times the migration workflow continued as new (between batches; its state carried over). */
   continuedAsNew?: number;
+  /** Rollback windows of the batches whose clients moved (cutover.rollbackWindow): the migration ends once all closed. */
+  windows?: WindowSummary[];
   error?: string;
   startedAt: string;
   updatedAt: string;
@@ -86,7 +89,7 @@ export interface BatchSummary {
   number: number;
   name: string;
   workflowId: string;
-  state: 'pending' | 'running' | 'blocked' | 'completed' | 'aborted' | 'accepted-with-mismatches' | 'failed' | 'skipped';
+  state: 'pending' | 'running' | 'blocked' | 'completed' | 'aborted' | 'accepted-with-mismatches' | 'failed' | 'skipped' | 'rolled-back';
   /** Topics the operator excluded from the batch (not migrated, never verified as if they were). */
   excludedTopics?: string[];
   writePauseMs?: number;

@@ -1,4 +1,5 @@
 /** Every workflow the worker registers (this file is the workflow bundle's entry point). */
 export { migrationWorkflow } from './migration';
 export { batchWorkflow } from './batch';
+export { rollbackWindowWorkflow } from './rollbackWindow';
 export { preflightLookWorkflow, inventoryLookWorkflow } from './readOnly';

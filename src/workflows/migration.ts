@@ -56,7 +56,11 @@ import { batchWorkflowId } from './ids';
 import { actionSignals, batchMilestoneSignal, statusQuery, type OperatorAction } from './messages';
 import { newTopicsBatch } from './newTopicsBatch';
 import { OperatorInbox, type InboxSnapshot } from './operatorInbox';
-import { MIGRATION_CONTINUE_AS_NEW } from './patches';
+import { MIGRATION_CONTINUE_AS_NEW, ROLLBACK_WINDOW } from './patches';
+import { rollbackWindowMs } from '../config/rollbackWindow';
+import { WINDOW_CLOSED_STATES } from '../types/rollback';
+import { rollbackWindowWorkflow } from './rollbackWindow';
+import { windowClosedSignal, windowWorkflowId } from './windowMessages';
 import { withSummaries } from './activitySummaries';
 import { batchStaticSummary, keepCurrentDetails, migrationDetails } from './currentDetails';
 import { failedPhaseOnError } from './failedPhase';
@@ -138,8 +142,28 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   inbox.installCancellation();
   setHandler(statusQuery, () => ({
     ...status,
-    waitingFor: inbox.waitingFor && { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason },
+    waitingFor: inbox.waitingFor ? { signal: inbox.waitingFor.actions.join('|'), reason: inbox.waitingFor.reason } : windowsWaiting(),
   }));
+  /** Open rollback windows: the migration ends once each is finalized, rolled back or expired. */
+  const openWindows = () => (status.windows ?? []).filter((w) => !WINDOW_CLOSED_STATES.includes(w.state));
+  const windowsWaiting = () => {
+    const open = openWindows();
+    if (!open.length || status.phase === 'completed') return undefined;
+    return {
+      signal: 'finalize|rollback',
+      reason: `rollback windows open: ${open.map((w) => `batch ${w.batch}${w.closesAt ? ` (expires ${w.closesAt})` : ''}`).join(', ')}: kafka-migrate finalize (or rollback) <name> --batch N`,
+    };
+  };
+  setHandler(windowClosedSignal, (m) => {
+    const w = status.windows?.find((x) => x.batch === m.batch);
+    if (!w) return;
+    w.state = m.state;
+    w.closedAt = m.at;
+    if (m.reports) w.reports = m.reports;
+    const summaryOf = status.batches.find((b) => b.number === m.batch);
+    if (summaryOf && m.state === 'rolled-back') summaryOf.state = 'rolled-back';
+    status.updatedAt = now();
+  });
   // The Temporal UI's "current details": phase, what it waits for (CLI command and signal), the batches.
   keepCurrentDetails(() => migrationDetails(status, inbox.waitingFor));
   upsertSearchAttributes([{ key: KM_MIGRATION, value: spec.name }]);
@@ -384,8 +408,57 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       startedInRun++;
       const outcome = await runBatch(spec, batch, summaryOf, inbox, clientsMovedIn, attempt, watcher, () => excludedBefore.get(batch.number));
       if (outcome === 'aborted' || inbox.aborted) throw new EndRun('aborted');
+      if (outcome === 'completed' && rollbackWindowMs(spec.cutover.rollbackWindow) && patched(ROLLBACK_WINDOW)) await openWindow(batch, summaryOf);
+    }
+    if (openWindows().length) {
+      await condition(() => openWindows().length === 0 || !!inbox.aborted);
+      if (inbox.aborted) throw new EndRun('aborted');
     }
     return endWith('completed');
+  }
+
+  /**
+   * Starts the batch's rollback window beside the later batches (ABANDON: it outlives this run's continue-as-new and
+   * tells the migration when it closed, by signal to the migration's id).
+   */
+  async function openWindow(batch: PlanBatch, summaryOf: BatchSummary): Promise<void> {
+    if (status.windows?.some((w) => w.batch === batch.number)) return;
+    const excluded = new Set(summaryOf.excludedTopics ?? []);
+    const workflowId = windowWorkflowId(summaryOf.workflowId);
+    const windowMs = rollbackWindowMs(spec.cutover.rollbackWindow) ?? 0;
+    const openedAt = now();
+    // Listed before the start: a window that closes at once signals an entry that exists.
+    status.windows = [
+      ...(status.windows ?? []),
+      {
+        batch: batch.number,
+        workflowId,
+        state: 'open',
+        openedAt,
+        ...(Number.isFinite(windowMs) ? { closesAt: new Date(Date.parse(openedAt) + windowMs).toISOString() } : {}),
+      },
+    ];
+    await attempt(
+      'sync',
+      () =>
+        startChild(rollbackWindowWorkflow, {
+          workflowId,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [
+            {
+              spec,
+              migrationWorkflowId: workflowInfo().workflowId,
+              batch: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name).filter((t) => !excluded.has(t)), groups: batch.groups },
+            },
+          ],
+          typedSearchAttributes: [
+            { key: KM_MIGRATION, value: spec.name },
+            { key: KM_BATCH, value: batch.number },
+            { key: KM_BUSINESS_SYSTEM, value: batch.name },
+          ],
+        }),
+      batch.number,
+    );
   }
 
   // Inside a non-cancellable scope: a cancellation requested from Temporal reaches only the inbox (as an abort).

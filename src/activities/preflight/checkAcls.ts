@@ -6,6 +6,7 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatter
 import { effectiveProfile } from '../../config/profiles';
 import { scopeMatcher } from '../../plan/scope';
 import type { CheckResult } from '../../types/preflight';
+import { withRollbackWindowAdvice } from './rollbackWindowAcls';
 import { enumName, errorText, grantCommand, isAuthorizationFailure, limitList, onCluster, principalOf, result, type CheckInput } from './common';
 
 const ID = 'acls';
@@ -36,8 +37,12 @@ function touchesScope(b: AclBinding, topics: string[]): boolean {
   return b.patternType === 'PREFIXED' ? topics.some((t) => t.startsWith(b.resourceName)) : topics.includes(b.resourceName);
 }
 
-/** Activity: the source's ACLs, and what a target without ACLs would stop enforcing. */
+/** Activity: the source's ACLs, and what a target without ACLs would stop enforcing (and what a rollback window needs). */
 export async function checkAcls(input: CheckInput): Promise<CheckResult> {
+  return withRollbackWindowAdvice(input.spec, await sourceAcls(input));
+}
+
+async function sourceAcls(input: CheckInput): Promise<CheckResult> {
   const { spec } = input;
   const profile = effectiveProfile(spec.target);
   const principal = principalOf(spec.source);
