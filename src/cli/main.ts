@@ -9,6 +9,7 @@ import { registerReportCommand } from './reportCommand';
 import { registerStartCommand } from './startCommand';
 import { registerStatusCommands } from './statusCommands';
 import { CliError, EXIT } from './temporalClient';
+import { registerWindowCommands } from './windowCommands';
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('kafka-migrate')
@@ -30,6 +31,7 @@ Exit codes: 0 ok, 1 failure (or a failed preflight), 2 bad input (spec, flags), 
   registerStartCommand(program, io);
   registerStatusCommands(program, io);
   registerActionCommands(program, io);
+  registerWindowCommands(program, io);
   registerReportCommand(program, io);
   registerReadOnlyCommands(program, io);
   return program;

@@ -22,3 +22,6 @@ export const MIGRATION_CONTINUE_AS_NEW = 'km-migration-continue-as-new';
 
 /** A workflow that still fails (a defect outside the step machine) sets KmPhase `failed` first. */
 export const KM_PHASE_ON_FAILURE = 'km-phase-on-failure';
+
+/** A batch whose clients moved gets a rollback window (child rollbackWindowWorkflow); the migration ends once every window closed. */
+export const ROLLBACK_WINDOW = 'km-rollback-window';
