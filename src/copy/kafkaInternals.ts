@@ -103,4 +103,134 @@ export function negotiatedVersion(broker: InternalBroker, apiKey: number, min: n
   return version;
 }
 
+/**
+ * Brokers before 0.10 have no ApiVersions, which kafkajs sends first on every connection: 0.9.0.1 never answers it
+ * (its request thread fails on the unknown API key, logs ArrayIndexOutOfBounds and leaves the connection waiting),
+ * older ones close the connection. Like librdkafka's `broker.version.fallback`, a broker that does not answer
+ * ApiVersions but answers Metadata v0 on a fresh connection is taken as 0.9.0 and given that release's version table,
+ * so kafkajs picks the versions 0.9 knows. Remembered per broker address for 10 minutes (later connections skip the
+ * probe). SASL there would need SaslHandshake (0.10+): 0.9 has only GSSAPI, which kafka-migrate does not support.
+ */
+type VersionTable = Record<number, { minVersion: number; maxVersion: number }>;
+
+/** Kafka 0.9.0's client APIs (librdkafka's table for broker.version.fallback=0.9.0). */
+export const KAFKA_0_9_0_VERSIONS: Readonly<VersionTable> = Object.freeze({
+  0: { minVersion: 0, maxVersion: 1 }, // Produce
+  1: { minVersion: 0, maxVersion: 1 }, // Fetch
+  2: { minVersion: 0, maxVersion: 0 }, // ListOffsets
+  3: { minVersion: 0, maxVersion: 0 }, // Metadata
+  8: { minVersion: 0, maxVersion: 2 }, // OffsetCommit
+  9: { minVersion: 0, maxVersion: 1 }, // OffsetFetch
+  10: { minVersion: 0, maxVersion: 0 }, // FindCoordinator (GroupCoordinator)
+  11: { minVersion: 0, maxVersion: 0 }, // JoinGroup
+  12: { minVersion: 0, maxVersion: 0 }, // Heartbeat
+  13: { minVersion: 0, maxVersion: 0 }, // LeaveGroup
+  14: { minVersion: 0, maxVersion: 0 }, // SyncGroup
+  15: { minVersion: 0, maxVersion: 0 }, // DescribeGroups
+  16: { minVersion: 0, maxVersion: 0 }, // ListGroups
+});
+
+const FALLBACK_REMEMBERED_MS = 10 * 60_000;
+const fallbackBrokers = new Map<string, number>();
+
+interface KafkajsBroker {
+  brokerAddress: string;
+  connectionPool: {
+    sasl?: { mechanism?: string };
+    connectionTimeout: number;
+    pool: { socket?: { destroyed: boolean; destroy(): void; once(event: 'close', listener: () => void): void }; rejectRequests(error: Error): void }[];
+    destroy(): Promise<void>;
+    getConnection(): Promise<unknown>;
+    send(request: ProtocolRequest): Promise<unknown>;
+  };
+  apiVersions(): Promise<VersionTable>;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals have no typed exports */
+const BrokerClass: { prototype: KafkajsBroker } = require('kafkajs/src/broker');
+const metadataRequests: {
+  protocol(args: { version: number }): (args: { topics: string[]; allowAutoTopicCreation: boolean }) => ProtocolRequest;
+} = require('kafkajs/src/protocol/requests/metadata');
+const { KafkaJSNonRetriableError } = require('kafkajs/src/errors') as { KafkaJSNonRetriableError: new (message: string) => Error };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** True when the broker at host:port was found to have no ApiVersions (0.9) in the last 10 minutes. */
+export function usesVersionFallback(address: string): boolean {
+  const at = fallbackBrokers.get(address);
+  return at !== undefined && Date.now() - at < FALLBACK_REMEMBERED_MS;
+}
+
+function noAnswer(e: unknown): boolean {
+  const name = (e as { name?: string }).name ?? '';
+  return name === 'KafkaJSRequestTimeoutError' || name === 'KafkaJSConnectionClosedError';
+}
+
+function gssapiOnly(broker: KafkajsBroker): Error {
+  return new KafkaJSNonRetriableError(
+    `broker ${broker.brokerAddress} answers no ApiVersions request: it is Kafka 0.9 or older, whose only SASL mechanism is GSSAPI (Kerberos), ` +
+      `which kafka-migrate does not support; connect to its PLAINTEXT or SSL listener without sasl, or upgrade the brokers to 0.10.0+ (SASL/PLAIN) or 0.10.2+ (SCRAM)`,
+  );
+}
+
+async function freshConnection(broker: KafkajsBroker): Promise<void> {
+  const sockets = broker.connectionPool.pool.map((c) => c.socket).filter((sk) => sk && !sk.destroyed);
+  const closed = sockets.map((sk) => new Promise<void>((resolve) => sk!.once('close', resolve)));
+  // kafkajs' disconnect waits for in-flight requests: the unanswered ApiVersions would hold it for the request timeout.
+  for (const c of broker.connectionPool.pool) c.rejectRequests(new Error(`broker ${broker.brokerAddress} answers no ApiVersions`));
+  await broker.connectionPool.destroy();
+  for (const sk of sockets) sk!.destroy(); // 0.9 does not close its side of the stuck connection
+  await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, broker.connectionPool.connectionTimeout))]);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // kafkajs' own end handler runs its disconnect
+  await broker.connectionPool.getConnection();
+}
+
+let fallbackInstalled = false;
+
+/** Idempotent: makes every kafkajs connection fall back to Kafka 0.9.0's version table when ApiVersions gets no answer. */
+export function installBrokerVersionFallback(): void {
+  if (fallbackInstalled) return;
+  const original = BrokerClass.prototype?.apiVersions;
+  const poolShape = require('kafkajs/src/network/connectionPool') as { prototype: Record<string, unknown> }; // eslint-disable-line @typescript-eslint/no-require-imports
+  if (
+    typeof original !== 'function' ||
+    typeof metadataRequests?.protocol !== 'function' ||
+    typeof KafkaJSNonRetriableError !== 'function' ||
+    typeof poolShape?.prototype?.destroy !== 'function' ||
+    typeof poolShape.prototype.getConnection !== 'function' ||
+    typeof (require('kafkajs/src/network/connection') as { prototype: Record<string, unknown> }).prototype.rejectRequests !== 'function' // eslint-disable-line @typescript-eslint/no-require-imports
+  ) {
+    throw new Error(
+      'unsupported kafkajs version: Broker.apiVersions, the Metadata request or KafkaJSNonRetriableError not found (version fallback for Kafka 0.9)',
+    );
+  }
+  BrokerClass.prototype.apiVersions = async function (this: KafkajsBroker): Promise<VersionTable> {
+    if (usesVersionFallback(this.brokerAddress)) {
+      if (this.connectionPool.sasl) throw gssapiOnly(this);
+      return { ...KAFKA_0_9_0_VERSIONS };
+    }
+    // kafkajs waits the request timeout (30 s by default) for ApiVersions; a broker that answers it does so at once.
+    const answer = original.call(this);
+    answer.catch(() => undefined); // after a fallback the stuck request fails when its connection is replaced
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), this.connectionPool.connectionTimeout)));
+    try {
+      const first = await Promise.race([answer, silent]);
+      if (first !== 'silent') return first;
+    } catch (e) {
+      if (!noAnswer(e)) throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    // A fresh connection (the old one waits forever for its answer); an unreachable or hung broker fails here too.
+    // The old sockets must be closed first: kafkajs' end handler of an old socket would disconnect the new one.
+    await freshConnection(this);
+    const metadata = metadataRequests.protocol({ version: 0 })({ topics: [], allowAutoTopicCreation: false });
+    await this.connectionPool.send({ ...metadata, requestTimeout: this.connectionPool.connectionTimeout }); // fails for a hung broker
+    fallbackBrokers.set(this.brokerAddress, Date.now());
+    if (this.connectionPool.sasl) throw gssapiOnly(this);
+    return { ...KAFKA_0_9_0_VERSIONS };
+  };
+  fallbackInstalled = true;
+}
+
 export { apiKeys, fetchRequests };

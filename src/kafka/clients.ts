@@ -6,12 +6,15 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import { resolveSecret } from '../config/secrets';
 import type { ClusterConnection } from '../config/spec';
 import { registerKafkajsCodecs } from '../copy/kafkajsCodecs';
+import { installBrokerVersionFallback } from '../copy/kafkaInternals';
 import { onCluster } from './clusterRole';
 import { kafkaTlsOptions } from './tlsOptions';
 
 // Verification, inventory sampling and preflight read through kafkajs consumers: every client this module
 // builds can read snappy, lz4 and zstd batches too.
 registerKafkajsCodecs();
+// Kafka 0.9 brokers answer no ApiVersions: every client picks versions from 0.9.0's table instead (kafkaInternals.ts).
+installBrokerVersionFallback();
 
 export type ClusterRole = 'source' | 'target';
 
