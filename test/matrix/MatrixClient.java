@@ -171,6 +171,7 @@ public class MatrixClient {
     if (tx) call(producer, "initTransactions");
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     int txSize = 20;
+    int flushEvery = Math.max(100, count / 10); // each flush waits for acks=all: bounded in number
     String pad = " lorem ipsum dolor sit amet, consectetur adipiscing elit; the same words compress in every codec.";
     for (int i = 0; i < count; i++) {
       if (tx && i % txSize == 0) call(producer, "beginTransaction");
@@ -192,7 +193,7 @@ public class MatrixClient {
       if (tx && (i % txSize == txSize - 1 || i == count - 1)) {
         if (aborted) call(producer, "abortTransaction");
         else call(producer, "commitTransaction");
-      } else if (!tx && i % 100 == 99) producer.flush(); // several batches per partition
+      } else if (!tx && i % flushEvery == flushEvery - 1) producer.flush(); // several batches per partition
     }
     producer.flush();
     for (Future<RecordMetadata> s : sent) {

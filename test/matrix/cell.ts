@@ -256,7 +256,7 @@ export async function runCell(
       target: { brokers: [target.bootstrap] },
       by: 'matrix',
       say,
-      timeoutMs: o.timeoutMs ?? 10 * 60_000,
+      timeoutMs: o.timeoutMs ?? 6 * 60_000,
     }));
   } catch (e) {
     stop = true;

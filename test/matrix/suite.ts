@@ -18,7 +18,7 @@ export type Fault = (typeof FAULTS)[number];
 
 /** KM_MATRIX_PORT_BASE moves the sources (default 39092; the 3-broker source +300) so that two runs can share the machine. */
 const PORT_BASE = Number(process.env.KM_MATRIX_PORT_BASE ?? 39092);
-const instance = PORT_BASE === 39092 ? '' : `-${PORT_BASE}`;
+export const instance = PORT_BASE === 39092 ? '' : `-${PORT_BASE}`;
 
 export const TARGET_392: MatrixTarget = { version: '3.9.2', bootstrap: TARGET_BOOTSTRAP, libs: `${STACK_DIR}/kafka-3.9.2/libs` };
 
@@ -84,10 +84,10 @@ export async function runThreeBrokerRow(t: TestTemporal, target: MatrixTarget, f
   try {
     for (const fault of faults) {
       const suffix = uniqueSuffix();
-      const seeded = await seedSource(src, `mx${suffix}-`, { records: 3000, only: ['codecs', 'transactional'], codecs: ['none', 'lz4', 'zstd'] });
+      const seeded = await seedSource(src, `mx${suffix}-`, { records: 1500, only: ['codecs', 'transactional'], codecs: ['none', 'lz4', 'zstd'] });
       const topics = seeded.topics.map((x) => x.name);
       row.cells[fault] = await runCell(t, src, target, seeded, `mx-3b-${fault.split(' ')[0].toLowerCase()}-${suffix}`, {
-        throttleBytesPerSecond: 150_000,
+        throttleBytesPerSecond: 60_000,
         duringCopy: (say) => injectFault(src, fault, topics, say),
       });
       logCell(`3.4.1 x3 ${fault} -> ${target.version}`, row.cells[fault]);
