@@ -9,13 +9,12 @@ import { registerReportCommand } from './reportCommand';
 import { registerStartCommand } from './startCommand';
 import { registerStatusCommands } from './statusCommands';
 import { CliError, EXIT } from './temporalClient';
+import { addTemporalConnectionOptions } from './temporalOptions';
 import { registerWindowCommands } from './windowCommands';
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('kafka-migrate')
     .description('Move Kafka workloads to AutoMQ (or any Kafka-compatible cluster) as a durable Temporal workflow')
-    .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
     .option('--task-queue <name>', 'task queue of the workers (env KM_TASK_QUEUE, default "kafka-migrate")')
     .option('--timeout <seconds>', 'how long to wait for a worker to answer a query or an action', '30')
     .addHelpText(
@@ -28,6 +27,7 @@ Exit codes: 0 ok, 1 failure (or a failed preflight), 2 bad input (spec, flags), 
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) })
     .showHelpAfterError('(add --help for usage)');
+  addTemporalConnectionOptions(program);
   registerStartCommand(program, io);
   registerStatusCommands(program, io);
   registerActionCommands(program, io);

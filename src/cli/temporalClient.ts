@@ -1,6 +1,14 @@
 import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { migrationWorkflowId } from '../workflows/ids';
-import { temporalSettings, type TemporalSettings } from '../worker/settings';
+import type { TemporalSettings } from '../worker/settings';
+import {
+  diagnoseTemporalConnectError,
+  loadTemporalConnection,
+  temporalConnectOptions,
+  TemporalConnectionError,
+  type TemporalConnectionConfig,
+  type TemporalConnectionFlags,
+} from '../config/temporalConnection';
 
 /** gRPC status codes we map (numeric: @grpc/grpc-js is not a direct dependency). */
 const grpcStatus = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
@@ -19,7 +27,7 @@ export class CliError extends Error {
 }
 
 /** The global options every command accepts (flags win over the environment). */
-export interface GlobalOptions extends Partial<TemporalSettings> {
+export interface GlobalOptions extends TemporalConnectionFlags {
   /** Seconds to wait for a query or an update to be answered by a worker. */
   timeout?: string;
 }
@@ -34,16 +42,22 @@ export interface TemporalSession {
 
 /** Connects to Temporal for one CLI command; the caller closes it. */
 export async function connectClient(overrides: GlobalOptions = {}): Promise<TemporalSession> {
-  const settings = temporalSettings({ address: overrides.address, namespace: overrides.namespace, taskQueue: overrides.taskQueue });
+  let temporal: TemporalConnectionConfig;
+  try {
+    temporal = loadTemporalConnection(overrides);
+  } catch (e) {
+    if (e instanceof TemporalConnectionError) throw new CliError(e.message, EXIT.badInput);
+    throw e;
+  }
+  const settings: TemporalSettings = { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue };
   const rpcTimeoutMs = parseTimeout(overrides.timeout);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: settings.address, connectTimeout: '5s' });
+    connection = await Connection.connect({ ...temporalConnectOptions(temporal), connectTimeout: '5s' });
   } catch (e) {
-    throw new CliError(
-      `cannot reach Temporal at ${settings.address} (${(e as Error).message}); start it with "npm run stack:up" or set TEMPORAL_ADDRESS / --address`,
-      EXIT.unavailable,
-    );
+    const explained = await diagnoseTemporalConnectError(e, temporal);
+    const hint = explained.startsWith('cannot reach') ? '; start it with "npm run stack:up" or set TEMPORAL_ADDRESS / --address' : '';
+    throw new CliError(`${explained}${hint}`, EXIT.unavailable);
   }
   return { client: new Client({ connection, namespace: settings.namespace }), settings, rpcTimeoutMs, close: () => connection.close() };
 }

@@ -15,6 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { loadSpecFile } from '../config/loadSpec';
 import { startMigration } from '../cli/startCommand';
 import { temporalSettings } from '../worker/settings';
+import { loadTemporalConnection, temporalConnectOptions } from '../config/temporalConnection';
 import { demoWorld, seedDemo } from './seed';
 import { walkThroughMigration } from './walkthrough';
 import { DemoConsumer, type ClusterAccess } from './workload';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   say(`${producers.length} producers and ${consumers.length} consumer groups are live on the source`);
 
   const worker = startWorker(settings.taskQueue);
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(temporalConnectOptions(loadTemporalConnection()));
   const client = new Client({ connection, namespace: settings.namespace });
   const { workflowId } = await startMigration(client, settings.taskQueue, spec);
   const migration = client.workflow.getHandle(workflowId);

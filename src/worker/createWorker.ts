@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities';
 import type { TemporalSettings } from './settings';
+import { loadTemporalConnection, temporalConnectOptions, type TemporalConnectionConfig } from '../config/temporalConnection';
 import { workerIdentity } from './identity';
 
 export interface CreateWorkerOptions {
@@ -9,6 +10,8 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests bundle once); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
+  /** TLS, API key and metadata of the connection; default: loaded from the profile and environment for settings. */
+  temporal?: TemporalConnectionConfig;
   maxConcurrentActivityTaskExecutions?: number;
   /** Replaces the real activities (workflow signal-path tests script the Kafka side). */
   activities?: object;
@@ -16,7 +19,8 @@ export interface CreateWorkerOptions {
 
 export async function createWorker(options: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
   const ownsConnection = !options.connection;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: options.settings.address }));
+  const connection =
+    options.connection ?? (await NativeConnection.connect(temporalConnectOptions(options.temporal ?? loadTemporalConnection(options.settings))));
   const worker = await Worker.create({
     connection,
     namespace: options.settings.namespace,

@@ -1,5 +1,8 @@
-/** Where the worker and the CLI find Temporal: flags win over the environment, which wins over defaults. */
-import { TASK_QUEUE_DEFAULT } from '../workflows/ids';
+/**
+ * Where the worker and the CLI find Temporal: address, namespace and task queue of the one connection
+ * module (src/config/temporalConnection.ts: temporal.toml profile, TEMPORAL_* variables, then flags).
+ */
+import { loadTemporalConnection, type TemporalConnectionFlags } from '../config/temporalConnection';
 
 export interface TemporalSettings {
   address: string;
@@ -7,10 +10,7 @@ export interface TemporalSettings {
   taskQueue: string;
 }
 
-export function temporalSettings(overrides: Partial<TemporalSettings> = {}): TemporalSettings {
-  return {
-    address: overrides.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: overrides.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: overrides.taskQueue ?? process.env.KM_TASK_QUEUE ?? TASK_QUEUE_DEFAULT,
-  };
+export function temporalSettings(overrides: TemporalConnectionFlags = {}): TemporalSettings {
+  const { address, namespace, taskQueue } = loadTemporalConnection(overrides);
+  return { address, namespace, taskQueue };
 }
