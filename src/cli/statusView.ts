@@ -1,7 +1,10 @@
 /**
  * Text rendering of `kafka-migrate status`: phase, what the workflow waits for, batches, and for the running
- * batch one progress bar per topic (its partitions aggregated) with lag and ETA. Pure: no I/O.
+ * batch one progress bar per topic (its partitions aggregated) with lag and ETA. Pure, except that a report path is
+ * checked for on this machine (reportLines).
  */
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { BatchStatus, MigrationStatus, PartitionProgressView, WindowStatus } from '../types';
 import { formatBytes } from '../reports/markdown';
 import type { ClosedExecution } from './workflowClose';
@@ -203,8 +206,21 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
       ),
     );
   }
-  if (Object.keys(s.reports).length) lines.push('', 'Reports', ...Object.entries(s.reports).map(([k, v]) => `  ${k}: ${v}`));
+  if (Object.keys(s.reports).length) lines.push('', ...reportLines(s.reports));
   return lines.join('\n');
+}
+
+/**
+ * Report paths are paths on the disk of the worker that wrote them, often another host: a path is printed as it is
+ * only when this machine has the file; otherwise its name, marked as on a worker's disk.
+ */
+export function reportLines(reports: Record<string, string>, exists: (path: string) => boolean = existsSync): string[] {
+  const entries = Object.entries(reports);
+  const elsewhere = entries.filter(([, path]) => !exists(path));
+  return [
+    elsewhere.length ? 'Reports (paths on the disks of the workers that wrote them)' : 'Reports',
+    ...entries.map(([k, path]) => `  ${k}: ${exists(path) ? path : `${basename(path)} (on a worker's disk, not on this machine)`}`),
+  ];
 }
 
 /** `status <batch workflow id>`: one batch on its own, with how its workflow stands. */
@@ -225,6 +241,6 @@ export function renderBatchStatus(workflowId: string, execution: string, b: Batc
       ),
     );
   }
-  if (Object.keys(b.reports).length) lines.push('', 'Reports', ...Object.entries(b.reports).map(([k, v]) => `  ${k}: ${v}`));
+  if (Object.keys(b.reports).length) lines.push('', ...reportLines(b.reports));
   return lines.join('\n');
 }
