@@ -5,6 +5,7 @@
  * Everything reached through here is checked once, so a kafkajs upgrade that moves it fails loudly.
  */
 import type { Kafka } from 'kafkajs';
+import { KAFKA_0_9_APIS } from '../kafka/kafkaVersion';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals have no typed exports */
 const apiKeys: { Fetch: number; Produce: number; OffsetFetch: number } = require('kafkajs/src/protocol/requests/apiKeys');
@@ -113,22 +114,10 @@ export function negotiatedVersion(broker: InternalBroker, apiKey: number, min: n
  */
 type VersionTable = Record<number, { minVersion: number; maxVersion: number }>;
 
-/** Kafka 0.9.0's client APIs (librdkafka's table for broker.version.fallback=0.9.0). */
-export const KAFKA_0_9_0_VERSIONS: Readonly<VersionTable> = Object.freeze({
-  0: { minVersion: 0, maxVersion: 1 }, // Produce
-  1: { minVersion: 0, maxVersion: 1 }, // Fetch
-  2: { minVersion: 0, maxVersion: 0 }, // ListOffsets
-  3: { minVersion: 0, maxVersion: 0 }, // Metadata
-  8: { minVersion: 0, maxVersion: 2 }, // OffsetCommit
-  9: { minVersion: 0, maxVersion: 1 }, // OffsetFetch
-  10: { minVersion: 0, maxVersion: 0 }, // FindCoordinator (GroupCoordinator)
-  11: { minVersion: 0, maxVersion: 0 }, // JoinGroup
-  12: { minVersion: 0, maxVersion: 0 }, // Heartbeat
-  13: { minVersion: 0, maxVersion: 0 }, // LeaveGroup
-  14: { minVersion: 0, maxVersion: 0 }, // SyncGroup
-  15: { minVersion: 0, maxVersion: 0 }, // DescribeGroups
-  16: { minVersion: 0, maxVersion: 0 }, // ListGroups
-});
+/** Kafka 0.9.0's client APIs in kafkajs' shape (src/kafka/kafkaVersion.ts holds the table). */
+export const KAFKA_0_9_0_VERSIONS: Readonly<VersionTable> = Object.freeze(
+  Object.fromEntries(Object.entries(KAFKA_0_9_APIS).map(([key, [minVersion, maxVersion]]) => [key, { minVersion, maxVersion }])),
+);
 
 const FALLBACK_REMEMBERED_MS = 10 * 60_000;
 const fallbackBrokers = new Map<string, number>();

@@ -4,7 +4,7 @@
  * preflight record sampler read through kafkajs consumers, whose registry only knows gzip.
  */
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
-import { CODEC_NAMES, decompressRecords } from './compressionCodecs';
+import { CODEC_NAMES, decompressRecords, fixLegacyLz4HeaderChecksum } from './compressionCodecs';
 
 /** kafkajs' codec shape: compress(Encoder) for producers, decompress(Buffer) for consumers. */
 interface KafkajsCodec {
@@ -16,7 +16,17 @@ function readOnlyCodec(codec: number): KafkajsCodec {
   return {
     // kafka-migrate writes uncompressed batches only; producing with this codec is a programming error.
     compress: () => Promise.reject(new Error(`kafka-migrate reads ${CODEC_NAMES[codec]} batches but does not produce them: send uncompressed`)),
-    decompress: async (buffer) => decompressRecords(codec, buffer, `kafkajs ${CODEC_NAMES[codec]} record batch`),
+    decompress: async (buffer) => {
+      const where = `kafkajs ${CODEC_NAMES[codec]} record batch`;
+      try {
+        return await decompressRecords(codec, buffer, where);
+      } catch (e) {
+        // kafkajs does not tell the message format: an lz4 message of format v0 (Kafka 0.8-0.9) has the era's wrong
+        // frame header checksum, which Kafka's own reader ignores for magic 0.
+        if (codec !== CompressionTypes.LZ4 || !/HeaderChecksum/i.test((e as Error).message)) throw e;
+        return decompressRecords(codec, fixLegacyLz4HeaderChecksum(buffer, where), where);
+      }
+    },
   };
 }
 

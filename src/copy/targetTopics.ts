@@ -5,6 +5,7 @@
  * store *before* it happens, so an activity retry recognises the migration's own topics.
  */
 import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { unlessUnsupported } from '../kafka/optionalApis';
 import type { ClusterConnection, MigrationSpec } from '../config/spec';
 import { effectiveProfile } from '../config/profiles';
 import { createKafka } from '../kafka/clients';
@@ -33,10 +34,11 @@ async function describeSourceTopics(admin: Admin, counts: Map<string, number>): 
   const out = new Map<string, SourceTopic>();
   for (const [name, partitions] of counts) out.set(name, { name, partitions, configs: {}, timestampType: 'CreateTime' });
   if (counts.size === 0) return out;
-  const described = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: [...counts.keys()].map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-  });
+  // A source before 0.11 has no DescribeConfigs: the target topics get no copied overrides (CreateTime assumed).
+  const described = await unlessUnsupported(
+    () => admin.describeConfigs({ includeSynonyms: false, resources: [...counts.keys()].map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) }),
+    { resources: [], throttleTime: 0 },
+  );
   for (const r of described.resources) {
     const t = out.get(r.resourceName);
     if (!t) continue;

@@ -3,6 +3,7 @@
  * (DescribeConfigs for many topics per request) and earliest/latest offsets (ListOffsets).
  */
 import { ConfigResourceTypes, type Admin, type ConfigEntries, type DescribeConfigResponse } from 'kafkajs';
+import { isUnsupportedApi } from '../kafka/optionalApis';
 import type { ClusterConnection } from '../config/spec';
 import { withAdmin } from '../kafka/clients';
 import type { ConfigSourceName, InventoryCluster, TopicConfigEntry } from '../types/inventory';
@@ -125,6 +126,7 @@ async function describeTopicConfigs(admin: Admin, names: string[]): Promise<Map<
     try {
       resources = (await describe(batch)).resources;
     } catch (e) {
+      if (isUnsupportedApi(e)) return; // a source before 0.11 has no DescribeConfigs: its topic configs are unknown
       if (!isUnknownTopic(e)) throw e;
       // kafkajs fails the whole request for one deleted topic: describe them one by one, skipping the deleted.
       const single = await mapLimit(batch, 8, (name) =>

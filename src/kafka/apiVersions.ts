@@ -9,6 +9,7 @@
  */
 import { Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { KAFKA_0_9_APIS } from './kafkaVersion';
 
 /** api key -> [min version, max version] as the broker reports it. */
 export type ApiVersionTable = Record<number, [number, number]>;
@@ -26,6 +27,11 @@ export interface ApiVersionsProbeResult {
   supportedFeatures?: FeatureTable;
   /** Feature levels finalized cluster-wide (what the cluster runs at, after upgrades). */
   finalizedFeatures?: FeatureTable;
+  /**
+   * The broker answered no ApiVersions (added in 0.10.0) but answered ListGroups v0 (added in 0.9.0): Kafka 0.9.
+   * `apis` is then 0.9.0's table (KAFKA_0_9_APIS), what clients fall back to.
+   */
+  preApiVersions?: true;
 }
 
 export interface ApiVersionsProbeOptions {
@@ -86,6 +92,22 @@ function requestHeader(version: number, correlationId: number, clientId: string,
 
 export function encodeApiVersionsV0Request(clientId: string): Buffer {
   return sizePrefixed(requestHeader(0, V0_CORRELATION_ID, clientId, false));
+}
+
+const LIST_GROUPS_KEY = 16;
+const LIST_GROUPS_CORRELATION_ID = 9;
+
+/** ListGroups v0 (Kafka 0.9.0+, empty body): how a broker that answers no ApiVersions shows it is 0.9. */
+export function encodeListGroupsV0Request(clientId: string): Buffer {
+  const header = requestHeader(0, LIST_GROUPS_CORRELATION_ID, clientId, false);
+  header.writeInt16BE(LIST_GROUPS_KEY, 0);
+  return sizePrefixed(header);
+}
+
+/** Any well-formed answer (an authorization error included) proves a 0.9+ Kafka listener. */
+function decodeListGroupsV0Response(payload: Buffer): true {
+  if (payload.length < 10 || payload.readInt32BE(0) !== LIST_GROUPS_CORRELATION_ID) throw new Error('not a ListGroups v0 response');
+  return true;
 }
 
 /** v3 body: client software name and version (compact strings), no tagged fields. */
@@ -270,7 +292,17 @@ export async function probeApiVersions(host: string, port: number, options: ApiV
   const rt = { timeoutMs: options.timeoutMs ?? 5000, tls: options.tls };
   const clientId = options.clientId ?? 'kafka-migrate-probe';
   const started = Date.now();
-  const v0 = await roundTrip(host, port, encodeApiVersionsV0Request(clientId), decodeApiVersionsV0Response, rt);
+  let v0;
+  try {
+    v0 = await roundTrip(host, port, encodeApiVersionsV0Request(clientId), decodeApiVersionsV0Response, rt);
+  } catch (e) {
+    // 0.9.0.1 leaves ApiVersions unanswered, older brokers close the connection: ask what 0.9 knows, on a new connection.
+    if (!(e instanceof ApiVersionsProbeError) || (e.stage !== 'timeout' && e.stage !== 'closed')) throw e;
+    const again = Date.now();
+    const answered = await roundTrip(host, port, encodeListGroupsV0Request(clientId), decodeListGroupsV0Response, rt).catch(() => false);
+    if (!answered) throw e;
+    return { host, port, latencyMs: Date.now() - again, apis: { ...KAFKA_0_9_APIS }, preApiVersions: true };
+  }
   if (v0.errorCode !== 0) throw new ApiVersionsProbeError(host, port, 'protocol', `ApiVersions answered with error code ${v0.errorCode}`);
   const result: ApiVersionsProbeResult = { host, port, latencyMs: Date.now() - started, apis: v0.apis };
   if ((v0.apis[API_VERSIONS_KEY]?.[1] ?? 0) >= 3) {
@@ -284,4 +316,4 @@ export async function probeApiVersions(host: string, port: number, options: ApiV
   return result;
 }
 
-export { inferKafkaVersion, majorMinor, PRE_API_VERSIONS_GUESS, KAFKA_RELEASES, type KafkaVersionGuess } from './kafkaVersion';
+export { inferKafkaVersion, majorMinor, PRE_API_VERSIONS_GUESS, KAFKA_0_9_GUESS, KAFKA_RELEASES, type KafkaVersionGuess } from './kafkaVersion';

@@ -111,6 +111,34 @@ const NEWEST_KNOWN_MAX: Partial<Record<number, number>> = {
   [API.DescribeGroups]: 6,
 };
 
+/**
+ * Kafka 0.9.0's client APIs [min, max] (librdkafka's table for broker.version.fallback=0.9.0): what clients use with
+ * a broker that answers no ApiVersions (src/copy/kafkaInternals.ts) and what preflight judges it by.
+ */
+export const KAFKA_0_9_APIS: Readonly<ApiVersionTable> = Object.freeze({
+  [API.Produce]: [0, 1],
+  [API.Fetch]: [0, 1],
+  [API.ListOffsets]: [0, 0],
+  [API.Metadata]: [0, 0],
+  [API.OffsetCommit]: [0, 2],
+  [API.OffsetFetch]: [0, 1],
+  [API.FindCoordinator]: [0, 0],
+  [API.JoinGroup]: [0, 0],
+  [API.Heartbeat]: [0, 0],
+  [API.LeaveGroup]: [0, 0],
+  [API.SyncGroup]: [0, 0],
+  [API.DescribeGroups]: [0, 0],
+  [API.ListGroups]: [0, 0],
+} satisfies ApiVersionTable);
+
+/** A broker that answers ListGroups v0 (0.9.0+) but no ApiVersions (0.10.0+). */
+export const KAFKA_0_9_GUESS: KafkaVersionGuess = {
+  min: '0.9',
+  max: '0.9',
+  label: '0.9',
+  basis: ['no ApiVersions (added in 0.10.0)', 'answers ListGroups v0 (added in 0.9.0)'],
+};
+
 /** What to say about a broker that closed the connection instead of answering ApiVersions. */
 export const PRE_API_VERSIONS_GUESS: KafkaVersionGuess = {
   min: '0.8',

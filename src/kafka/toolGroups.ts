@@ -7,6 +7,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { retry } from '../retry/backoff';
+import { isUnsupportedApi } from './optionalApis';
 
 /** Group id prefixes of the tool's own groups, for a connection's clientId (default `kafka-migrate`). */
 export function toolGroupPrefixes(clientId: string): string[] {
@@ -46,6 +47,8 @@ export async function deleteToolGroup(kafka: Kafka, groupId: string): Promise<st
   } catch (e) {
     const type = errorType(e);
     if (type === 'GROUP_ID_NOT_FOUND') return undefined;
+    // DeleteGroups arrived in 1.1: an older broker expires the empty group itself (offsets.retention), nothing to report.
+    if (isUnsupportedApi(e)) return undefined;
     const err = e as DeleteGroupsError;
     return `${type || 'error'}: ${err.groups?.[0]?.error?.message ?? err.message ?? String(e)}`;
   } finally {

@@ -4,6 +4,7 @@
  * compared: the clusters are different products with different defaults.
  */
 import { ConfigResourceTypes, ConfigSource, type Admin, type ConfigEntries } from 'kafkajs';
+import { isUnsupportedApi } from '../kafka/optionalApis';
 import type { TopicConfigVerification } from '../types/verify';
 
 export type TopicConfigs = Map<string, ConfigEntries>;
@@ -12,7 +13,15 @@ export type TopicConfigs = Map<string, ConfigEntries>;
 export async function describeTopicConfigs(admin: Admin, topics: string[]): Promise<Map<string, TopicConfigs>> {
   const out = new Map<string, TopicConfigs>();
   if (topics.length === 0) return out;
-  const res = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
+  let res;
+  try {
+    res = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
+  } catch (e) {
+    if (!isUnsupportedApi(e)) throw e;
+    // A source before 0.11 has no DescribeConfigs: no override is known there (the copy set none on the target).
+    for (const t of topics) out.set(t, new Map());
+    return out;
+  }
   for (const r of res.resources) {
     if (r.errorCode !== 0) continue;
     out.set(r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e])));

@@ -5,6 +5,7 @@
  * the way is named too, since no ALLOW overrides it.
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes, type Admin } from 'kafkajs';
+import { unlessUnsupported } from '../../kafka/optionalApis';
 import type { ClusterConnection } from '../../config/spec';
 import { scopeMatcher } from '../../plan/scope';
 import type { CheckResult, MissingPermission } from '../../types/preflight';
@@ -99,12 +100,17 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
 
     const topics = await inScopeTopics(spec, admin);
 
-    // Describe + DescribeConfigs on topics.
-    for (const { item, error } of await probeEach(
-      topics,
-      (ts) => admin.describeConfigs({ resources: ts.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }),
-      (t) => admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: t }], includeSynonyms: false }),
-    )) {
+    // Describe + DescribeConfigs on topics (a source before 0.11 has no DescribeConfigs: nothing to grant there).
+    const configsRefused = await unlessUnsupported(
+      () =>
+        probeEach(
+          topics,
+          (ts) => admin.describeConfigs({ resources: ts.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }),
+          (t) => admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: t }], includeSynonyms: false }),
+        ),
+      [],
+    );
+    for (const { item, error } of configsRefused) {
       add(`topic ${item}`, 'DescribeConfigs', error, grantCommand(conn, principal, 'DescribeConfigs', 'topic', item));
     }
 

@@ -5,6 +5,7 @@
  * rejects (they will be dropped), and the target's partition and replication limits.
  */
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { unlessUnsupported } from '../../kafka/optionalApis';
 import { effectiveProfile } from '../../config/profiles';
 import type { CheckResult, Verdict } from '../../types/preflight';
 import { sameClusterFault, type ClusterIdentity } from '../../kafka/sameCluster';
@@ -19,10 +20,11 @@ const TITLE = 'State of the target cluster';
 async function topicOverrides(admin: Admin, topics: string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>();
   for (let i = 0; i < topics.length; i += 100) {
-    const res = await admin.describeConfigs({
-      resources: topics.slice(i, i + 100).map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-      includeSynonyms: false,
-    });
+    // A source before 0.11 has no DescribeConfigs: its overrides are unknown (none compared).
+    const res = await unlessUnsupported(
+      () => admin.describeConfigs({ resources: topics.slice(i, i + 100).map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }),
+      { resources: [], throttleTime: 0 },
+    );
     for (const r of res.resources) {
       out.set(
         r.resourceName,

@@ -7,7 +7,7 @@
 import { effectiveProfile, compareVersions, type TargetProfile } from '../../config/profiles';
 import type { ApiVersionTable } from '../../kafka/apiVersions';
 import type { ClusterRole } from '../../kafka/clients';
-import { apiName, API, inferKafkaVersion, majorMinor, PRE_API_VERSIONS_GUESS, type KafkaVersionGuess } from '../../kafka/kafkaVersion';
+import { apiName, API, inferKafkaVersion, KAFKA_0_9_GUESS, majorMinor, PRE_API_VERSIONS_GUESS, type KafkaVersionGuess } from '../../kafka/kafkaVersion';
 import type { CheckResult, Verdict } from '../../types/preflight';
 import { advertisedBrokers, endpointName, probeEndpoints } from './brokers';
 import { connectionOf, result, worstVerdict, type CheckInput } from './common';
@@ -15,16 +15,24 @@ import { connectionOf, result, worstVerdict, type CheckInput } from './common';
 const ID = 'versions';
 const TITLE = 'Kafka versions';
 
-/** APIs (and the lowest version) the migration calls on the source: metadata, reads, offsets, groups, configs. */
+/**
+ * APIs (and the lowest version) the migration calls on the source: metadata, reads, offsets, groups. Kafka 0.9 has
+ * them all (Fetch v0-v3 and message formats v0/v1 are read as well as v4+ and v2 batches).
+ */
 export const SOURCE_REQUIRED_APIS: [number, number][] = [
-  [API.Metadata, 1],
-  [API.Fetch, 4],
-  [API.ListOffsets, 1],
+  [API.Metadata, 0],
+  [API.Fetch, 0],
+  [API.ListOffsets, 0],
   [API.OffsetFetch, 1],
   [API.FindCoordinator, 0],
   [API.DescribeGroups, 0],
   [API.ListGroups, 0],
-  [API.DescribeConfigs, 0],
+];
+
+/** Source APIs whose absence (before Kafka 0.11) only narrows what the migration can know: reported, never failed. */
+export const SOURCE_OPTIONAL_APIS: { api: [number, number]; without: string }[] = [
+  { api: [API.DescribeConfigs, 0], without: 'topic configs cannot be read: target topics get the profile defaults, no copied overrides' },
+  { api: [API.DescribeAcls, 0], without: 'ACLs cannot be listed (they live in ZooKeeper only)' },
 ];
 
 /**
@@ -73,6 +81,10 @@ interface BrokerVersion {
   basis?: string[];
   metadataVersion?: { supported: [number, number]; finalized?: [number, number] };
   missingApis?: string[];
+  /** Optional APIs the source broker lacks, with what that means. */
+  unavailableApis?: string[];
+  /** The verdict of the release range alone: the range advice is given only when this is not a pass. */
+  rangeVerdict?: Verdict;
   verdict: Verdict;
   problem?: string;
 }
@@ -92,12 +104,16 @@ async function clusterVersions(
         // No answer to ApiVersions at all: a broker older than 0.10.
         const g = PRE_API_VERSIONS_GUESS;
         const verdict = role === 'source' ? judgeRange(g, profile.supportedVersions) : 'fail';
-        return { broker, version: g.label, min: g.min, max: g.max, basis: g.basis, verdict, problem: p.error };
+        return { broker, version: g.label, min: g.min, max: g.max, basis: g.basis, rangeVerdict: verdict, verdict, problem: p.error };
       }
       return { broker, verdict: 'warn', problem: `version unknown, the broker did not answer: ${p.error} (see the reachability check)` };
     }
-    const guess = inferKafkaVersion(p.apis, p.supportedFeatures);
+    const guess = p.preApiVersions ? KAFKA_0_9_GUESS : inferKafkaVersion(p.apis, p.supportedFeatures);
     const missing = missingApis(p.apis, role === 'source' ? SOURCE_REQUIRED_APIS : TARGET_REQUIRED_APIS);
+    const unavailable =
+      role === 'source'
+        ? SOURCE_OPTIONAL_APIS.filter((o) => missingApis(p.apis, [o.api]).length).map((o) => `${missingApis(p.apis, [o.api])[0]}: ${o.without}`)
+        : [];
     const rangeVerdict: Verdict = role === 'source' ? judgeRange(guess, profile.supportedVersions) : 'pass';
     const mv = p.supportedFeatures?.['metadata.version'];
     return {
@@ -108,6 +124,8 @@ async function clusterVersions(
       basis: guess.basis,
       ...(mv ? { metadataVersion: { supported: mv, finalized: p.finalizedFeatures?.['metadata.version'] } } : {}),
       ...(missing.length ? { missingApis: missing } : {}),
+      ...(unavailable.length ? { unavailableApis: unavailable } : {}),
+      rangeVerdict,
       verdict: missing.length ? 'fail' : rangeVerdict,
     };
   });
@@ -148,16 +166,21 @@ export async function checkVersions(input: CheckInput): Promise<CheckResult> {
     }
     if (new Set(c.brokers.map((b) => b.version).filter(Boolean)).size > 1) problems.push(`${role} brokers run different releases (${versions(c.brokers)})`);
   }
+  const unavailable = [...new Set(source.brokers.flatMap((b) => b.unavailableApis ?? []))];
+  const outOfRange = source.brokers.some((b) => b.rangeVerdict !== undefined && b.rangeVerdict !== 'pass');
   const summary =
     `source ${evidence.source.version}, target ${evidence.target.version}; profile ${profile.name} supports ${range.min}–${range.max}` +
-    (problems.length ? `: ${problems.join('; ')}` : '');
+    (problems.length ? `: ${problems.join('; ')}` : '') +
+    (unavailable.length ? `; the source cannot answer ${unavailable.join('; ')}` : '');
   const remediation =
     verdict === 'pass'
       ? undefined
       : [
-          source.verdict !== 'pass'
+          outOfRange
             ? `The ${profile.name} profile supports source clusters ${range.min}–${range.max}: upgrade or downgrade the source brokers into that range before migrating, or, if you have verified compatibility, set target.profileOverrides.supportedVersions.`
-            : '',
+            : source.verdict !== 'pass'
+              ? 'The source brokers lack APIs the migration needs (listed above): upgrade those brokers to a release that has them.'
+              : '',
           target.verdict !== 'pass'
             ? 'Point target.bootstrapServers at a Kafka-compatible cluster that offers the listed APIs (record format v2 needs Produce v3+, i.e. Kafka 0.11 or later).'
             : '',
