@@ -3,6 +3,7 @@
  * the warning names every principal and resource concerned, i.e. what stops being enforced.
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
+import { isUnsupportedApi } from '../../kafka/optionalApis';
 import { effectiveProfile } from '../../config/profiles';
 import { scopeMatcher } from '../../plan/scope';
 import type { CheckResult } from '../../types/preflight';
@@ -70,6 +71,17 @@ async function sourceAcls(input: CheckInput): Promise<CheckResult> {
       const type = (e as { type?: string }).type;
       if (type === 'SECURITY_DISABLED') {
         return result(ID, TITLE, 'pass', 'the source has no authorizer: there are no ACLs to lose', { authorizer: false });
+      }
+      if (isUnsupportedApi(e)) {
+        // Before 0.11 ACLs live in ZooKeeper only (kafka-acls --authorizer-properties): no API lists them.
+        return result(
+          ID,
+          TITLE,
+          'warn',
+          `the source (before Kafka 0.11) has no DescribeAcls API: its ACLs cannot be read over the Kafka protocol, so what a target ${profile.supportsAcls ? 'needs recreated' : 'without ACLs stops enforcing'} is unknown`,
+          { describeAcls: 'unsupported by the source brokers' },
+          "List them with the source release's kafka-acls --authorizer-properties zookeeper.connect=... --list and recreate what the target needs by hand.",
+        );
       }
       if (isAuthorizationFailure(e)) {
         return result(
