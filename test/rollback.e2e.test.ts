@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import { createTopicsReady } from '../src/kafka/topicsReady';
 import { walkThroughMigration } from '../src/demo/walkthrough';
 import { DemoConsumer, DemoProducer, type ClusterAccess } from '../src/demo/workload';
@@ -19,8 +18,7 @@ import { migrationWorkflow } from '../src/workflows/migration';
 import { statusQuery } from '../src/workflows/messages';
 import { windowStatusQuery } from '../src/workflows/windowMessages';
 import type { MigrationStatus, RollbackVerificationReport, WindowStatus } from '../src/types';
-import { OFFSET_STORE_TOPIC } from '../src/copy/offsetMapStore';
-import { readPartition } from './helpers/copyFixtures';
+import { sequenceBreaks, windowAcls } from './helpers/rollbackWorld';
 import { cli } from './helpers/operator';
 import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
@@ -33,33 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.shutdown();
 });
-
-/** What the migrator needs on the source for a rollback window (preflight names the same): write the batch topics, own a store. */
-function windowAcls(topics: string[]): AclEntry[] {
-  const entry = (resourceName: string, operation: AclOperationTypes): AclEntry => ({
-    resourceType: AclResourceTypes.TOPIC,
-    resourceName,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
-    principal: 'User:migrator',
-    host: '*',
-    operation,
-    permissionType: AclPermissionTypes.ALLOW,
-  });
-  return [...topics.map((topic) => entry(topic, AclOperationTypes.WRITE)), entry(OFFSET_STORE_TOPIC, AclOperationTypes.ALL)];
-}
-
-const seqOf = (headers: { key: Buffer; value: Buffer | null }[]) => headers.find((h) => h.key.toString() === 'demo-seq')?.value?.toString();
-
-/** Every record of the partition on the source, read with the verification decoder: seq 0..n-1, each once, in order. */
-async function sequenceBreaks(topic: string, partition: number): Promise<{ records: number; breaks: string[] }> {
-  const records = await readPartition('source', topic, partition);
-  const breaks: string[] = [];
-  records.forEach((r, i) => {
-    const seq = seqOf(r.headers);
-    if (Number(seq) !== i) breaks.push(`offset ${r.offset}: seq ${seq}, expected ${i}`);
-  });
-  return { records: records.length, breaks: breaks.slice(0, 5) };
-}
 
 test(
   'rollback window: reverse sync with live clients, refused while clients run on the target, exact rollback, finalize',
@@ -239,7 +210,7 @@ test(
       // Independent reader: each source partition of batch 1 is seq 0..n-1: before the cutover, written on the
       // target (copied back), and written on the source again after the rollback; no gap, no duplicate.
       for (let p = 0; p < 3; p++) {
-        const { records, breaks } = await sequenceBreaks(ordersTopic, p);
+        const { records, breaks } = await sequenceBreaks('source', ordersTopic, p);
         expect(breaks).toEqual([]);
         expect(records).toBeGreaterThan(100);
       }

@@ -18,6 +18,7 @@ import { temporalSettings } from '../worker/settings';
 import { loadTemporalConnection, temporalConnectOptions } from '../config/temporalConnection';
 import { demoWorld, seedDemo } from './seed';
 import { walkThroughMigration } from './walkthrough';
+import { rollbackWindowAcls } from '../rollback/windowAcls';
 import { DemoConsumer, type ClusterAccess } from './workload';
 
 const ROOT = resolve(__dirname, '../..');
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
     execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), 'reset'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const spec = loadSpecFile(opts.spec);
+  const loaded = loadSpecFile(opts.spec);
+  // The demo shows a fail-back: every batch gets a rollback window; one batch is rolled back, the others finalized.
+  const spec = loaded.cutover.fenceWithAcl
+    ? loaded
+    : { ...loaded, cutover: { ...loaded.cutover, rollbackWindow: loaded.cutover.rollbackWindow ?? 'until-finalize' } };
   // examples/demo.yaml names its password file relative to the secrets directory of the worker (and of this process).
   process.env.KM_SECRETS_DIR ??= resolve(STACK, 'secrets');
   const settings = temporalSettings();
@@ -54,6 +59,16 @@ async function main(): Promise<void> {
   const setup = new Kafka({ clientId: 'demo-setup', brokers: [`127.0.0.1:${process.env.SOURCE_PLAINTEXT_PORT ?? 19092}`], logLevel: logLevel.NOTHING }).admin();
   await setup.connect();
   const producers = await seedDemo(world, setup, source, say);
+  if (spec.cutover.rollbackWindow) {
+    // What preflight asks for a rollback window: the migrator may write the demo's topics and keep its reverse map.
+    await setup.createAcls({
+      acl: rollbackWindowAcls(
+        `User:${spec.source.sasl?.username ?? 'migrator'}`,
+        world.topics.map((t) => t.name),
+      ),
+    });
+    say('granted the migrator Write on the demo topics and All on __kafka_migrate_offsets on the source (rollback window)');
+  }
   await setup.disconnect();
   const consumers = world.consumers.map((c) => new DemoConsumer(c.group, c.topics));
   for (const c of consumers) await c.start(source);
@@ -78,6 +93,8 @@ async function main(): Promise<void> {
       target,
       by: process.env.USER || 'demo-operator',
       say,
+      // Batch 1 is rolled back to the source before the other batches' windows are finalized.
+      windows: spec.cutover.rollbackWindow ? { rollback: 1, source } : undefined,
       confirm: ask
         ? async (q) => {
             const answer = (await ask.question(`\x1b[33m[demo]\x1b[0m ${q} [Y/n] `)).trim().toLowerCase();

@@ -7,6 +7,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { BatchStatus, MigrationStatus } from '../types';
 import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../workflows/messages';
+import { windowActionUpdate, windowStatusQuery } from '../workflows/windowMessages';
 import { waitFor, type DemoWorld } from './seed';
 import type { ClusterAccess, DemoConsumer, DemoProducer } from './workload';
 
@@ -21,6 +22,12 @@ export interface WalkthroughOptions {
   say: (line: string) => void;
   /** Asks the operator; resolves to continue, throws to stop. Absent: approve everything. */
   confirm?: (question: string) => Promise<void>;
+  /**
+   * Rollback windows (cutover.rollbackWindow), once every batch is done: roll back batch `rollback` (its clients
+   * stopped on the target, moved back to the source, continuity checked) and finalize the others. Absent: the
+   * windows are left to the caller.
+   */
+  windows?: { rollback?: number; source: ClusterAccess };
   timeoutMs?: number;
 }
 
@@ -54,7 +61,9 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
     }
     if (['completed', 'aborted', 'failed'].includes(status.phase)) return { status, continuity };
     const waiting = status.waitingFor?.signal;
-    if (waiting === 'overridePreflight') {
+    if (waiting === 'finalize|rollback' && o.windows) {
+      await closeWindows(status, o.windows);
+    } else if (waiting === 'overridePreflight') {
       printPreflight(status, o.say);
       await confirm('preflight has failures; override them?');
       await act(o.migration, { action: 'overridePreflight', by: o.by, reason: 'the local stack stands in for AutoMQ' });
@@ -72,6 +81,54 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       if (running) await driveBatch(o.client.workflow.getHandle(running.workflowId), running.number);
     }
     await new Promise((r) => setTimeout(r, 300));
+  }
+
+  /** Rolls one batch back (its clients back on the source, continuity checked) and finalizes every other window. */
+  async function closeWindows(status: MigrationStatus, w: NonNullable<WalkthroughOptions['windows']>): Promise<void> {
+    for (const win of (status.windows ?? []).filter((x) => x.state === 'open')) {
+      const handle = o.client.workflow.getHandle(win.workflowId);
+      if (win.batch !== w.rollback) {
+        await confirm(`finalize batch ${win.batch} (it stays on the target)?`);
+        const r = await handle.executeUpdate(windowActionUpdate, { args: [{ action: 'finalize', by: o.by }] });
+        o.say(`  ✔ ${r.message}`);
+        continue;
+      }
+      const b = await o.client.workflow.getHandle(status.batches.find((x) => x.number === win.batch)!.workflowId).query(batchStatusQuery);
+      const topics = new Set(b.partitions.map((p) => p.topic));
+      const ourProducers = o.producers.filter((p) => o.world.producers.find((d) => d.name === p.name)!.topics.some((t) => topics.has(t)));
+      const ourConsumers = o.consumers.filter((c) => o.world.consumers.find((d) => d.group === c.group)!.topics.some((t) => topics.has(t)));
+      const ws = await handle.query(windowStatusQuery);
+      o.say(
+        `batch ${win.batch} (${b.name}) window: ${ws.recordsCopiedBack} records written on the target copied back to the source, reverse lag ${ws.reverseLagRecords}`,
+      );
+      await confirm(`roll batch ${win.batch} (${b.name}) back to the source?`);
+      for (const p of ourProducers) await p.stop();
+      for (const c of ourConsumers) await c.stop();
+      o.say(
+        `  stopped producers ${ourProducers.map((p) => p.name).join(', ') || '-'} and consumers ${ourConsumers.map((c) => c.group).join(', ') || '-'} on the target`,
+      );
+      const lastOnTarget = new Map(ourConsumers.map((c) => [c.group, new Map(c.last)]));
+      const r = await handle.executeUpdate(windowActionUpdate, { args: [{ action: 'rollback', by: o.by, reason: 'the demo shows a fail-back' }] });
+      o.say(`  ✔ ${r.message}`);
+      let done = await handle.query(windowStatusQuery);
+      while (done.state !== 'rolled-back') {
+        if (done.blocked) throw new Error(`the rollback of batch ${win.batch} is blocked: ${done.blocked.error}`);
+        await new Promise((res) => setTimeout(res, 500));
+        done = await handle.query(windowStatusQuery);
+      }
+      o.say(
+        `  batch ${win.batch} rolled back: write pause ${done.rollback?.writePauseMs} ms, verification ${done.rollback?.verification?.ok ? 'passed' : 'FAILED'}; moving its clients back to the source`,
+      );
+      for (const c of ourConsumers) await c.start(w.source, false);
+      for (const p of ourProducers) await p.start(w.source);
+      for (const c of ourConsumers) {
+        const check = await checkContinuity(c, lastOnTarget.get(c.group)!);
+        continuity.push(check);
+        o.say(
+          `  consumer group ${c.group} resumed on the source ${check.broken.length ? `WITH GAPS OR DUPLICATES: ${check.broken.join('; ')}` : `at exactly the next record of each of its ${check.partitions} partitions`}`,
+        );
+      }
+    }
   }
 
   /** One step of the running batch: cutover approvals and the world's own clients. */
