@@ -24,6 +24,8 @@
 # releases and 4.1.1; 3.4.1 KRaft has no SCRAM), users admin/migrator/app (passwords in .stack/release/NAME/secrets),
 # ACLs enforced (allow.everyone.if.no.acl.found=false) with the same grants as the default stack's source.
 # With N brokers: replication factor N for internal topics and new topics, min.insync.replicas 2 when N >= 3.
+# RELEASE_JARS_DIR: another jar cache (e.g. to time a cold start); RELEASE_START_TIMEOUT: seconds a broker may take
+# to start (default 300: a loaded 2-core machine restarts a KRaft broker slowly); RELEASE_KAFKA_HEAP: its heap.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -252,7 +254,7 @@ start_broker() {
     -Djava.security.auth.login.config="$d/broker-$i/jaas.conf" -Dzookeeper.sasl.client=false \
     -cp "$(libs_of "$v")/*" kafka.Kafka "$d/broker-$i/server.properties" >"$logfile" 2>&1 &
   echo $! >"$pidfile"
-  wait_until "broker $i of $name (Kafka $v)" "$logfile" "$pidfile" 120 broker_started "$logfile"
+  wait_until "broker $i of $name (Kafka $v)" "$logfile" "$pidfile" "${RELEASE_START_TIMEOUT:-300}" broker_started "$logfile"
   wait_until "broker $i of $name (Kafka $v)" "$logfile" "$pidfile" 30 port_open "$pt"
 }
 

@@ -247,7 +247,7 @@ export async function runCell(
   })();
   let status: MigrationStatus | undefined;
   try {
-    ({ status } = await walkThroughMigration({
+    const walk = walkThroughMigration({
       client: t.client,
       migration,
       world: { producers: [], consumers: [] } as unknown as DemoWorld,
@@ -257,7 +257,12 @@ export async function runCell(
       by: 'matrix',
       say,
       timeoutMs: o.timeoutMs ?? 6 * 60_000,
-    }));
+    });
+    // A blocked or failed migration ends the cell at once (the walkthrough would wait for it until its deadline).
+    const ended = watcher.then(() => (blocked ? ('blocked' as const) : new Promise<never>(() => undefined)));
+    const first = await Promise.race([walk, ended]);
+    if (first === 'blocked') return result(blocked, preflight);
+    ({ status } = first);
   } catch (e) {
     stop = true;
     await watcher;
@@ -267,7 +272,6 @@ export async function runCell(
   stop = true;
   await watcher;
   if (blocked) return result(blocked, preflight);
-  if (faultError) return result(`fault injection: ${faultError}`, preflight);
   if (!faultDone) return result('the fault was never injected (the copy ended before it was seen running)', preflight);
   if (status.phase !== 'completed') return result(`phase ${status.phase}: ${status.error ?? ''}`, preflight);
   for (const b of status.batches) {
@@ -281,6 +285,9 @@ export async function runCell(
   const targetDigests = await digestTopics(target.libs, target.bootstrap, seeded.requests).catch((e: Error) => e);
   if (targetDigests instanceof Error) return result(`target check: ${targetDigests.message.split('\n')[0]}`, preflight);
   const problems = compareDigests(seeded, targetDigests);
+  // A fault that could not be injected as planned fails the cell, whatever the check found (both are reported).
+  if (faultError)
+    return result(`fault injection: ${faultError.split('\n')[0]}; check: ${problems.length ? `${problems.length} mismatches` : 'exact'}`, preflight);
   if (problems.length) {
     for (const p of problems) say(`MISMATCH ${p}`);
     return result(`${problems.length} mismatches: ${problems.slice(0, 3).join('; ')}`, preflight);
