@@ -100,7 +100,7 @@ beforeAll(async () => {
     },
   });
   await worker.start();
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await worker?.stop();

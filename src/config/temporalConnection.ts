@@ -230,8 +230,10 @@ export function probeTemporalTls(c: TemporalConnectionConfig, timeoutMs = 5000):
     // TLS 1.3: a refused client certificate arrives as an alert just after the handshake.
     socket.once('secureConnect', () => {
       socket.resume(); // read, so that the alert surfaces as an error
-      setTimeout(() => done(undefined), 1000);
+      setTimeout(() => done(undefined), 3000);
     });
+    // A Node or proxy server that refuses the client certificate may just hang up, without an alert.
+    socket.once('close', () => done('the server closed the connection right after the TLS handshake'));
     socket.once('error', (e) => done(e.message.replace(/:\.\.\/deps\/openssl\S*/g, '').trim()));
     const timer = setTimeout(() => done(undefined), timeoutMs);
   });
@@ -260,7 +262,7 @@ export function explainTemporalConnectError(e: unknown, c: TemporalConnectionCon
   if (/NotValidForName|not valid for name|hostname|does not match|altnames/i.test(text)) {
     return `${where}: its TLS certificate does not name that host (${text}); expected --tls-server-name / TEMPORAL_TLS_SERVER_NAME to be a name in the certificate`;
   }
-  if (/certificate required|bad certificate|unknown ca|CertificateRequired|BadCertificate|UnknownCA|handshake/i.test(text)) {
+  if (/certificate required|bad certificate|unknown ca|CertificateRequired|BadCertificate|UnknownCA|handshake|closed the connection right after/i.test(text)) {
     return c.tls?.clientCertPair
       ? `${where}: the TLS handshake failed, the server did not accept the client certificate ${c.clientCertSubject ?? ''} (${text}); expected a certificate signed by a CA the server trusts`
       : `${where}: the TLS handshake failed (${text}); if the server requires mTLS, expected --tls-cert-path and --tls-key-path (or TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH)`;
