@@ -11,7 +11,7 @@ import { lineChart, timelineChart, verdictGrid, type Cell, type Span } from './s
 const CUTOVER_STEPS: Record<string, string> = {
   sourceQuiet: 'quiet check',
   drained: 'drain',
-  consumersStopped: 'consumers stop (operator)',
+  consumersStopped: 'until consumersStopped (operator)',
   consumersMayMove: 'offset translation',
   clientsMayMove: 'offset translation / release',
 };

@@ -27,7 +27,7 @@ function shortNumber(v: number): string {
   if (a >= 1e9) return `${+(v / 1e9).toFixed(1)}G`;
   if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
   if (a >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
-  return `${+v.toFixed(1)}`;
+  return `${+v.toFixed(a < 10 ? 2 : 1)}`;
 }
 
 function clock(ms: number): string {
@@ -58,7 +58,7 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   for (let i = 0; i <= 4; i++) {
     const t = t0 + (span * i) / 4;
     parts.push(
-      `<text x="${x(t).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" font-size="11" fill="#555">${clock(t)}</text>`,
+      `<text x="${x(t).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}" font-size="11" fill="#555">${clock(t)}</text>`,
     );
   }
   parts.push(`<text x="14" y="${PAD.top + ih / 2}" font-size="11" fill="#555" transform="rotate(-90 14 ${PAD.top + ih / 2})" text-anchor="middle">${escapeHtml(unit)}</text>`);

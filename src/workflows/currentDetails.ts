@@ -68,14 +68,17 @@ export function actionHelp(action: OperatorActionName, migration: string, batch?
   }
 }
 
-/** The "what to do" section: per expected action, its CLI command and its signal with JSON input. */
-function waitSection(migration: string, wait: { actions: readonly string[]; reason: string } | undefined, batch?: number): string[] {
-  if (!wait) return ['**Waiting for:** nothing — working on its own'];
-  if (!wait.actions.length) return [`**Waiting for:** nothing — ${wait.reason}`];
-  const lines = [`**Waiting for:** ${wait.actions.map((a) => `\`${a}\``).join(' or ')} — ${wait.reason}`, ''];
+/**
+ * The "what to do" lines: what it waits for, then per expected action its CLI command and its signal with JSON
+ * input. Bullets, one line each where the width allows: the UI shows current details in a panel of a few lines.
+ */
+function waitLines(migration: string, wait: { actions: readonly string[]; reason: string } | undefined, batch?: number): string[] {
+  if (!wait) return ['- **Waiting for:** nothing (working on its own)'];
+  if (!wait.actions.length) return [`- **Waiting for:** nothing (${wait.reason})`];
+  const lines = [`- **Waiting for** ${wait.actions.map((a) => `\`${a}\``).join(' or ')}: ${wait.reason}`];
   for (const a of wait.actions as OperatorActionName[]) {
     const help = actionHelp(a, migration, batch);
-    lines.push(`- CLI: \`${help.cli}\``, `- or Send a Signal \`${a}\` to this workflow with input \`${JSON.stringify(help.payload)}\``);
+    lines.push(`- CLI \`${help.cli}\``, `- or Send a Signal \`${a}\` to this workflow, input \`${JSON.stringify(help.payload)}\``);
   }
   return lines;
 }
@@ -103,62 +106,62 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function blockedLines(b: NonNullable<BatchStatus['blocked']>): string[] {
+function blockedLine(b: NonNullable<BatchStatus['blocked']>): string {
   const concerned = [
-    b.topics?.length ? `topics ${b.topics.slice(0, 10).join(', ')}` : '',
-    b.partitions?.length ? `partitions ${b.partitions.slice(0, 10).join(', ')}` : '',
-    b.groups?.length ? `groups ${b.groups.slice(0, 10).join(', ')}` : '',
+    b.topics?.length ? `topics ${b.topics.slice(0, 5).join(', ')}` : '',
+    b.partitions?.length ? `partitions ${b.partitions.slice(0, 5).join(', ')}` : '',
+    b.groups?.length ? `groups ${b.groups.slice(0, 5).join(', ')}` : '',
   ].filter(Boolean);
-  return [
-    `**Blocked** in \`${b.step}\` since ${b.since}: \`${b.type}\` — ${b.error.slice(0, 500)}`,
-    ...(concerned.length ? [`Concerns ${concerned.join('; ')}`] : []),
-  ];
+  return `- **Blocked** in \`${b.step}\` since ${b.since}: \`${b.type}\` ${b.error.slice(0, 300)}${concerned.length ? ` (${concerned.join('; ')})` : ''}`;
 }
 
-/** The current details of a batch workflow. */
+/**
+ * The last paragraph: where the full status is. Temporal UI 2.42 sizes the details frame ~30 px short of its content,
+ * so the last paragraph is the one that may be cut: this one, not an action.
+ */
+function fullStatusLine(migration: string): string[] {
+  return ['', `_Full status: \`kafka-migrate status ${migration}\`_`];
+}
+
+/** The current details of a batch workflow: step, progress, what it waits for and how to give it. */
 export function batchDetails(s: BatchStatus, wait: { actions: readonly string[]; reason: string } | undefined): string {
   const t = s.totals;
-  const eta = t.etaSeconds === null ? 'unknown (no progress in the last round)' : t.etaSeconds === 0 ? 'caught up' : duration(t.etaSeconds);
+  const eta = t.etaSeconds === null ? 'unknown' : t.etaSeconds === 0 ? 'caught up' : duration(t.etaSeconds);
   const lines = [
-    `**Batch ${s.number} (${s.name}) of migration ${s.migration}** — step \`${s.step}\` (${s.strategy})`,
+    `**Batch ${s.number} (${s.name})** of migration ${s.migration}: step \`${s.step}\`${s.ready ? ', ready for cutover' : ''}`,
     '',
-    ...(s.blocked ? [...blockedLines(s.blocked), ''] : []),
-    ...waitSection(s.migration, wait, s.number),
-    '',
-    `**Progress:** ${count(t.recordsCopied)} records (${bytes(t.bytesCopied)}) copied over ${t.partitions} partitions in ${s.rounds} rounds; ` +
-      `lag ${count(t.lagRecords)} records, max ${duration(t.maxLagSeconds)}; ${count(t.recordsPerSecond)} records/s; ETA ${eta}; ${s.ready ? 'ready for cutover' : 'not ready yet'}`,
+    ...(s.blocked ? [blockedLine(s.blocked)] : []),
+    `- **Progress:** ${count(t.recordsCopied)} records (${bytes(t.bytesCopied)}) copied; lag ${count(t.lagRecords)} records (max ${duration(t.maxLagSeconds)}); ` +
+      `${count(t.recordsPerSecond)} records/s; ETA ${eta}; ${t.partitions} partitions, ${s.rounds} rounds`,
+    ...waitLines(s.migration, wait, s.number),
   ];
-  if (s.writePauseMs !== undefined) lines.push(`**Write pause:** ${(s.writePauseMs / 1000).toFixed(1)} s`);
-  if (s.verification) lines.push(`**Verification:** ${s.verification.ok ? 'OK' : `${s.verification.mismatchCount} mismatches`}`);
-  if (s.excludedTopics?.length) lines.push(`**Excluded topics:** ${s.excludedTopics.map((x) => x.topic).join(', ')}`);
+  if (s.writePauseMs !== undefined) lines.push(`- **Write pause:** ${(s.writePauseMs / 1000).toFixed(1)} s`);
+  if (s.verification) lines.push(`- **Verification:** ${s.verification.ok ? 'OK' : `${s.verification.mismatchCount} mismatches`}`);
+  if (s.excludedTopics?.length) lines.push(`- **Excluded topics:** ${s.excludedTopics.map((x) => x.topic).join(', ')}`);
   const note = s.notes[s.notes.length - 1];
-  if (note) lines.push(`**Latest note:** ${note.slice(0, 300)}`);
-  lines.push('', `Status in full: \`kafka-migrate status ${s.migration}\` or the \`batchStatus\` query.`);
+  if (note) lines.push(`- **Latest note:** ${note.slice(0, 200)}`);
+  lines.push(...fullStatusLine(s.migration));
   return lines.join('\n');
 }
 
-/** The current details of a migration workflow. */
+/** The current details of a migration workflow: phase, what it waits for and how to give it, the batches. */
 export function migrationDetails(s: MigrationStatus, wait: { actions: readonly string[]; reason: string; batch?: number } | undefined): string {
-  const lines = [`**Migration ${s.name}** — phase \`${s.phase}\``, ''];
-  if (s.blocked)
-    lines.push(...blockedLines(s.blocked), ...(s.blocked.batch !== undefined ? [`(batch ${s.blocked.batch}: open its workflow for details)`] : []), '');
-  lines.push(...waitSection(s.name, wait, wait?.batch), '');
-  if (s.batches.length) {
-    const done = s.batches.filter((b) => b.state === 'completed' || b.state === 'accepted-with-mismatches').length;
-    lines.push(`**Batches:** ${done} of ${s.batches.length} done`, '');
-    for (const b of s.batches.slice(0, 30)) {
-      const extra = [
-        b.recordsCopied !== undefined ? `${count(b.recordsCopied)} records` : '',
-        b.writePauseMs !== undefined ? `write pause ${(b.writePauseMs / 1000).toFixed(1)} s` : '',
-        b.verification ? (b.verification.ok ? 'verified' : `${b.verification.mismatchCount} mismatches`) : '',
-      ].filter(Boolean);
-      lines.push(`- ${b.number}. ${b.name}: ${b.state}${extra.length ? ` (${extra.join(', ')})` : ''} — \`${b.workflowId}\``);
-    }
-    if (s.batches.length > 30) lines.push(`- ... ${s.batches.length - 30} more`);
-    lines.push('');
-  } else if (s.inventory)
-    lines.push(`**Inventory:** ${count(s.inventory.topics)} topics, ${count(s.inventory.partitions)} partitions, ${count(s.inventory.groups)} groups`, '');
-  lines.push(`Status in full: \`kafka-migrate status ${s.name}\` or the \`status\` query.`);
+  const done = s.batches.filter((b) => b.state === 'completed' || b.state === 'accepted-with-mismatches').length;
+  const lines = [`**Migration ${s.name}**: phase \`${s.phase}\`${s.batches.length ? `, ${done} of ${s.batches.length} batches done` : ''}`, ''];
+  if (s.blocked) lines.push(`${blockedLine(s.blocked)}${s.blocked.batch !== undefined ? ` (batch ${s.blocked.batch}: see its workflow)` : ''}`);
+  lines.push(...waitLines(s.name, wait, wait?.batch));
+  for (const b of s.batches.slice(0, 20)) {
+    const extra = [
+      b.recordsCopied !== undefined ? `${count(b.recordsCopied)} records` : '',
+      b.writePauseMs !== undefined ? `write pause ${(b.writePauseMs / 1000).toFixed(1)} s` : '',
+      b.verification ? (b.verification.ok ? 'verified' : `${b.verification.mismatchCount} mismatches`) : '',
+    ].filter(Boolean);
+    lines.push(`- batch ${b.number} (${b.name}): ${b.state}${extra.length ? `, ${extra.join(', ')}` : ''}`);
+  }
+  if (s.batches.length > 20) lines.push(`- ... ${s.batches.length - 20} more batches (\`kafka-migrate status ${s.name}\`)`);
+  if (!s.batches.length && s.inventory)
+    lines.push(`- **Inventory:** ${count(s.inventory.topics)} topics, ${count(s.inventory.partitions)} partitions, ${count(s.inventory.groups)} groups`);
+  lines.push(...fullStatusLine(s.name));
   return lines.join('\n');
 }
 
