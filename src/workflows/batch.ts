@@ -758,9 +758,12 @@ const AWAITING_AFTER_FAILED_CHECK: Partial<Record<BatchStep, BatchStep>> = {
   'checking-groups': 'awaiting-consumers-stopped',
 };
 
-/** The batch's result as the migration keeps it: without the per-partition detail (that is in the batch report). */
+/**
+ * The batch's result: without the per-partition detail (that is in the batch report). The copy samples stay (at
+ * most 200, ~25 KB): `report` reads a completed batch's status from its result to chart it.
+ */
 function forParent(status: BatchStatus): BatchStatus {
-  return { ...status, partitions: [], samples: undefined };
+  return { ...status, partitions: [] };
 }
 
 function elapsedMs(fromIso: string | undefined, toIso: string | undefined): number | undefined {
