@@ -67,7 +67,7 @@ export async function releaseUp(
   if (opts.brokers) args.push('--brokers', String(opts.brokers));
   if (opts.portBase) args.push('--port-base', String(opts.portBase));
   if (opts.plaintextOnly) args.push('--plaintext-only');
-  return toCluster(parseEnv(await sh(args)));
+  return toCluster(parseEnv(await sh(args, 20 * 60_000))); // a cold start fetches jars; a loaded machine starts JVMs slowly
 }
 
 export const releaseDown = (name: string): Promise<string> => sh(['down', name]);
