@@ -7,7 +7,7 @@
  * started early on the target is retried once that consumer is stopped; any other block fails the scenario.
  * The audit covers the topics the migration migrated (excluded ones left out).
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,7 +35,7 @@ import { FaultInjector, spreadPoints, type Fault, type InjectedFault } from './f
 import { auditMigration, type MigrationAudit } from './migrationAudit';
 import { cli } from './operator';
 import { sourceAdminKafka, STACK_DIR, stackSpec, targetKafka, uniqueSuffix } from './stack';
-import type { MigrationSpec } from '../../src/config/spec';
+import type { MigrationSpec, SecretRef } from '../../src/config/spec';
 import { WorkerProcess } from './workerProcess';
 
 export interface CrashScenario {
@@ -73,6 +73,12 @@ export interface CrashScenario {
    * consumersStopped (too early): the offset step must block with GroupActiveOnTarget; the operator stops it and retries.
    */
   earlyTargetConsumer?: boolean;
+  /** Environment of the (first) worker process, e.g. its own KM_SECRETS_DIR / KM_REPORTS_DIR / KM_WORKER_IDENTITY. */
+  workerEnv?: Record<string, string>;
+  /** More worker processes on the same task queue (as on other hosts), each with its environment; never killed by copy faults. */
+  moreWorkers?: Record<string, string>[];
+  /** The source password reference of the spec (default the stack's password file, absolute). */
+  sourcePassword?: SecretRef;
 }
 
 /** What scenario actions (copy faults built by a function) can use. */
@@ -90,6 +96,9 @@ export interface ScenarioContext {
   deletedTopics: Set<string>;
   /** A super-user admin client of the source (connected). */
   sourceAdmin: Admin;
+  /** The first worker process (the one kill-worker faults kill) and the scenario's further ones. */
+  worker: WorkerProcess;
+  moreWorkers: WorkerProcess[];
 }
 
 export interface BlockSeen {
@@ -124,6 +133,8 @@ export interface ScenarioOutcome {
   /** Worker exits nobody injected (each was restarted, as a deployment would). */
   workerCrashes: string[];
   workerLog: string;
+  /** Logs of the further worker processes. */
+  moreWorkerLogs: string[];
   world: CrashWorld;
   seconds: { setup: number; migration: number; audit: number };
   log: string[];
@@ -146,7 +157,13 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
   const logDir = resolve(STACK_DIR, 'logs/crash-tests');
   mkdirSync(logDir, { recursive: true });
   const workerLog = join(logDir, `${s.label}-${suffix}-worker.log`);
-  const worker = new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: workerLog, supervise: true });
+  // Several workers bundle the workflow code at once on a loaded machine: give them longer to start.
+  const startTimeoutMs = s.moreWorkers?.length ? 300_000 : undefined;
+  const worker = new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: workerLog, supervise: true, env: s.workerEnv, startTimeoutMs });
+  const moreWorkerLogs = (s.moreWorkers ?? []).map((_, i) => join(logDir, `${s.label}-${suffix}-worker-${i + 2}.log`));
+  const moreWorkers = (s.moreWorkers ?? []).map(
+    (env, i) => new WorkerProcess({ taskQueue: `km-${s.label}-${suffix}`, logFile: moreWorkerLogs[i], supervise: true, env, startTimeoutMs }),
+  );
   const producer = new SequencedProducer(world);
   const progressAdmin = targetAdmin();
   const sourceAdmin = sourceAdminKafka().admin();
@@ -161,6 +178,9 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
   let status: MigrationStatus | undefined;
   const spec = stackSpec({
     name: `${s.label}-${suffix}`,
+    ...(s.sourcePassword
+      ? { source: { ...stackSpec({ name: 'x' }).source, sasl: { mechanism: 'PLAIN', username: 'migrator', password: s.sourcePassword } } }
+      : {}),
     scope: { topics: [`${world.prefix.replace(/[-.]/g, '\\$&')}t.*`], groups: [`${world.prefix.replace(/[-.]/g, '\\$&')}(live|lagging)`], ...s.spec?.scope },
     ...(s.spec?.cutover ? { cutover: s.spec.cutover } : {}),
     thresholds: { capacitySampleSeconds: 1, quietPeriodSeconds: 2, readyMaxLagRecords: 20000, readyMaxLagSeconds: 120 },
@@ -191,7 +211,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     producer.startSteady(s.steady.perPartition, s.steady.intervalMs);
     const sourceTotal = await sourceRecordCount(world, progressTopics);
     say(`seeded ${world.topicNames.length} topics × ${world.partitions} partitions, ${sourceTotal} records; producer and consumer running`);
-    await worker.start();
+    await Promise.all([worker.start(), ...moreWorkers.map((w) => w.start())]);
     await progressAdmin.connect();
     await sourceAdmin.connect();
     const setupSeconds = (Date.now() - t0) / 1000;
@@ -212,7 +232,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
       return lastProgress;
     };
     const taskQueue = settings.taskQueue;
-    const ctx: ScenarioContext = { client, workflowId, taskQueue, spec, world, producer, faults, random, say, deletedTopics, sourceAdmin };
+    const ctx: ScenarioContext = { client, workflowId, taskQueue, spec, world, producer, faults, random, say, deletedTopics, sourceAdmin, worker, moreWorkers };
     const copyFaults = typeof s.copyFaults === 'function' ? s.copyFaults(ctx) : s.copyFaults;
     const points = spreadPoints(copyFaults.length, s.copyRange[0], s.copyRange[1], random);
     say(
@@ -343,10 +363,12 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
     let audit: MigrationAudit | undefined;
     const auditStarted = Date.now();
     if (status.phase === 'completed') {
+      // Each worker writes reports into its own KM_REPORTS_DIR when it has one, else into the spec's folder.
+      const reportDirs = [...new Set([s.workerEnv, ...(s.moreWorkers ?? [])].map((env) => env?.KM_REPORTS_DIR ?? spec.reports.dir))];
       for (const b of status.batches.filter((x) => x.state === 'completed')) {
-        verifications.push(
-          JSON.parse(readFileSync(join(spec.reports.dir, spec.name, `${batchFileStem(b.number, b.name, 'verification')}.json`), 'utf8')) as VerificationReport,
-        );
+        const file = `${batchFileStem(b.number, b.name, 'verification')}.json`;
+        const where = reportDirs.map((d) => join(d, spec.name, file)).find((f) => existsSync(f)) ?? join(spec.reports.dir, spec.name, file);
+        verifications.push(JSON.parse(readFileSync(where, 'utf8')) as VerificationReport);
         const excluded = new Set(b.excludedTopics ?? []);
         auditedTopics.push(...(status.plan?.batches.find((p) => p.number === b.number)?.topics.map((t) => t.name) ?? []).filter((t) => !excluded.has(t)));
       }
@@ -372,6 +394,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
       workerKills: worker.kills,
       workerCrashes: worker.unexpectedExits.map((e) => `${e.at} pid ${e.pid}: ${e.detail}`),
       workerLog,
+      moreWorkerLogs,
       world,
       seconds: { setup: setupSeconds, migration: migrationSeconds, audit: (Date.now() - auditStarted) / 1000 },
       log,
@@ -388,6 +411,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
         .catch(() => undefined);
     }
     await worker.stop().catch(() => undefined);
+    for (const w of moreWorkers) await w.stop().catch(() => undefined);
     await producer.disconnect();
     await consumer?.disconnect().catch(() => undefined);
     await earlyConsumer?.disconnect().catch(() => undefined);
