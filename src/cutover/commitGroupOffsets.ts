@@ -35,20 +35,29 @@ const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINAT
 
 type OffsetFetchTopics = { topic: string; partitions: { partition: number }[] }[];
 type OffsetFetchResponse = { topic: string; partitions: { partition: number; offset: string }[] }[];
+/** What every group's OffsetFetch asks, and the partitions it covers ("topic:partition"). */
+type FetchPlan = { request: OffsetFetchTopics; partitions: ReadonlySet<string> };
 
 /** OffsetFetch v2+ (Kafka 0.10.2+) reads null topics as "every committed offset of the group"; v1 as none. */
 function supportsAllTopics(coordinator: GroupCoordinatorBroker): boolean {
   return (coordinator.versions?.[apiKeys.OffsetFetch]?.maxVersion ?? 0) >= 2;
 }
 
-/** "topic:partition" -> committed offset, or null when the group has none there. */
-export type FetchedOffsets = Map<string, number | null>;
+/**
+ * A group's committed offsets on the topics: only the partitions where it has one ("topic:partition" -> offset;
+ * most partitions of a large batch are not the group's), and every partition of the topics (one set shared by
+ * every group of the same topics).
+ */
+export interface FetchedOffsets {
+  offsets: Map<string, number>;
+  partitions: ReadonlySet<string>;
+}
 
 export class GroupOffsetCommitter {
   /** Group -> its coordinator (dropped when it moved). */
   private readonly coordinators = new Map<string, Promise<GroupCoordinatorBroker>>();
   /** A topic list (joined by NUL) -> its OffsetFetch topics, built once from the metadata, after the access check. */
-  private readonly fetchPlans = new Map<string, Promise<{ request: OffsetFetchTopics; explicit: OffsetFetchResponse }>>();
+  private readonly fetchPlans = new Map<string, Promise<FetchPlan & { explicit: OffsetFetchResponse }>>();
 
   private constructor(private readonly cluster: InternalCluster) {}
 
@@ -92,8 +101,8 @@ export class GroupOffsetCommitter {
   }
 
   /**
-   * The group's committed offsets on every partition of the topics: "topic:partition" -> offset, null where
-   * it has none; topics in the given order, partitions ascending. A partition's error fails the call.
+   * The group's committed offsets on the partitions of the topics (see FetchedOffsets). A partition's error
+   * fails the call.
    *
    * The first group asks for every partition by name: the broker answers TOPIC_AUTHORIZATION_FAILED for a topic
    * this user may not describe, so that call proves access to all of them. Every later group asks for all its
@@ -102,33 +111,34 @@ export class GroupOffsetCommitter {
    * same answer, without 2,000 partitions to encode and decode per group.
    */
   async fetch(group: string, topics: readonly string[]): Promise<FetchedOffsets> {
-    const out: FetchedOffsets = new Map();
-    if (topics.length === 0) return out;
+    if (topics.length === 0) return { offsets: new Map(), partitions: new Set() };
     const plan = await this.fetchPlan(group, topics);
     const { responses } = plan.explicit
       ? { responses: plan.explicit }
       : await this.withCoordinator(group, async (c) =>
           supportsAllTopics(c) ? c.offsetFetch({ groupId: group, topics: [] }) : c.offsetFetch({ groupId: group, topics: plan.request }),
         );
-    const byTopic = new Map(responses.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, p.offset]))]));
-    for (const t of plan.request) {
-      const fetched = byTopic.get(t.topic);
-      for (const { partition } of t.partitions) {
-        const offset = fetched?.get(partition);
-        const n = Number(offset);
-        out.set(`${t.topic}:${partition}`, offset === undefined || offset === null || offset === '' || n < 0 ? null : n);
+    const offsets = new Map<string, number>();
+    for (const t of responses) {
+      for (const p of t.partitions) {
+        const key = `${t.topic}:${p.partition}`;
+        const n = Number(p.offset);
+        // "" or -1: no committed offset there. A null-topics answer may name topics outside the plan: not ours.
+        if (p.offset === null || p.offset === undefined || p.offset === '' || !(n >= 0) || !plan.partitions.has(key)) continue;
+        offsets.set(key, n);
       }
     }
-    return out;
+    return { offsets, partitions: plan.partitions };
   }
 
   /** The partitions of the topics, and (for the first group only) its answer to the explicit, access-proving fetch. */
-  private async fetchPlan(group: string, topics: readonly string[]): Promise<{ request: OffsetFetchTopics; explicit?: OffsetFetchResponse }> {
+  private async fetchPlan(group: string, topics: readonly string[]): Promise<FetchPlan & { explicit?: OffsetFetchResponse }> {
     const id = topics.join('\u0000');
     const known = this.fetchPlans.get(id);
     if (known) {
       try {
-        return { request: (await known).request };
+        const { request, partitions } = await known;
+        return { request, partitions };
       } catch {
         // The first group's fetch failed (it reported that): this one proves access itself.
       }
@@ -143,8 +153,9 @@ export class GroupOffsetCommitter {
           .sort((a, b) => a - b)
           .map((partition) => ({ partition })),
       }));
+      const partitions = new Set(request.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p.partition}`)));
       const { responses } = await this.withCoordinator(group, (c) => c.offsetFetch({ groupId: group, topics: request }));
-      return { request, explicit: responses };
+      return { request, partitions, explicit: responses };
     })();
     planned.catch(() => undefined);
     this.fetchPlans.set(id, planned);

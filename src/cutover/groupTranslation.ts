@@ -32,18 +32,20 @@ export function partitionsToTranslate(committed: CommittedOffsets): string[] {
 /**
  * Translates one group, partitions in "topic:partition" order. `mapOf` must know every partition of
  * partitionsToTranslate(committed). Throws a retryable OffsetsNotCopiedYet when an offset lies beyond what
- * is copied (the drain has not reached it).
+ * is copied (the drain has not reached it). `partitions`: every partition of the batch ("topic:partition"); those
+ * without a committed offset on either side are counted (`uncommitted`), not listed. Without it, the keys of
+ * `committed` are the batch's partitions.
  */
 export function translateGroup(
   group: string,
   committed: CommittedOffsets,
   onTarget: CommittedOffsets,
   mapOf: (key: string) => PartitionOffsetMap,
+  partitions: ReadonlySet<string> = new Set(committed.keys()),
 ): GroupTranslation {
-  const partitions: PartitionOffsetTranslation[] = [];
+  const rows: PartitionOffsetTranslation[] = [];
   const withoutOffset: string[] = [];
   const toCommit: GroupOffset[] = [];
-  let uncommitted = 0;
   /** kafkajs has no OffsetDelete: an offset a consumer already committed on the target can only be reported. */
   const leftover = (key: string) => {
     const existing = onTarget.get(key);
@@ -52,18 +54,17 @@ export function translateGroup(
       : '';
   };
   // Nothing committed on either side: nothing to do and nothing to warn about, so counted rather than listed
-  // (and not sorted: most of a large batch's partitions are not the group's).
-  const listed: string[] = [];
-  for (const [key, offset] of committed) {
-    if (offset === null && typeof onTarget.get(key) !== 'number') uncommitted++;
-    else listed.push(key);
-  }
-  for (const key of listed.sort(comparePartitionKeys)) {
+  // (most of a large batch's partitions are not the group's).
+  const listed = new Set<string>();
+  for (const [key, offset] of committed) if (offset !== null && partitions.has(key)) listed.add(key);
+  for (const [key, offset] of onTarget) if (typeof offset === 'number' && partitions.has(key)) listed.add(key);
+  const uncommitted = partitions.size - listed.size;
+  for (const key of [...listed].sort(comparePartitionKeys)) {
     const { topic, partition } = parsePartitionKey(key);
-    const sourceOffset = committed.get(key)!;
+    const sourceOffset = committed.get(key) ?? null;
     if (sourceOffset === null) {
       withoutOffset.push(key);
-      partitions.push({
+      rows.push({
         topic,
         partition,
         sourceOffset: null,
@@ -81,7 +82,7 @@ export function translateGroup(
         // The source consumer would hit OFFSET_OUT_OF_RANGE and apply auto.offset.reset: leaving the target
         // uncommitted reproduces that exactly (earliest = first copied record, latest = end).
         withoutOffset.push(key);
-        partitions.push({
+        rows.push({
           topic,
           partition,
           sourceOffset,
@@ -96,8 +97,8 @@ export function translateGroup(
       }
       throw e;
     }
-    partitions.push({ topic, partition, sourceOffset, targetOffset, identical: sourceOffset === targetOffset });
+    rows.push({ topic, partition, sourceOffset, targetOffset, identical: sourceOffset === targetOffset });
     toCommit.push({ topic, partition, offset: targetOffset });
   }
-  return { partitions, withoutOffset, uncommitted, toCommit };
+  return { partitions: rows, withoutOffset, uncommitted, toCommit };
 }

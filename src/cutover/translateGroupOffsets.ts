@@ -21,7 +21,7 @@ import type { OffsetMapLoader } from './offsetMaps';
 export { OFFSETS_NOT_COPIED } from './groupTranslation';
 
 /** Groups fetched or committed at once: enough to hide round trips, few enough not to flood a coordinator. */
-const GROUP_CONCURRENCY = 8;
+const GROUP_CONCURRENCY = 32;
 /** Commit errors that mean a consumer joined the group after the activity checked it was inactive. */
 const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
 
@@ -66,6 +66,8 @@ interface FetchedGroup {
   group: string;
   committed: CommittedOffsets;
   onTarget: CommittedOffsets;
+  /** Every partition of the batch's topics (on the source). */
+  partitions: ReadonlySet<string>;
   /** The offset maps of the partitions with a committed source offset. */
   maps: Map<string, PartitionOffsetMap>;
 }
@@ -94,14 +96,14 @@ async function fetchGroupOffsets(
   };
   try {
     const fetched = await mapLimitSettled(groups, GROUP_CONCURRENCY, async (group) => {
-      const [committed, onTarget] = await Promise.all([
+      const [source, target] = await Promise.all([
         onCluster('source', () => input.source.fetch(group, topics)).then((c) => {
-          for (const key of partitionsToTranslate(c)) void mapOf(key);
+          for (const key of partitionsToTranslate(c.offsets)) void mapOf(key);
           return c;
         }),
         onCluster('target', () => input.target.fetch(group, topics)),
       ]);
-      return { group, committed, onTarget };
+      return { group, committed: source.offsets, onTarget: target.offsets, partitions: source.partitions };
     });
     return await Promise.all(
       fetched.map(async (f) => ({
@@ -190,7 +192,7 @@ async function translateWith(input: {
   timed('fetchOffsetsAndMaps');
   // Every group is translated before anything is committed: a partition not copied yet refuses them all.
   const translated = fetched.map((f) => {
-    const t = translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!);
+    const t = translateGroup(f.group, f.committed, f.onTarget, (key) => f.maps.get(key)!, f.partitions);
     // Committed by an earlier attempt (or nothing to commit): no write needed, so a consumer that joined since
     // on the target cannot be overwritten or raced.
     const needsWrite = t.toCommit.some((o) => f.onTarget.get(partitionKey(o.topic, o.partition)) !== o.offset);

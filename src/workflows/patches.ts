@@ -25,3 +25,12 @@ export const KM_PHASE_ON_FAILURE = 'km-phase-on-failure';
 
 /** A batch whose clients moved gets a rollback window (child rollbackWindowWorkflow); the migration ends once every window closed. */
 export const ROLLBACK_WINDOW = 'km-rollback-window';
+
+/** The drain copies only the partitions the last completed round left behind the quiet check's end offsets. */
+export const DRAIN_ONLY_BEHIND = 'km-drain-only-behind';
+
+/** After the quiet check, partitions are refreshed only when the check saw one the batch did not copy yet. */
+export const REFRESH_ONLY_WHEN_SOURCE_GREW = 'km-refresh-only-when-source-grew';
+
+/** A follow round is not started when an operator action arrived while the partitions were refreshed. */
+export const NO_ROUND_AFTER_ACTION = 'km-no-round-after-action';
