@@ -10,7 +10,8 @@ import type { ClusterRole } from '../../kafka/clients';
 import { apiName, API, inferKafkaVersion, KAFKA_0_9_GUESS, majorMinor, PRE_API_VERSIONS_GUESS, type KafkaVersionGuess } from '../../kafka/kafkaVersion';
 import type { CheckResult, Verdict } from '../../types/preflight';
 import { advertisedBrokers, endpointName, probeEndpoints } from './brokers';
-import { connectionOf, result, worstVerdict, type CheckInput } from './common';
+import { connectionOf, inScopeTopics, onCluster, result, worstVerdict, type CheckInput } from './common';
+import { sampleRecordFormats, type TopicRecordFormats } from './recordFormats';
 
 const ID = 'versions';
 const TITLE = 'Kafka versions';
@@ -140,10 +141,15 @@ export async function checkVersions(input: CheckInput): Promise<CheckResult> {
   const profile = effectiveProfile(input.spec.target);
   const range = profile.supportedVersions;
   const [source, target] = await Promise.all([clusterVersions(input, 'source', profile), clusterVersions(input, 'target', profile)]);
+  // Informational: old formats are copied like v2 (see src/activities/preflight/recordFormats.ts).
+  const recordFormats: TopicRecordFormats[] | { error: string } = await onCluster(input.spec, 'source', 'checkVersions', async (admin) =>
+    sampleRecordFormats(input.spec, admin, await inScopeTopics(input.spec, admin)),
+  ).catch((e: Error) => ({ error: e.message }));
+  const oldFormats = Array.isArray(recordFormats) ? recordFormats.filter((t) => t.formats.some((f) => f !== 'v2')) : [];
   const versions = (bs: BrokerVersion[]) => [...new Set(bs.map((b) => b.version ?? 'unknown'))].join(', ');
   const evidence = {
     profile: { name: profile.name, supportedVersions: range },
-    source: { clusterId: source.clusterId, version: versions(source.brokers), brokers: source.brokers },
+    source: { clusterId: source.clusterId, version: versions(source.brokers), brokers: source.brokers, recordFormats },
     target: {
       clusterId: target.clusterId,
       version: versions(target.brokers),
@@ -171,7 +177,13 @@ export async function checkVersions(input: CheckInput): Promise<CheckResult> {
   const summary =
     `source ${evidence.source.version}, target ${evidence.target.version}; profile ${profile.name} supports ${range.min}–${range.max}` +
     (problems.length ? `: ${problems.join('; ')}` : '') +
-    (unavailable.length ? `; the source cannot answer ${unavailable.join('; ')}` : '');
+    (unavailable.length ? `; the source cannot answer ${unavailable.join('; ')}` : '') +
+    (oldFormats.length
+      ? `; record formats before v2 (copied as v2; v0 has no timestamps, v0/v1 no headers): ${oldFormats
+          .slice(0, 20)
+          .map((t) => `${t.topic} ${t.formats.join('+')}`)
+          .join(', ')}${oldFormats.length > 20 ? ` and ${oldFormats.length - 20} more` : ''}`
+      : '');
   const remediation =
     verdict === 'pass'
       ? undefined
