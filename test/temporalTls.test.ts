@@ -5,7 +5,7 @@
  * profile runs `preflight -f`, which the worker answers. Missing or wrong certificates give an error that
  * names the file and what was expected; the API key never appears in any output.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,28 +225,38 @@ test('missing or wrong certificates: the error names the file, or the setting, a
   expect(proxy.refused.length).toBeGreaterThanOrEqual(2);
 });
 
-test('the worker with a missing key file, or a certificate the endpoint does not trust, exits naming the file or the certificate; the API key stays out', () => {
+test('the worker with a missing key file, or a certificate the endpoint does not trust, exits naming the file or the certificate; the API key stays out', async () => {
+  // Asynchronous: the proxy runs in this process and must keep serving while the worker starts.
   const startWorker = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [buildWorker()], {
-      env: {
-        ...process.env,
-        KM_TASK_QUEUE: queue,
-        TEMPORAL_ADDRESS: proxy.address,
-        TEMPORAL_TLS_SERVER_CA_CERT_PATH: f('temporal-ca.pem'),
-        TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
-        TEMPORAL_API_KEY: API_KEY,
-        ...env,
-      },
-      encoding: 'utf8',
-      timeout: 90_000,
-      killSignal: 'SIGKILL',
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolveRun) => {
+      const child = spawn(process.execPath, [buildWorker()], {
+        env: {
+          ...process.env,
+          KM_TASK_QUEUE: queue,
+          TEMPORAL_ADDRESS: proxy.address,
+          TEMPORAL_TLS_SERVER_CA_CERT_PATH: f('temporal-ca.pem'),
+          TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+          TEMPORAL_API_KEY: API_KEY,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.once('exit', (status) => {
+        clearTimeout(timer);
+        resolveRun({ status, stdout, stderr });
+      });
     });
-  const missingKey = startWorker({ TEMPORAL_TLS_CLIENT_CERT_PATH: f('km-worker.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: f('absent.key') });
+  const missingKey = await startWorker({ TEMPORAL_TLS_CLIENT_CERT_PATH: f('km-worker.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: f('absent.key') });
   expect(missingKey.status).toBe(1);
   expect(missingKey.stderr).toContain(
     `[worker] TEMPORAL_TLS_CLIENT_KEY_PATH ${f('absent.key')}: cannot read the file (ENOENT); expected the private key (PEM) of the client certificate`,
   );
-  const rogue = startWorker({ TEMPORAL_TLS_CLIENT_CERT_PATH: f('rogue-client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: f('rogue-client.key') });
+  const rogue = await startWorker({ TEMPORAL_TLS_CLIENT_CERT_PATH: f('rogue-client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: f('rogue-client.key') });
   expect(rogue.status).toBe(1);
   expect(rogue.stderr).toMatch(
     /\[worker\] Temporal at 127\.0\.0\.1:\d+: the TLS handshake failed, the server did not accept the client certificate CN=rogue-client \(.+\)/,
