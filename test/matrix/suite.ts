@@ -1,7 +1,7 @@
 /**
  * The compatibility matrix's rows: each source release started beside the default stack (scripts/stack/release.sh),
  * seeded by its own client, migrated to each target; and the 3-broker source with a fault during the copy.
- * Used by test/matrix/matrix.matrix.ts (npm run test:matrix, every cell) and test/matrix.ci.test.ts (the CI subset).
+ * Used by test/matrix/matrix.matrix.ts (npm run test:matrix, every cell) and test/matrix/ci.matrix.ts (the intended CI subset).
  */
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

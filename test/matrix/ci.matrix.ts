@@ -1,12 +1,13 @@
 /**
- * The CI subset of the compatibility matrix (npm run test:matrix runs all of it): the oldest source (0.9.0.1, record
+ * The intended CI subset of the compatibility matrix (not yet in npm test: too slow cold and not green; run it with
+ * `npx jest --config scripts/jest.matrix.config.js test/matrix/ci.matrix.ts`; npm run test:matrix runs all of it): the oldest source (0.9.0.1, record
  * format v0, no ApiVersions), 0.10.2.2 (every topic in record format v1), and the 3-broker source (RF 3,
  * min.insync.replicas 2) with its partition leader SIGKILLed during the copy. Each source runs beside the default
  * stack (scripts/stack/release.sh, ports 39092+), is seeded by its own release's client and checked by the target's.
  */
-import type { CellResult } from './matrix/cell';
-import { matrixTable, runSourceRow, runThreeBrokerRow, TARGET_392, type MatrixRow } from './matrix/suite';
-import { startTestWorker, type TestTemporal } from './helpers/temporal';
+import type { CellResult } from './cell';
+import { matrixTable, runSourceRow, runThreeBrokerRow, TARGET_392, type MatrixRow } from './suite';
+import { startTestWorker, type TestTemporal } from '../helpers/temporal';
 
 let t: TestTemporal;
 const rows: MatrixRow[] = [];
