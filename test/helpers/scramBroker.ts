@@ -7,7 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { STACK_DIR } from './stack';
 
 export const SCRAM_USER = 'scram-migrator';
@@ -21,11 +21,17 @@ export interface ScramBroker {
   stop(): Promise<void>;
 }
 
-const PORTS = {
-  saslSsl: Number(process.env.KM_SCRAM_SASL_SSL_PORT ?? 38192),
-  plaintext: Number(process.env.KM_SCRAM_PLAINTEXT_PORT ?? 38193),
-  controller: 38194,
-};
+/** Free ports chosen by the OS (fixed ones collided with other brokers started on this machine). */
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => res(port));
+    });
+  });
+}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -40,6 +46,7 @@ export async function startScramBroker(): Promise<ScramBroker> {
   const tls = resolve(STACK_DIR, 'tls');
   if (!existsSync(join(libs, '.complete'))) throw new Error(`Kafka 3.9.2 jars missing at ${libs}: run "bash scripts/stack.sh up" first`);
   if (!existsSync(join(tls, 'source-broker.p12'))) throw new Error(`stack TLS material missing at ${tls}: run "bash scripts/stack.sh up" first`);
+  const PORTS = { saslSsl: await freePort(), plaintext: await freePort(), controller: await freePort() };
   for (const port of Object.values(PORTS)) if (await portOpen(port)) throw new Error(`port ${port} for the SCRAM test broker is taken`);
   mkdirSync(resolve(STACK_DIR, 'scram-broker'), { recursive: true });
   const dir = mkdtempSync(resolve(STACK_DIR, 'scram-broker/run-'));
