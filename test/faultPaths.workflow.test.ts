@@ -8,6 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import * as realActivities from '../src/activities';
 import type { MigrationSpec } from '../src/config/spec';
@@ -24,9 +25,19 @@ import { until } from './helpers/until';
 
 /** Migrations whose next drain reports every partition one record short (an injected defect; see the test). */
 const shortDrain = new Set<string>();
+/** Migrations whose follow rounds copy nothing until cancelled, so records written meanwhile are left to the drain. */
+const stalledFollow = new Set<string>();
+async function stallUntilCancelled(): Promise<never> {
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat();
+    await ctx.sleep(500); // rejects with CancelledFailure once the workflow cancels the round
+  }
+}
 const activities = {
   ...realActivities,
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
+    if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled();
     const progress = await realActivities.copyRound(input);
     if (input.mode !== 'drain' || !shortDrain.delete(input.migration)) return progress;
     return progress.map((p) => ({ ...p, sourceNext: p.sourceNext - 1, lagRecords: p.lagRecords + 1 }));
@@ -209,10 +220,16 @@ test('a drain that ends short of the captured end offsets blocks the batch (Drai
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
-  await waitBatch(spec, (s) => s.waitingFor?.signal === 'producersStopped', 'waiting for producersStopped');
+  const waiting = await waitBatch(spec, (s) => s.waitingFor?.signal === 'producersStopped', 'waiting for producersStopped');
+  // The drain copies only partitions the last completed round left behind: stall the follow rounds (once the one
+  // running now has completed), then write, so that both partitions are behind the end offsets the quiet check captures.
+  stalledFollow.add(spec.name);
+  await waitBatch(spec, (s) => s.rounds > waiting.rounds, 'the running follow round completed');
+  await produce(topic, 10, { partitions: 2, tag: 'late' });
   shortDrain.add(spec.name); // the next drain reports each partition one record short of where it got to
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
   const blocked = await expectBlocked(spec, h, 'DrainIncomplete', 'draining');
+  stalledFollow.delete(spec.name);
   expect(blocked.error).toMatch(/drain ended with 2 partitions behind the captured end offsets/);
   expect(JSON.stringify(blocked)).toContain(`${topic}:0`);
   expect(JSON.stringify(blocked)).toContain(`${topic}:1`);
@@ -223,6 +240,7 @@ test('a drain that ends short of the captured end offsets blocks the batch (Drai
   const result = (await h.result()) as MigrationResult;
   expect(result.outcome).toBe('completed');
   expect(result.status.batches[0]).toMatchObject({ state: 'completed', verification: { ok: true, mismatchCount: 0 } });
+  expect(await ends(targetKafka(), topic)).toEqual([35, 35]);
 }, 150_000);
 
 test('records deleted on the source before they were copied block the batch (SourceRecordsLost), never a silent gap; the throttle bounds the copy rate', async () => {

@@ -67,7 +67,7 @@ async function changedBundle(label: string, guarded: boolean): Promise<string> {
   if (
     at < 0 ||
     source.indexOf(ANCHOR, at + 1) >= 0 ||
-    !/async function copyRoundOnce\(mode: 'follow' \| 'drain'\)[^]{0,200}const before = status\.totals\.recordsCopied;/.test(source)
+    !/async function copyRoundOnce\(mode: 'follow' \| 'drain'(, only\?: PartitionRef\[\])?\)[^]{0,200}const before = status\.totals\.recordsCopied;/.test(source)
   ) {
     throw new Error('copyRoundOnce anchor not found (once) in src/workflows/batch.ts: update test/versioning.workflow.test.ts');
   }
