@@ -120,8 +120,8 @@ test('a header dropped by the copy engine decoder (on both sides) is reported by
 
     // Verification (the fault still active in the copy engine) reports each altered record and nothing else.
     const report = await verifyBatch({ spec, migration: spec.name, batch: { number: 1, name: 'fault', topics: [{ name: topic }], groups: [] } });
-    expect(report.decoder).toMatchObject({ id: 'independent', formats: ['v2'] });
-    expect(renderVerificationMarkdown(report)).toContain('- decoder: independent (record formats v2): verification decoder (src/verify/independent)');
+    expect(report.decoder).toMatchObject({ id: 'independent', formats: ['v0', 'v1', 'v2'] });
+    expect(renderVerificationMarkdown(report)).toContain('- decoder: independent (record formats v0, v1, v2): verification decoder (src/verify/independent)');
     expect(report.ok).toBe(false);
     const [p0, p1] = report.partitions;
     expect(p0).toMatchObject({ partition: 0, contentEqual: false, mapConsistent: false, source: { records: RECORDS }, target: { records: RECORDS } });
