@@ -54,17 +54,19 @@ afterAll(async () => {
   if (!only || process.env.KM_MATRIX_WRITE_README === '1') writeReadmeMatrix(table);
 }, 10 * 60_000);
 
-(withFaults ? test : test.skip)(
-  '3-broker source: a leader restart, a SIGKILLed broker and a partition reassignment during the copy each end exact',
-  async () => {
-    const row = await runThreeBrokerRow(t, TARGET_392, FAULTS);
-    faultRows.push(row);
-    expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual(
-      Object.fromEntries(FAULTS.map((f) => [f, 'exact'])),
-    );
-  },
-  60 * 60_000,
-);
+// A KM_MATRIX_SOURCES run without `3b` does not register the fault row at all; the full matrix always runs it.
+if (withFaults)
+  test(
+    '3-broker source: a leader restart, a SIGKILLed broker and a partition reassignment during the copy each end exact',
+    async () => {
+      const row = await runThreeBrokerRow(t, TARGET_392, FAULTS);
+      faultRows.push(row);
+      expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual(
+        Object.fromEntries(FAULTS.map((f) => [f, 'exact'])),
+      );
+    },
+    60 * 60_000,
+  );
 
 describe.each(sources)('source Kafka %s', (version) => {
   test(
