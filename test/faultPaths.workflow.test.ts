@@ -27,17 +27,31 @@ import { until } from './helpers/until';
 const shortDrain = new Set<string>();
 /** Migrations whose follow rounds copy nothing until cancelled, so records written meanwhile are left to the drain. */
 const stalledFollow = new Set<string>();
-async function stallUntilCancelled(): Promise<never> {
+/** Migrations of which a stalled follow round has started (so the round before it has ended). */
+const stalledStarted = new Set<string>();
+/** Real (copying) follow activities running now, per migration. */
+const followsRunning = new Map<string, number>();
+async function stallUntilCancelled(migration: string): Promise<never> {
+  stalledStarted.add(migration);
   const ctx = Context.current();
   for (;;) {
     ctx.heartbeat();
     await ctx.sleep(500); // rejects with CancelledFailure once the workflow cancels the round
   }
 }
+async function countedFollow(input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> {
+  followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 0) + 1);
+  try {
+    return await realActivities.copyRound(input);
+  } finally {
+    followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 1) - 1);
+  }
+}
 const activities = {
   ...realActivities,
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
-    if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled();
+    if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled(input.migration);
+    if (input.mode === 'follow') return countedFollow(input);
     const progress = await realActivities.copyRound(input);
     if (input.mode !== 'drain' || !shortDrain.delete(input.migration)) return progress;
     return progress.map((p) => ({ ...p, sourceNext: p.sourceNext - 1, lagRecords: p.lagRecords + 1 }));
@@ -220,11 +234,12 @@ test('a drain that ends short of the captured end offsets blocks the batch (Drai
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
-  const waiting = await waitBatch(spec, (s) => s.waitingFor?.signal === 'producersStopped', 'waiting for producersStopped');
-  // The drain copies only partitions the last completed round left behind: stall the follow rounds (once the one
-  // running now has completed), then write, so that both partitions are behind the end offsets the quiet check captures.
+  await waitBatch(spec, (s) => s.waitingFor?.signal === 'producersStopped', 'waiting for producersStopped');
+  // The drain copies only partitions the last completed round left behind: stall the follow rounds, wait until a
+  // stalled one has started and no copying one still runs, then write, so that both partitions are behind the end
+  // offsets the quiet check captures. (A round scheduled before the stall may start its activity after it.)
   stalledFollow.add(spec.name);
-  await waitBatch(spec, (s) => s.rounds > waiting.rounds, 'the running follow round completed');
+  await until(async () => stalledStarted.has(spec.name) && !followsRunning.get(spec.name), (ok) => ok, 'a stalled follow round started, no copying one running', 120_000);
   await produce(topic, 10, { partitions: 2, tag: 'late' });
   shortDrain.add(spec.name); // the next drain reports each partition one record short of where it got to
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
