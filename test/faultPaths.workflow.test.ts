@@ -239,7 +239,12 @@ test('a drain that ends short of the captured end offsets blocks the batch (Drai
   // stalled one has started and no copying one still runs, then write, so that both partitions are behind the end
   // offsets the quiet check captures. (A round scheduled before the stall may start its activity after it.)
   stalledFollow.add(spec.name);
-  await until(async () => stalledStarted.has(spec.name) && !followsRunning.get(spec.name), (ok) => ok, 'a stalled follow round started, no copying one running', 120_000);
+  await until(
+    async () => stalledStarted.has(spec.name) && !followsRunning.get(spec.name),
+    (ok) => ok,
+    'a stalled follow round started, no copying one running',
+    120_000,
+  );
   await produce(topic, 10, { partitions: 2, tag: 'late' });
   shortDrain.add(spec.name); // the next drain reports each partition one record short of where it got to
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
