@@ -18,7 +18,7 @@ import { migrationWorkflow } from '../src/workflows/migration';
 import { statusQuery } from '../src/workflows/messages';
 import { windowStatusQuery } from '../src/workflows/windowMessages';
 import type { MigrationStatus, RollbackVerificationReport, WindowStatus } from '../src/types';
-import { sequenceBreaks, windowAcls } from './helpers/rollbackWorld';
+import { appWriteError, sequenceBreaks, windowAcls, windowFenceLeftovers } from './helpers/rollbackWorld';
 import { cli } from './helpers/operator';
 import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
@@ -101,7 +101,7 @@ test(
         ],
         thresholds: { capacitySampleSeconds: 2, quietPeriodSeconds: 2, readyMaxLagRecords: 2000, readyMaxLagSeconds: 30 },
         copy: { roundSeconds: 2, heartbeatTimeoutSeconds: 15 },
-        cutover: { rollbackWindow: '30m' },
+        cutover: { rollbackWindow: '30m', fenceWithAcl: true },
         reports: { dir: reportsDir },
       } as never);
       const migrationId = migrationWorkflowId(spec.name);
@@ -128,6 +128,12 @@ test(
         'records written on the target copied back',
         120_000,
       );
+
+      // The source is fenced for everyone but the migrator while the window is open: the cutover's DENY User:* was
+      // replaced by a DENY WRITE for User:app (who may write every topic), and the migrator's reverse writes go through.
+      const fenced = await window1.query(windowStatusQuery);
+      expect(fenced.fence).toMatchObject({ state: 'in-place', deniedPrincipals: ['User:app'], topicsFenced: 1 });
+      expect(await appWriteError(ordersTopic)).toBe('TOPIC_AUTHORIZATION_FAILED');
 
       // Refused while producers still write on the target (evidence: the partitions that moved).
       const writing = await cli(q, 'rollback', spec.name, '--batch', '1', '--by', 'test', '--reason', 'AutoMQ misbehaves');
@@ -178,6 +184,8 @@ test(
       expect(again.code).toBe(3);
       expect(again.err).toMatch(/(is|already) rolled-back|it is rolled-back/);
 
+      expect(w1.fence?.state).toBe('lifted');
+
       // The clients move back to the source: the consumer resumes at exactly the next record of each partition.
       await ordersConsumer.start(source, false);
       await orders.start(source);
@@ -197,6 +205,16 @@ test(
       expect(s2.batches[0].state).toBe('rolled-back');
       const fin = await cli(q, 'finalize', spec.name, '--batch', '2', '--by', 'test');
       expect(fin.code).toBe(0);
+      // finalize lifts nothing: the source topic stays fenced, the window report says how to remove the fence.
+      const w2 = await until(
+        () => t.client.workflow.getHandle(s2.windows![1].workflowId).query(windowStatusQuery),
+        (w: WindowStatus) => w.state === 'finalized' && !!w.reports.window,
+        'batch 2 finalized and reported',
+        60_000,
+      );
+      expect(w2.fence).toMatchObject({ state: 'in-place', deniedPrincipals: ['User:app'] });
+      expect(await appWriteError(paymentsTopic)).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(readFileSync(w2.reports.window!, 'utf8')).toContain(`--deny-principal User:app --deny-host '*' --operation Write --topic ${paymentsTopic}`);
       const fin2 = await cli(q, 'finalize', spec.name, '--batch', '2', '--by', 'test');
       expect(fin2.code).toBe(3);
       expect(fin2.err).toMatch(/already (finalized|open)|has already ended|already finalized/);
@@ -218,6 +236,7 @@ test(
       for (const p of producers) await p.stop().catch(() => undefined);
       for (const c of consumers) await c.stop().catch(() => undefined);
       await setup.deleteAcls({ filters: acls }).catch(() => undefined);
+      await setup.deleteAcls({ filters: [ordersTopic, paymentsTopic].flatMap((topic) => windowFenceLeftovers(topic)) }).catch(() => undefined);
       await setup.disconnect();
     }
   },

@@ -1,6 +1,7 @@
 /** The rollback window's pure parts: the spec field, and the exact target -> source offset translation. */
 import { rollbackWindowMs } from '../src/config/rollbackWindow';
 import { parseSpec, SpecError } from '../src/config/spec';
+import { planTopicFence, removeCommand } from '../src/cutover/windowFence';
 import { invertMap, targetToSource } from '../src/rollback/translateBack';
 import type { PartitionOffsetMap } from '../src/types/copy';
 
@@ -43,10 +44,61 @@ describe('cutover.rollbackWindow', () => {
     expect(parseSpec(minimal({})).cutover.rollbackWindow).toBeUndefined();
   });
 
-  test('a bad value names the field and what is expected; a window with fenceWithAcl is refused', () => {
+  test('a bad value names the field and what is expected; a window combines with fenceWithAcl; migratorPrincipal is a principal', () => {
     expect(issuesOf(minimal({ rollbackWindow: '72 hours' })).join('\n')).toMatch(/cutover\.rollbackWindow.*"off", "until-finalize" or a duration/);
-    expect(issuesOf(minimal({ rollbackWindow: '1d', fenceWithAcl: true })).join('\n')).toMatch(/cutover\.rollbackWindow.*fenceWithAcl/);
-    expect(parseSpec(minimal({ rollbackWindow: 'off', fenceWithAcl: true })).cutover.fenceWithAcl).toBe(true);
+    expect(parseSpec(minimal({ rollbackWindow: '1d', fenceWithAcl: true })).cutover).toMatchObject({ rollbackWindow: '1d', fenceWithAcl: true });
+    expect(issuesOf(minimal({ rollbackWindow: '1d', migratorPrincipal: 'CN=migrator' })).join('\n')).toMatch(/cutover\.migratorPrincipal.*User:CN=/);
+    expect(parseSpec(minimal({ migratorPrincipal: 'User:CN=migrator,O=x' })).cutover.migratorPrincipal).toBe('User:CN=migrator,O=x');
+  });
+});
+
+describe("the window's source fence (planTopicFence)", () => {
+  const acl = (principal: string, operation: string, permission = 'ALLOW', patternType = 'LITERAL', resourceName = 't') => ({
+    principal,
+    host: '*',
+    operation,
+    permission,
+    patternType,
+    resourceName,
+  });
+
+  test('every principal that may write (WRITE or ALL, any pattern) but the migrator is denied WRITE on the topic', () => {
+    const plan = planTopicFence('t', 'User:migrator', [
+      acl('User:app', 'WRITE', 'ALLOW', 'LITERAL', '*'),
+      acl('User:etl', 'ALL', 'ALLOW', 'PREFIXED', 'x'),
+      acl('User:reader', 'READ'),
+      acl('User:migrator', 'WRITE'),
+      acl('User:old', 'WRITE', 'DENY'),
+    ]);
+    expect(plan.unfenceable).toBeUndefined();
+    expect(plan.writers).toEqual(['User:app', 'User:etl']);
+    expect(plan.bindings).toEqual([
+      { topic: 't', principal: 'User:app', host: '*', operation: 'WRITE', permission: 'DENY', patternType: 'LITERAL' },
+      { topic: 't', principal: 'User:etl', host: '*', operation: 'WRITE', permission: 'DENY', patternType: 'LITERAL' },
+    ]);
+  });
+
+  test('a topic User:* may write cannot be fenced per principal: reported, nothing created', () => {
+    const plan = planTopicFence('t', 'User:migrator', [acl('User:*', 'WRITE', 'ALLOW', 'PREFIXED', 'or'), acl('User:app', 'WRITE')]);
+    expect(plan.bindings).toEqual([]);
+    expect(plan.unfenceable).toMatch(/User:\* may write it \(ALLOW WRITE on PREFIXED 'or'\)/);
+  });
+
+  test('a topic no ACL matched (open by allow.everyone.if.no.acl.found) gets ALLOWs for the migrator only', () => {
+    const plan = planTopicFence('t', 'User:migrator', []);
+    expect(plan.bindings.map((b) => `${b.permission} ${b.operation} ${b.principal}`)).toEqual([
+      'ALLOW WRITE User:migrator',
+      'ALLOW READ User:migrator',
+      'ALLOW DESCRIBE User:migrator',
+    ]);
+    expect(plan.note).toMatch(/allow\.everyone\.if\.no\.acl\.found/);
+  });
+
+  test('the remove commands name each binding exactly', () => {
+    const [deny] = planTopicFence('t', 'User:m', [acl('User:app', 'WRITE')]).bindings;
+    expect(removeCommand(deny, 'b:9092')).toBe(
+      "kafka-acls --bootstrap-server b:9092 --remove --force --deny-principal User:app --deny-host '*' --operation Write --topic t --resource-pattern-type literal",
+    );
   });
 });
 

@@ -53,3 +53,5 @@ export const sampleTargetEndOffsets = keepAlive(rollbackWindow.sampleTargetEndOf
 export const translateOffsetsBackAndReport = keepAlive(rollbackWindow.translateOffsetsBackAndReport);
 export const verifyRollbackAndReport = keepAlive(rollbackWindow.verifyRollbackAndReport);
 export const writeWindowReport = keepAlive(rollbackWindow.writeWindowReport);
+export const fenceSourceForWindow = keepAlive(rollbackWindow.fenceSourceForWindow);
+export const liftWindowFenceOnSource = keepAlive(rollbackWindow.liftWindowFenceOnSource);

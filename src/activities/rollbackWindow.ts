@@ -13,6 +13,8 @@ import { loadOffsetStore } from '../copy/loadOffsetMap';
 import { sharedThrottle } from '../copy/throttle';
 import { fetchEndOffsetsOnCluster } from '../cutover/endOffsets';
 import { watchUntilQuiet } from '../cutover/quietCheck';
+import { fenceForWindow, liftWindowFence } from '../cutover/windowFence';
+import { unfenceTopics } from '../cutover/writeFence';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { failureOnTaggedCluster, onCluster } from '../kafka/clusterRole';
 import { renderRollbackOffsetsMarkdown, renderRollbackVerificationMarkdown, renderWindowMarkdown } from '../reports/rollbackReport';
@@ -20,7 +22,7 @@ import { writeReport, type WrittenReport } from '../reports/writeReport';
 import { loadReverseStore, reverseMigrationKey, seedReverseCheckpoints } from '../rollback/reverseSync';
 import { translateGroupOffsetsBack } from '../rollback/translateBack';
 import { verifyRollback } from '../rollback/verifyRollback';
-import type { CopyRoundInput, PartitionOffsets, PartitionProgress, QuietCheckResult, TopicPartitionRef } from '../types';
+import type { CopyRoundInput, PartitionOffsets, PartitionProgress, QuietCheckResult, TopicPartitionRef, WindowFenceReport } from '../types';
 import type { RollbackOffsetsSummary, WindowStatus } from '../types/rollback';
 
 type Clusters = Pick<MigrationSpec, 'source' | 'target'>;
@@ -171,4 +173,46 @@ export async function verifyRollbackAndReport(input: {
 /** The window's own report (state, decisions, figures). */
 export async function writeWindowReport(input: { spec: MigrationSpec; fileStem: string; status: WindowStatus }): Promise<WrittenReport> {
   return reportFiles(input.spec, input.fileStem, input.status, renderWindowMarkdown(input.status));
+}
+
+/**
+ * Fences the batch's source topics for the window (everyone but the migrator; src/cutover/windowFence.ts), then
+ * lifts the cutover's DENY WRITE User:* (fenceWithAcl), which would deny the reverse sync's writes: the window
+ * fence is in place before the cutover fence goes, so the source is never open in between.
+ */
+export async function fenceSourceForWindow(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<WindowFenceReport> {
+  const { spec } = input;
+  try {
+    return await withAdmin(
+      spec.source,
+      'source',
+      async (source) => {
+        const target = createKafka(spec.target, 'target', { clientIdSuffix: 'fence' });
+        const fence = await fenceForWindow(spec, input.migration, input.topics, source, target);
+        // Also when the window fence could not be (fully) applied: the reverse sync cannot write through a DENY User:*.
+        const cutoverFence = await unfenceTopics(spec, input.migration, input.topics, source, target);
+        if (!cutoverFence.applied)
+          throw ApplicationFailure.retryable(`the cutover fence could not be lifted for the reverse sync: ${cutoverFence.reason}`, 'FenceNotLifted');
+        return fence;
+      },
+      { clientIdSuffix: 'fence' },
+    );
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'fenceSourceForWindow');
+  }
+}
+
+/** Lifts the window's fence (rollback: clients may move back to the source). */
+export async function liftWindowFenceOnSource(input: { spec: MigrationSpec; migration: string; topics: string[] }): Promise<WindowFenceReport> {
+  const { spec } = input;
+  try {
+    return await withAdmin(
+      spec.source,
+      'source',
+      (source) => liftWindowFence(spec, input.migration, input.topics, source, createKafka(spec.target, 'target', { clientIdSuffix: 'fence' })),
+      { clientIdSuffix: 'fence' },
+    );
+  } catch (e) {
+    throw failureOnTaggedCluster(e, spec, 'liftWindowFenceOnSource');
+  }
 }

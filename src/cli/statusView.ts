@@ -106,10 +106,20 @@ export interface StatusContext {
   windows?: Record<number, WindowStatus>;
 }
 
+/** The window's source fence in a few words: state and who is kept off. */
+function fenceCell(f: NonNullable<WindowStatus['fence']>): string {
+  if (f.state === 'not-applied') return `NOT fenced${f.reason ? ` (${f.reason.slice(0, 80)})` : ''}`;
+  if (f.state === 'lifted') return 'lifted';
+  const who = f.deniedPrincipals.length
+    ? `denied: ${f.deniedPrincipals.slice(0, 3).join(', ')}${f.deniedPrincipals.length > 3 ? ', ...' : ''}`
+    : 'migrator only';
+  return `${f.state} (${f.topicsFenced} topics; ${who}${f.unfenceable?.length ? `; ${f.unfenceable.length} NOT fenceable` : ''})`;
+}
+
 /** Rollback windows: state, time left, reverse lag, blocked step and decisions (src/workflows/rollbackWindow.ts). */
 export function renderWindows(s: MigrationStatus, live: Record<number, WindowStatus> = {}): string[] {
   if (!s.windows?.length) return [];
-  const rows = [['batch', 'window', 'time left', 'reverse lag', 'copied back', 'workflow']];
+  const rows = [['batch', 'window', 'time left', 'reverse lag', 'copied back', 'source fence', 'workflow']];
   for (const w of s.windows) {
     const l = live[w.batch];
     const state = l?.blocked ? `blocked (${l.blocked.step}: ${l.blocked.error})` : (l?.state ?? w.state);
@@ -120,6 +130,7 @@ export function renderWindows(s: MigrationStatus, live: Record<number, WindowSta
       w.state !== 'open' ? '' : left === undefined || left === null ? (w.closesAt ? '' : 'until finalize') : formatDuration(left),
       l ? `${n(l.reverseLagRecords)} records` : '',
       l ? n(l.recordsCopiedBack) : '',
+      l?.fence ? fenceCell(l.fence) : '',
       w.workflowId,
     ]);
   }

@@ -252,11 +252,15 @@ export const migrationSpecSchema = z
           .string()
           .refine((v) => rollbackWindowMs(v) !== undefined, ROLLBACK_WINDOW_HELP)
           .optional(),
-      })
-      .refine((c) => !c.fenceWithAcl || !rollbackWindowMs(c.rollbackWindow), {
-        path: ['rollbackWindow'],
-        message:
-          "a rollback window cannot be combined with fenceWithAcl yet: the DENY WRITE fence (User:*) also denies the migrator the reverse sync's writes; set fenceWithAcl: false or rollbackWindow: off",
+        /**
+         * The principal the source's authorizer gives the migrator, when the tool cannot know it (client-certificate
+         * authentication: the certificate's subject after ssl.principal.mapping.rules). A rollback window's fence
+         * denies every other writer; default: User:<sasl username>, or User:ANONYMOUS on PLAINTEXT.
+         */
+        migratorPrincipal: z
+          .string()
+          .regex(/^[A-Za-z]+:.+$/, 'expected a Kafka principal such as User:CN=kafka-migrate,O=example')
+          .optional(),
       })
       .default({ strategy: 'producers-first', fenceWithAcl: false, deleteTargetTopicsOnAbort: false }),
     reports: z.strictObject({ dir: z.string().default('reports') }).default({ dir: 'reports' }),

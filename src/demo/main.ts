@@ -42,9 +42,7 @@ async function main(): Promise<void> {
   execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const loaded = loadSpecFile(opts.spec);
   // The demo shows a fail-back: every batch gets a rollback window; one batch is rolled back, the others finalized.
-  const spec = loaded.cutover.fenceWithAcl
-    ? loaded
-    : { ...loaded, cutover: { ...loaded.cutover, rollbackWindow: loaded.cutover.rollbackWindow ?? 'until-finalize' } };
+  const spec = { ...loaded, cutover: { ...loaded.cutover, rollbackWindow: loaded.cutover.rollbackWindow ?? 'until-finalize' } };
   // examples/demo.yaml names its password file relative to the secrets directory of the worker (and of this process).
   process.env.KM_SECRETS_DIR ??= resolve(STACK, 'secrets');
   const settings = temporalSettings();
@@ -67,7 +65,9 @@ async function main(): Promise<void> {
         world.topics.map((t) => t.name),
       ),
     });
-    say('granted the migrator Write on the demo topics and All on __kafka_migrate_offsets on the source (rollback window)');
+    say(
+      'granted the migrator Write on the demo topics, All on __kafka_migrate_offsets and Alter on the cluster on the source (rollback window: reverse sync and write fence)',
+    );
   }
   await setup.disconnect();
   const consumers = world.consumers.map((c) => new DemoConsumer(c.group, c.topics));

@@ -99,7 +99,8 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       const ourConsumers = o.consumers.filter((c) => o.world.consumers.find((d) => d.group === c.group)!.topics.some((t) => topics.has(t)));
       const ws = await handle.query(windowStatusQuery);
       o.say(
-        `batch ${win.batch} (${b.name}) window: ${ws.recordsCopiedBack} records written on the target copied back to the source, reverse lag ${ws.reverseLagRecords}`,
+        `batch ${win.batch} (${b.name}) window: ${ws.recordsCopiedBack} records written on the target copied back to the source, reverse lag ${ws.reverseLagRecords}; ` +
+          `source write fence ${ws.fence ? `${ws.fence.state} (WRITE denied to ${ws.fence.deniedPrincipals.join(', ') || 'nobody else'})` : 'none'}`,
       );
       await confirm(`roll batch ${win.batch} (${b.name}) back to the source?`);
       for (const p of ourProducers) await p.stop();
@@ -117,7 +118,7 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
         done = await handle.query(windowStatusQuery);
       }
       o.say(
-        `  batch ${win.batch} rolled back: write pause ${done.rollback?.writePauseMs} ms, verification ${done.rollback?.verification?.ok ? 'passed' : 'FAILED'}; moving its clients back to the source`,
+        `  batch ${win.batch} rolled back: write pause ${done.rollback?.writePauseMs} ms, verification ${done.rollback?.verification?.ok ? 'passed' : 'FAILED'}, source fence ${done.fence?.state ?? 'none'}; moving its clients back to the source`,
       );
       for (const c of ourConsumers) await c.start(w.source, false);
       for (const p of ourProducers) await p.start(w.source);

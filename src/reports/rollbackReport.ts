@@ -31,6 +31,20 @@ export function renderRollbackVerificationMarkdown(r: RollbackVerificationReport
   ].join('\n');
 }
 
+/** The source fence of the window: what kept writers off, and how to remove what finalize leaves in place. */
+function fenceSection(s: WindowStatus): string[] {
+  const f = s.fence;
+  if (!f) return [];
+  const lines = ['## Source write fence', '', `State: ${f.state}; ${f.bindings} ACL bindings on ${f.topicsFenced} topics.`];
+  if (f.deniedPrincipals.length) lines.push(`Denied WRITE: ${f.deniedPrincipals.join(', ')} (everyone but the migrator and super users).`);
+  if (f.reason) lines.push(`Note: ${f.reason}.`);
+  for (const u of f.unfenceable ?? []) lines.push(`- NOT fenced: ${u.topic}: ${u.reason}`);
+  if (f.state !== 'lifted' && f.removeCommands.length) {
+    lines.push('', `The fence stays in place after ${s.state === 'open' ? 'the window' : s.state}; to remove it by hand:`, '', '```', ...f.removeCommands, '```');
+  }
+  return [...lines, ''];
+}
+
 export function renderWindowMarkdown(s: WindowStatus): string {
   return [
     `# Rollback window of batch ${s.batch} (${s.name}) of ${s.migration}: ${s.state}`,
@@ -38,6 +52,7 @@ export function renderWindowMarkdown(s: WindowStatus): string {
     `Opened ${s.openedAt}${s.closesAt ? `, closes ${s.closesAt}` : ', open until finalize'}; ${s.rounds} reverse rounds, ${s.recordsCopiedBack} records copied back, reverse lag ${s.reverseLagRecords} records.`,
     s.rollback?.writePauseMs !== undefined ? `Rollback write pause: ${s.rollback.writePauseMs} ms.` : '',
     '',
+    ...fenceSection(s),
     '## Decisions',
     '',
     mdTable(

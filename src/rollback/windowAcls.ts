@@ -1,7 +1,8 @@
 /**
  * The grants a rollback window needs on the source, as kafkajs ACL entries (the demo and the tests apply them;
- * preflight names the same): Write on each batch topic (the reverse sync appends to it) and All on the reverse
- * offset store `__kafka_migrate_offsets` (created, written and read by the migrator).
+ * preflight names the same): Write on each batch topic (the reverse sync appends to it), All on the reverse
+ * offset store `__kafka_migrate_offsets` (created, written and read by the migrator), and Alter on the cluster
+ * (the window's fence creates and removes ACLs; Describe on the cluster, to read them, is in the base grants).
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import { OFFSET_STORE_TOPIC } from '../copy/offsetMapStore';
@@ -16,5 +17,14 @@ export function rollbackWindowAcls(principal: string, topics: string[]): AclEntr
     operation,
     permissionType: AclPermissionTypes.ALLOW,
   });
-  return [...topics.map((topic) => entry(topic, AclOperationTypes.WRITE)), entry(OFFSET_STORE_TOPIC, AclOperationTypes.ALL)];
+  const alterCluster: AclEntry = {
+    resourceType: AclResourceTypes.CLUSTER,
+    resourceName: 'kafka-cluster',
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+    principal,
+    host: '*',
+    operation: AclOperationTypes.ALTER,
+    permissionType: AclPermissionTypes.ALLOW,
+  };
+  return [...topics.map((topic) => entry(topic, AclOperationTypes.WRITE)), entry(OFFSET_STORE_TOPIC, AclOperationTypes.ALL), alterCluster];
 }

@@ -42,6 +42,38 @@ export interface FenceAcl {
   patternType: 'LITERAL';
 }
 
+/** One binding of a rollback window's fence (src/cutover/windowFence.ts): always LITERAL on one topic, any host. */
+export interface WindowFenceBinding {
+  topic: string;
+  principal: string;
+  host: '*';
+  operation: 'WRITE' | 'READ' | 'DESCRIBE';
+  permission: 'ALLOW' | 'DENY';
+  patternType: 'LITERAL';
+}
+
+/** What a rollback window's fence did on the source (fence when the window opens, lift on rollback). */
+export interface WindowFenceReport {
+  migration: string;
+  action: 'fence' | 'lift';
+  /** fence: every topic is fenced; lift: every binding this migration owned on these topics is gone. */
+  applied: boolean;
+  topics: string[];
+  /** Principals denied WRITE, per topic (those that held an ALLOW WRITE or ALL matching it, the migrator excepted). */
+  denied: { topic: string; principals: string[] }[];
+  /** Bindings created (fence) or removed (lift) by this call. */
+  changed: WindowFenceBinding[];
+  /** Bindings this migration owns on these topics after the call (recorded on the target, __kafka_migrate_fences). */
+  owned: WindowFenceBinding[];
+  /** Topics the fence cannot close, and why (a wildcard principal may write, ...); the reverse sync detects writes there. */
+  unfenceable: { topic: string; reason: string }[];
+  /** Why nothing was (or could be) changed, when applied is false. */
+  reason?: string;
+  /** kafka-acls commands that remove what this migration still owns (finalize leaves the fence in place). */
+  removeCommands: string[];
+  at: string;
+}
+
 export interface FenceReport {
   migration: string;
   action: 'fence' | 'unfence';

@@ -24,6 +24,20 @@ export interface WindowSummary {
   reports?: Record<string, string>;
 }
 
+/**
+ * The window's write fence on the source (src/cutover/windowFence.ts): in place while open, lifted by a rollback,
+ * left in place by finalize and expiry (`removeCommands` say how to remove it by hand).
+ */
+export interface WindowFenceState {
+  state: 'in-place' | 'partial' | 'not-applied' | 'lifted';
+  bindings: number;
+  deniedPrincipals: string[];
+  topicsFenced: number;
+  unfenceable?: { topic: string; reason: string }[];
+  reason?: string;
+  removeCommands: string[];
+}
+
 /** The window workflow's own status (query `windowStatus`). */
 export interface WindowStatus {
   migration: string;
@@ -48,6 +62,8 @@ export interface WindowStatus {
   /** The rollback's outcome: write pause and reports. */
   rollback?: { writePauseMs?: number; verification?: { ok: boolean; mismatchCount: number }; offsets?: RollbackOffsetsSummary };
   reports: Record<string, string>;
+  /** The write fence on the batch's source topics (absent: a window from before the fence existed). */
+  fence?: WindowFenceState;
   continuedAsNew?: number;
   updatedAt: string;
 }

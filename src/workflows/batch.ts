@@ -32,6 +32,7 @@ import {
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
+import { rollbackWindowMs } from '../config/rollbackWindow';
 import type { BatchResult, BatchStatus, BatchStep, PartitionProgressView, PlanBatch, TopicCreationReport } from '../types';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
 import { failureFacts } from './failures';
@@ -47,6 +48,7 @@ import {
   REFRESH_ONLY_WHEN_SOURCE_GREW,
   TOPIC_EXCLUDED_BEFORE_DELETE,
   TOPIC_EXCLUDED_MILESTONE,
+  WINDOW_TAKES_CUTOVER_FENCE,
 } from './patches';
 import { summarizeProgress, isReady, groupPartitions, type PartitionRef } from './batchProgress';
 import { withSummaries } from './activitySummaries';
@@ -598,8 +600,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     status.reports.batch = paths.markdownPath;
   }
 
-  async function finish(): Promise<void> {
-    if (fencedTopics.length || input.restart?.clientsMoved) {
+  /** `completed`: a rollback window follows (the migration opens one) and takes the cutover fence over. */
+  async function finish(completed: boolean): Promise<void> {
+    if (completed && rollbackWindowMs(spec.cutover.rollbackWindow) && patched(WINDOW_TAKES_CUTOVER_FENCE)) {
+      // The window fences everyone but the migrator first, then lifts this fence: the source is never open between.
+      if (fencedTopics.length) note(`write fence kept on ${fencedTopics.length} source topics: the rollback window replaces it with its own`);
+    } else if (fencedTopics.length || input.restart?.clientsMoved) {
       // A restarted batch does not know which fences its earlier run set: the fence store does.
       await admin.unfenceSourceWrites({ spec, migration: spec.name, topics: fencedTopics.length ? fencedTopics : topics });
       fencedTopics = [];
@@ -745,11 +751,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           return undefined;
         }
         milestone('mismatchesAccepted');
-        await finish();
+        await finish(false);
         return result('accepted-with-mismatches');
       }
       case 'completed': {
-        await finish();
+        await finish(!status.milestones.mismatchesAccepted);
         return result(status.milestones.mismatchesAccepted ? 'accepted-with-mismatches' : 'completed');
       }
       case 'rolling-back':

@@ -34,3 +34,9 @@ export const REFRESH_ONLY_WHEN_SOURCE_GREW = 'km-refresh-only-when-source-grew';
 
 /** A follow round is not started when an operator action arrived while the partitions were refreshed. */
 export const NO_ROUND_AFTER_ACTION = 'km-no-round-after-action';
+
+/** A completed batch with a rollback window keeps its cutover fence: the window replaces it with its own (no gap). */
+export const WINDOW_TAKES_CUTOVER_FENCE = 'km-window-takes-cutover-fence';
+
+/** A rollback window fences the batch's source topics for everyone but the migrator while it is open. */
+export const WINDOW_FENCE = 'km-window-fence';

@@ -18,6 +18,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   allHandlersFinished,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -29,10 +30,12 @@ import { rollbackWindowMs } from '../config/rollbackWindow';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
 import type { PartitionProgress, TopicPartitionRef } from '../types/copy';
 import type { Decision } from '../types/migration';
-import type { WindowStatus } from '../types/rollback';
+import type { WindowFenceReport } from '../types/cutover';
+import type { WindowFenceState, WindowStatus } from '../types/rollback';
 import { groupPartitions } from './batchProgress';
 import { failureFacts } from './failures';
 import { batchFileStem } from './ids';
+import { WINDOW_FENCE } from './patches';
 import { ACTION_REFUSED } from './messages';
 import { windowActionUpdate, windowClosedSignal, windowStatusQuery, type WindowAction, type WindowActionResult } from './windowMessages';
 
@@ -216,6 +219,24 @@ export async function rollbackWindowWorkflow(input: RollbackWindowInput): Promis
     partitions,
   });
 
+  /** The fence's state for the status: counts and principals (the bindings themselves are on the target). */
+  const fenceState = (r: WindowFenceReport, state: WindowFenceState['state']): WindowFenceState => ({
+    state,
+    bindings: r.owned.length,
+    deniedPrincipals: [...new Set(r.denied.flatMap((d) => d.principals))].sort(),
+    topicsFenced: r.topics.length - r.unfenceable.length,
+    ...(r.unfenceable.length ? { unfenceable: r.unfenceable.slice(0, 20) } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+    removeCommands: r.removeCommands.slice(0, 50),
+  });
+
+  // ---------------------------------------------------------------- the fence (before the reverse sync writes)
+  if (!input.carried && patched(WINDOW_FENCE)) {
+    const fence = await step('fence', () => quick.fenceSourceForWindow({ spec, migration: spec.name, topics: batch.topics }), true);
+    if (fence) status.fence = fenceState(fence, fence.applied ? 'in-place' : fence.owned.length ? 'partial' : 'not-applied');
+    status.updatedAt = now();
+  }
+
   // ---------------------------------------------------------------- the batch's partitions (on the target)
   let partitions = input.carried?.partitions;
   if (!partitions) {
@@ -322,6 +343,10 @@ export async function rollbackWindowWorkflow(input: RollbackWindowInput): Promis
     if (verification) {
       status.rollback.verification = { ok: verification.ok, mismatchCount: verification.mismatchCount };
       status.reports.rollbackVerification = verification.report.markdownPath;
+    }
+    if (status.fence && status.fence.state !== 'not-applied') {
+      const lifted = await step('rollback-unfence', () => quick.liftWindowFenceOnSource({ spec, migration: spec.name, topics: batch.topics }));
+      if (lifted) status.fence = { ...status.fence, state: 'lifted', removeCommands: [] };
     }
     status.state = 'rolled-back';
     return true;

@@ -1,7 +1,10 @@
 /** Shared by the rollback-window tests: the migrator's window grants on the source, and the independent sequence audit. */
-import type { AclEntry } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import { rollbackWindowAcls } from '../../src/rollback/windowAcls';
 import { readPartition } from './copyFixtures';
+import { SOURCE_SASL_BOOTSTRAP, STACK_DIR } from './stack';
 
 /** What the migrator needs on the source for a rollback window (preflight names the same). */
 export function windowAcls(topics: string[]): AclEntry[] {
@@ -22,4 +25,46 @@ export async function sequenceBreaks(cluster: 'source' | 'target', topic: string
     if (Number(seq) !== i) breaks.push(`offset ${r.offset}: seq ${seq}, expected ${i}`);
   });
   return { records: records.length, breaks: breaks.slice(0, 5) };
+}
+
+/**
+ * Tries one write to a source topic as the application user (User:app, who may write every topic): undefined when it
+ * was accepted, else the broker's error type (TOPIC_AUTHORIZATION_FAILED while a window's fence is in place).
+ */
+export async function appWriteError(topic: string): Promise<string | undefined> {
+  const password = readFileSync(join(STACK_DIR, 'secrets/app.password'), 'utf8').trim();
+  const kafka = new Kafka({
+    brokers: [SOURCE_SASL_BOOTSTRAP],
+    sasl: { mechanism: 'plain', username: 'app', password },
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ value: 'fence probe' }] });
+    return undefined;
+  } catch (e) {
+    for (let err = e as { type?: string; cause?: unknown; message?: string } | undefined; err; err = err.cause as typeof err) {
+      if (err.type) return err.type;
+    }
+    return String((e as Error).message);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** The window fence's DENY WRITE for User:app on a topic (finalize leaves it in place): for a test's cleanup. */
+export function windowFenceLeftovers(topic: string): AclEntry[] {
+  return [
+    {
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: 'User:app',
+      host: '*',
+      operation: AclOperationTypes.WRITE,
+      permissionType: AclPermissionTypes.DENY,
+    },
+  ];
 }

@@ -41,12 +41,7 @@ export async function inScopeTopics(spec: MigrationSpec, admin: Admin): Promise<
 }
 
 /** The principal the migration authenticates as on a cluster (what ACLs name). */
-export function principalOf(conn: ClusterConnection): string {
-  if (conn.sasl) return `User:${conn.sasl.username}`;
-  if (conn.securityProtocol === 'PLAINTEXT') return 'User:ANONYMOUS';
-  // SSL: the broker names the client by its certificate's distinguished name (or what ssl.principal.mapping.rules make of it).
-  return conn.tls?.cert || conn.tls?.keystore ? 'User:<the client certificate subject, after ssl.principal.mapping.rules>' : 'User:ANONYMOUS';
-}
+export { principalOf } from '../../kafka/principal';
 
 export type AclResourceKind = 'topic' | 'group' | 'cluster';
 
