@@ -20,7 +20,8 @@ import { windowStatusQuery } from '../src/workflows/windowMessages';
 import type { MigrationStatus, RollbackVerificationReport, WindowStatus } from '../src/types';
 import { appWriteError, sequenceBreaks, windowAcls, windowFenceLeftovers } from './helpers/rollbackWorld';
 import { cli } from './helpers/operator';
-import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, uniqueSuffix } from './helpers/stack';
+import { readLedger } from '../src/resume/batchLedger';
+import { sourceAdminKafka, SOURCE_SASL_BOOTSTRAP, STACK_DIR, stackSpec, TARGET_BOOTSTRAP, targetKafka, uniqueSuffix } from './helpers/stack';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
@@ -185,6 +186,9 @@ test(
       expect(again.err).toMatch(/(is|already) rolled-back|it is rolled-back/);
 
       expect(w1.fence?.state).toBe('lifted');
+      // The ledger says so too: a resumed migration adopts the batch as rolled back, never as completed.
+      const ledger = await readLedger(targetKafka(), spec.name);
+      expect(ledger.find((e) => e.topics.includes(ordersTopic))).toMatchObject({ state: 'rolled-back', number: 1 });
 
       // The clients move back to the source: the consumer resumes at exactly the next record of each partition.
       await ordersConsumer.start(source, false);

@@ -9,9 +9,10 @@ export interface LedgerEntry {
   excludedTopics?: string[];
   /**
    * clientsMoved: clients may use the target (the batch cannot be copied or cut over again, only verified);
-   * completed / accepted-with-mismatches: the batch ended and was verified (or its mismatches accepted).
+   * completed / accepted-with-mismatches: the batch ended and was verified (or its mismatches accepted);
+   * rolled-back: its rollback window moved it back to the source (written by the window; resume never copies it again).
    */
-  state: 'clientsMoved' | 'completed' | 'accepted-with-mismatches';
+  state: 'clientsMoved' | 'completed' | 'accepted-with-mismatches' | 'rolled-back';
   at: string;
   workflowId: string;
 }

@@ -62,6 +62,7 @@ import { WINDOW_CLOSED_STATES } from '../types/rollback';
 import { rollbackWindowWorkflow } from './rollbackWindow';
 import { windowClosedSignal, windowWorkflowId } from './windowMessages';
 import { withSummaries } from './activitySummaries';
+import { adoptFinishedBatches } from './adoptFinishedBatches';
 import { batchStaticSummary, keepCurrentDetails, migrationDetails } from './currentDetails';
 import { failedPhaseOnError } from './failedPhase';
 import { KM_BATCH, KM_BUSINESS_SYSTEM, KM_MIGRATION, KM_PHASE } from './searchAttributes';
@@ -393,7 +394,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
       const batch = plan.batches[i];
       if (status.batches.length <= i) status.batches.push(batchSummary(spec, batch));
       const summaryOf = status.batches[i];
-      if (summaryOf.state === 'completed' || summaryOf.state === 'accepted-with-mismatches') continue; // adopted on resume
+      if (summaryOf.state === 'completed' || summaryOf.state === 'accepted-with-mismatches' || summaryOf.state === 'rolled-back') continue; // adopted on resume
       if (patched(MIGRATION_CONTINUE_AS_NEW)) await maybeContinueAsNew(i, started, startedInRun, watcher);
       if (started > 0 || batch.number > 1) {
         const a = await inbox.waitFor({
@@ -449,6 +450,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
               spec,
               migrationWorkflowId: workflowInfo().workflowId,
               batch: { number: batch.number, name: batch.name, topics: batch.topics.map((t) => t.name).filter((t) => !excluded.has(t)), groups: batch.groups },
+              ledger: { topics: batch.topics.map((t) => t.name), excludedTopics: [...excluded], batchWorkflowId: summaryOf.workflowId },
             },
           ],
           typedSearchAttributes: [
@@ -711,31 +713,6 @@ class NewTopicWatcher {
     this.status.plan = this.plan;
     return true;
   }
-}
-
-function adoptFinishedBatches(
-  status: MigrationStatus,
-  plan: MigrationPlan,
-  ledger: LedgerEntry[],
-  clientsMovedIn: Set<number>,
-  excludedBefore: Map<number, string[]>,
-  runsBefore: number,
-): void {
-  const key = (topics: string[]) => [...topics].sort().join('\n');
-  const byTopics = new Map(ledger.map((e) => [key(e.topics), e]));
-  const adopted: number[] = [];
-  for (const [i, b] of plan.batches.entries()) {
-    const entry = byTopics.get(key(b.topics.map((t) => t.name)));
-    if (!entry) continue;
-    adopted.push(b.number);
-    if (entry.excludedTopics?.length) {
-      excludedBefore.set(b.number, entry.excludedTopics);
-      status.batches[i].excludedTopics = entry.excludedTopics;
-    }
-    if (entry.state === 'clientsMoved') clientsMovedIn.add(b.number);
-    else status.batches[i].state = entry.state;
-  }
-  status.resumedFrom = { runsBefore, adoptedBatches: adopted };
 }
 
 function markSkipped(batches: BatchSummary[], from: number): void {

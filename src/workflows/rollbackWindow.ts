@@ -43,6 +43,8 @@ export interface RollbackWindowInput {
   spec: MigrationSpec;
   migrationWorkflowId: string;
   batch: { number: number; name: string; topics: string[]; groups: string[] };
+  /** The batch's ledger key (planned topics, excluded ones too): a rollback records the batch as rolled-back there. */
+  ledger?: { topics: string[]; excludedTopics: string[]; batchWorkflowId: string };
   /** State carried across continueAsNew. */
   carried?: { status: WindowStatus; partitions: TopicPartitionRef[] };
 }
@@ -343,6 +345,24 @@ export async function rollbackWindowWorkflow(input: RollbackWindowInput): Promis
     if (verification) {
       status.rollback.verification = { ok: verification.ok, mismatchCount: verification.mismatchCount };
       status.reports.rollbackVerification = verification.report.markdownPath;
+    }
+    if (input.ledger) {
+      // Durable for `resume`: the batch is on the source again and is never adopted as completed or copied again.
+      const { topics, excludedTopics, batchWorkflowId } = input.ledger;
+      await step('rollback-ledger', () =>
+        quick.recordBatchLedger({
+          spec,
+          entry: {
+            number: batch.number,
+            name: batch.name,
+            topics,
+            ...(excludedTopics.length ? { excludedTopics } : {}),
+            state: 'rolled-back',
+            at: now(),
+            workflowId: batchWorkflowId,
+          },
+        }),
+      );
     }
     if (status.fence && status.fence.state !== 'not-applied') {
       const lifted = await step('rollback-unfence', () => quick.liftWindowFenceOnSource({ spec, migration: spec.name, topics: batch.topics }));
