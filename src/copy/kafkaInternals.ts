@@ -161,6 +161,23 @@ function gssapiOnly(broker: KafkajsBroker): Error {
   );
 }
 
+/** kafkajs' own ApiVersions, or undefined when the broker does not answer within `ms` (or closes the connection). */
+async function apiVersionsWithin(broker: KafkajsBroker, original: () => Promise<VersionTable>, ms: number): Promise<VersionTable | undefined> {
+  const answer = original.call(broker);
+  answer.catch(() => undefined); // after a fallback the stuck request fails when its connection is replaced
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), ms)));
+  try {
+    const first = await Promise.race([answer, silent]);
+    return first === 'silent' ? undefined : first;
+  } catch (e) {
+    if (!noAnswer(e)) throw e;
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function freshConnection(broker: KafkajsBroker): Promise<void> {
   const sockets = broker.connectionPool.pool.map((c) => c.socket).filter((sk) => sk && !sk.destroyed);
   const closed = sockets.map((sk) => new Promise<void>((resolve) => sk!.once('close', resolve)));
@@ -198,20 +215,15 @@ export function installBrokerVersionFallback(): void {
       return { ...KAFKA_0_9_0_VERSIONS };
     }
     // kafkajs waits the request timeout (30 s by default) for ApiVersions; a broker that answers it does so at once.
-    const answer = original.call(this);
-    answer.catch(() => undefined); // after a fallback the stuck request fails when its connection is replaced
-    let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), this.connectionPool.connectionTimeout)));
-    try {
-      const first = await Promise.race([answer, silent]);
-      if (first !== 'silent') return first;
-    } catch (e) {
-      if (!noAnswer(e)) throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    const first = await apiVersionsWithin(this, original, this.connectionPool.connectionTimeout);
+    if (first) return first;
     // A fresh connection (the old one waits forever for its answer); an unreachable or hung broker fails here too.
     // The old sockets must be closed first: kafkajs' end handler of an old socket would disconnect the new one.
+    await freshConnection(this);
+    // A modern broker that was only slow (a GC pause, a loaded machine) answers a second ApiVersions: taking it for 0.9
+    // would fetch without isolation (aborted transactions copied) for the next 10 minutes.
+    const second = await apiVersionsWithin(this, original, 2 * this.connectionPool.connectionTimeout);
+    if (second) return second;
     await freshConnection(this);
     const metadata = metadataRequests.protocol({ version: 0 })({ topics: [], allowAutoTopicCreation: false });
     await this.connectionPool.send({ ...metadata, requestTimeout: this.connectionPool.connectionTimeout }); // fails for a hung broker
