@@ -16,6 +16,8 @@ export interface CopyChildInput {
   spec: MigrationSpec;
   partitions: TopicPartitionRef[];
   stopAt: Record<string, number>;
+  /** The offset map's migration key (default spec.name; the reverse sync's is `<name>.reverse`). */
+  migration?: string;
 }
 
 export interface CopyChildResult {
@@ -52,7 +54,7 @@ async function copy(input: CopyChildInput): Promise<CopyChildResult> {
         copyPartitionsUntil({
           source: spec.source,
           target: spec.target,
-          migration: spec.name,
+          migration: input.migration ?? spec.name,
           partitions,
           stopAt: Object.fromEntries(partitions.map((p) => [`${p.topic}:${p.partition}`, input.stopAt[`${p.topic}:${p.partition}`]])),
           maxBatchBytes: spec.copy.maxBatchBytes,

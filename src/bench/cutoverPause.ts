@@ -2,7 +2,8 @@
  * The cutover write pause of one batch (50 topics / 200 partitions / 20 groups by default), measured on the
  * real batch workflow with the real activities: the batch copies until ready, the "operator" approves the
  * cutover and reports producers and consumers stopped as soon as the workflow asks, and the pause is the
- * workflow's own writePauseMs (producersStopped -> clients may move), with its steps broken down.
+ * workflow's own writePauseMs (producersStopped -> clients may move), with its steps broken down. Then the same
+ * batch is rolled back (rollbackPause.ts): the rollback write pause.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { commitGroupOffsets } from '../cutover/commitGroupOffsets';
 import { mapLimit } from '../inventory/concurrency';
 import { batchWorkflowId } from '../workflows/ids';
 import { batchStatusQuery, operatorActionUpdate, type OperatorAction } from '../workflows/messages';
+import { measureRollbackPause, type RollbackResult } from './rollbackPause';
 import { benchSpec } from './settings';
 import { startBenchWorker } from './temporalWorker';
 import { createTopics, deleteGroups, deleteTopics, withAdminOf } from './topics';
@@ -43,6 +45,8 @@ export interface CutoverResult {
   /** Batch start to ready, s. */
   copyToReadySeconds: number;
   outcome: string;
+  /** The same batch rolled back afterwards (rollbackPause.ts). */
+  rollback?: RollbackResult;
 }
 
 const SYSTEM = 'bench';
@@ -118,7 +122,10 @@ export async function measureCutoverPause(
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
       if (result.status.writePauseMs === undefined) throw new Error('the batch finished without a writePauseMs');
+      say(`  cutover write pause ${result.status.writePauseMs} ms; now the rollback of the same batch`);
+      const rollback = await measureRollbackPause(t, spec, batch, handle.workflowId, sourceKafka, targetKafka, say);
       return {
+        rollback,
         shape,
         writePauseMs: Date.parse(m.clientsMayMove) - Date.parse(m[order[0]]),
         workflowWritePauseMs: result.status.writePauseMs,

@@ -15,6 +15,7 @@ import { fillSource } from './dataSet';
 import { measureRawLimit } from './rawLimit';
 import { measureMirrorMaker } from './mirrorMaker';
 import { measureOurCopy } from './ourCopy';
+import { measureReverseCopy } from './reverseCopy';
 import { measureCutoverPause } from './cutoverPause';
 import { measureInventory } from './inventoryTime';
 import { measureScaleBatch, SCALE_SHAPE } from './scaleBatch';
@@ -25,7 +26,7 @@ import { underStackWatch } from './stackWatch';
 
 const PHASES = ['copy', 'cutover', 'inventory', 'scale'] as const;
 type Phase = (typeof PHASES)[number];
-const COPIERS = ['raw', 'mm2', 'ours', 'ours-wide'] as const;
+const COPIERS = ['raw', 'mm2', 'ours', 'ours-wide', 'reverse'] as const;
 type CopierOption = (typeof COPIERS)[number];
 const MARK_BEGIN = '<!-- bench:begin -->';
 const MARK_END = '<!-- bench:end -->';
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
           ['mm2', 'MirrorMaker 2', () => measureMirrorMaker(target, d, say)],
           ['ours', 'kafka-migrate', () => measureOurCopy(source, target, id, d)],
           ['ours-wide', 'kafka-migrate, one activity per partition', () => measureOurCopy(source, target, id, d, 1)],
+          [
+            'reverse',
+            'kafka-migrate reverse sync (rollback window: target -> source)',
+            () => measureReverseCopy(source, target, id, d, shape.partitionsPerTopic),
+          ],
         ];
         for (const [copier, name, run] of runs) {
           if (!copiers.has(copier)) continue;

@@ -152,6 +152,7 @@ const COPIER_NAMES: Record<ThroughputResult['copier'], string> = {
   mirrormaker2: 'MirrorMaker 2 (3.9.2, 4 tasks)',
   'kafka-migrate': 'kafka-migrate',
   'kafka-migrate-wide': 'kafka-migrate, 1 partition per activity',
+  'kafka-migrate-reverse': 'kafka-migrate reverse sync (target → source, rollback window)',
 };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -232,6 +233,13 @@ export function renderIssue6(r: BenchResults): string {
     lines.push(
       `Cutover write pause: ${r.cutover.writePauseMs} ms from the accepted producersStopped to clients may move (the workflow's own writePauseMs: ${r.cutover.workflowWritePauseMs} ms). Steps: ${steps}; quietPeriodSeconds ${r.cutover.shape.quietPeriodSeconds}, outcome ${r.cutover.outcome}. Verification of the batch afterwards: ${r.cutover.verificationSeconds ?? '-'} s; largest batch status query answer: ${fmt(Math.round(r.cutover.largestStatusQueryBytes / 1000))} kB.`,
     );
+    const rb = r.cutover.rollback;
+    if (rb) {
+      lines.push(
+        '',
+        `Rollback of the same batch (rollback window, then \`rollback\`): write pause ${rb.writePauseMs} ms from the accepted rollback to clients may move back (quiet check on the target, reverse drain, group offsets translated back and committed, verification: ${rb.verificationOk ? 'passed' : 'FAILED'}); the reverse sync copied the ${fmt(rb.recordsWrittenOnTarget)} records written on the target back in ${rb.reverseCatchUpSeconds} s; source fence ${rb.fence}.`,
+      );
+    }
   } else lines.push(`Cutover write pause: not measured (${r.cutover.skipped}).`);
   if ('result' in r.inventory && r.inventory.ran) {
     const i = r.inventory.result;

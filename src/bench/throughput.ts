@@ -2,8 +2,11 @@
 import type { CopyTiming } from './copyWatch';
 import type { VariantData } from './dataSet';
 
-/** kafka-migrate-wide: the same engine with one partition per activity, the most concurrent copies a batch can run. */
-export type Copier = 'raw-limit' | 'mirrormaker2' | 'kafka-migrate' | 'kafka-migrate-wide';
+/**
+ * kafka-migrate-wide: the same engine with one partition per activity, the most concurrent copies a batch can run;
+ * kafka-migrate-reverse: the rollback window's reverse sync (target -> source).
+ */
+export type Copier = 'raw-limit' | 'mirrormaker2' | 'kafka-migrate' | 'kafka-migrate-wide' | 'kafka-migrate-reverse';
 
 export interface ThroughputResult {
   copier: Copier;
