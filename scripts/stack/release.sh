@@ -275,12 +275,16 @@ apply_acls() {
   local acl=(cmd_tool acls "$name" --add --force)
   local describe_configs=() ; version_ge "$v" 0.11 && describe_configs=(--operation DescribeConfigs)
   # One AclCommand per principal and operation set (each is a JVM): resources combined where the operations fit them all.
-  "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --topic '*' --group '*'
-  if ((${#describe_configs[@]})); then "${acl[@]}" --allow-principal User:migrator --operation Describe --operation DescribeConfigs --topic '*' --cluster
-  else "${acl[@]}" --allow-principal User:migrator --operation Describe --cluster; fi
-  "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --topic '*' --group '*'
-  if has_txn "$v"; then "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --topic '*' --transactional-id '*'
-  else "${acl[@]}" --allow-principal User:app --operation Write --topic '*'; fi
+  # Called as `apply_acls ... || die`, where set -e does not apply: each grant fails the function itself.
+  "${acl[@]}" --allow-principal User:migrator --operation Read --operation Describe --topic '*' --group '*' || return 1
+  # Before 0.11 kafka-acls has no Describe on the Cluster (only Create, ClusterAction, All), which 0.10's ListGroups
+  # needs: the migrator gets no cluster grant there (least privilege) and lists groups from __consumer_offsets.
+  if ((${#describe_configs[@]})); then
+    "${acl[@]}" --allow-principal User:migrator --operation Describe --operation DescribeConfigs --topic '*' --cluster || return 1
+  fi
+  "${acl[@]}" --allow-principal User:app --operation Read --operation Describe --topic '*' --group '*' || return 1
+  if has_txn "$v"; then "${acl[@]}" --allow-principal User:app --operation Write --operation Describe --topic '*' --transactional-id '*' || return 1
+  else "${acl[@]}" --allow-principal User:app --operation Write --topic '*' || return 1; fi
 }
 
 scram_users() {

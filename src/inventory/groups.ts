@@ -10,6 +10,7 @@ import type { RawGroup } from './assemble';
 import { chunk, mapLimit, retryRetriable } from './concurrency';
 import type { ProgressFn } from './progress';
 import { compareNames } from '../plan/compare';
+import { fetchGroupOffsets, listGroupsOfAnyRelease, type GroupListing } from './sourceGroupListing';
 
 const GROUPS_PER_DESCRIBE = 50;
 const OFFSET_FETCHES_IN_PARALLEL = 8;
@@ -19,8 +20,11 @@ export async function collectGroups(conn: ClusterConnection, skip: (groupId: str
     conn,
     'source',
     async (admin) => {
-      const { groups } = await retryRetriable(() => admin.listGroups());
-      const ids = groups
+      // Old releases: groups without members and the topics to name in OffsetFetch come from __consumer_offsets.
+      const listing = await retryRetriable(() => listGroupsOfAnyRelease(conn, 'source', admin));
+      for (const note of listing.notes) progress('groups-note', { note });
+      const unlisted = new Set(listing.unlisted);
+      const ids = listing.groups
         .map((g) => g.groupId)
         .filter((id) => !skip(id))
         .sort();
@@ -28,10 +32,14 @@ export async function collectGroups(conn: ClusterConnection, skip: (groupId: str
       const described = (await mapLimit(chunk(ids, GROUPS_PER_DESCRIBE), 2, (batch) => retryRetriable(() => admin.describeGroups(batch)))).flatMap(
         (r) => r.groups,
       );
-      const live = described.filter((g) => g.state !== 'Dead'); // deleted since the listing
+      // Dead: deleted since the listing; or, for a group found in __consumer_offsets, forgotten by a pre-0.10.1 broker
+      // once its members left (its offsets stay): that is what newer brokers call Empty.
+      const live = described
+        .filter((g) => g.state !== 'Dead' || unlisted.has(g.groupId))
+        .map((g) => (g.state === 'Dead' ? { ...g, state: 'Empty' as const } : g));
       let done = 0;
       return mapLimit(live, OFFSET_FETCHES_IN_PARALLEL, async (g) => {
-        const committed = await fetchCommitted(admin, g.groupId);
+        const committed = await fetchCommitted(admin, listing, g.groupId);
         if (++done % 100 === 0) progress('group-offsets', { groups: done, of: live.length });
         return {
           groupId: g.groupId,
@@ -47,8 +55,8 @@ export async function collectGroups(conn: ClusterConnection, skip: (groupId: str
   );
 }
 
-async function fetchCommitted(admin: Admin, groupId: string): Promise<RawGroup['committed']> {
-  const topics = await retryRetriable(() => admin.fetchOffsets({ groupId }));
+async function fetchCommitted(admin: Admin, listing: GroupListing, groupId: string): Promise<RawGroup['committed']> {
+  const topics = await retryRetriable(() => fetchGroupOffsets(admin, listing, groupId));
   return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Admin } from 'kafkajs';
 import type { MigrationSpec } from '../config/spec';
+import { fetchGroupOffsets, listGroupsOfAnyRelease } from './sourceGroupListing';
 import { fetchPartitionBounds } from '../cutover/endOffsets';
 import { compareNames } from '../plan/compare';
 import { scopeMatcher } from '../plan/scope';
@@ -15,7 +16,7 @@ const OFFSET_FETCHES_IN_PARALLEL = 8;
 
 export async function findNewSourceTopics(
   admin: Admin,
-  spec: Pick<MigrationSpec, 'scope'>,
+  spec: Pick<MigrationSpec, 'scope' | 'source'>,
   known: readonly string[],
   /** Groups that are the tool's own (the inventory's tail readers): never reported. */
   ownGroupPrefix: string,
@@ -42,15 +43,16 @@ export async function findNewSourceTopics(
   const topics = fresh.filter((t) => records.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitions.length, records: records.get(t.name)! }));
   const freshNames = new Set(topics.map((t) => t.name));
 
-  const { groups: listed } = await retryRetriable(() => admin.listGroups());
-  const candidates = listed
+  // Old releases: groups without members (and what they committed) from __consumer_offsets (sourceGroupListing.ts).
+  const listing = await retryRetriable(() => listGroupsOfAnyRelease(spec.source, 'source', admin));
+  const candidates = listing.groups
     .map((g) => g.groupId)
     .filter((id) => scope.group(id) && !id.startsWith(ownGroupPrefix))
     .sort(compareNames);
   const groups = (
     await mapLimit(candidates, OFFSET_FETCHES_IN_PARALLEL, async (group) => {
       // All of the group's committed offsets in one request; only the new topics count.
-      const committed = await retryRetriable(() => admin.fetchOffsets({ groupId: group }));
+      const committed = await retryRetriable(() => fetchGroupOffsets(admin, listing, group));
       const on = committed.filter((t) => freshNames.has(t.topic) && t.partitions.some((p) => Number(p.offset) >= 0)).map((t) => t.topic);
       return { group, topics: [...new Set(on)].sort(compareNames) };
     })

@@ -32,6 +32,16 @@ test.each(['0.9.0.1', '0.10.2.2'])(
 );
 
 test(
+  'a Kafka 2.8.2 source migrates its v1-format topics (message.format.version=0.10.2, plain and gzip) to 3.9.2 exactly',
+  async () => {
+    const row = await runSourceRow(t, '2.8.2', [TARGET_392], { only: ['v1'] });
+    rows.push({ ...row, source: '2.8.2 (v1-format topics)' });
+    expect(verdict(row.cells['3.9.2'])).toBe('exact');
+  },
+  25 * 60_000,
+);
+
+test(
   'the 3-broker source migrates exactly with the leader SIGKILLed during the copy',
   async () => {
     const row = await runThreeBrokerRow(t, TARGET_392, ['SIGKILLed broker']);

@@ -50,7 +50,7 @@ export async function checkCapacity(input: CheckInput): Promise<CheckResult> {
     const seconds = (Date.now() - started) / 1000;
     const groups = await describeGroupsInDetail(
       admin,
-      (await listGroups(admin, spec.source.clientId)).filter((g) => scope.group(g.groupId) && g.protocolType === 'consumer'),
+      (await listGroups(admin, spec.source)).filter((g) => scope.group(g.groupId) && g.protocolType === 'consumer'),
     );
     return { topics, first, second, seconds, groups };
   });

@@ -6,8 +6,8 @@
 import { effectiveProfile } from '../../config/profiles';
 import { scopeMatcher } from '../../plan/scope';
 import type { CheckResult } from '../../types/preflight';
-import { onCluster, result, type CheckInput } from './common';
-import { describeGroupsInDetail, listGroups } from './groups';
+import { grantCommand, onCluster, principalOf, result, type CheckInput } from './common';
+import { describeGroupsInDetail, listGroups, listingNotes } from './groups';
 
 const ID = 'clients';
 const TITLE = 'Consumer clients';
@@ -29,10 +29,10 @@ export async function checkClients(input: CheckInput): Promise<CheckResult> {
   const profile = effectiveProfile(spec.target);
   const scope = scopeMatcher(spec);
   return onCluster(spec, 'source', 'checkClients', async (admin) => {
-    const groups = (await listGroups(admin, spec.source.clientId)).filter(
-      (g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''),
-    );
+    const groups = (await listGroups(admin, spec.source)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
     const details = await describeGroupsInDetail(admin, groups);
+    // An old broker that refused ListGroups (or forgets groups without members): the groups came from __consumer_offsets.
+    const notes = listingNotes(admin);
     const inScopeTopics = (ts: string[]) => ts.filter((t) => scope.topic(t));
     // A group matters to the migration when it reads an in-scope topic (or has nothing yet to tell).
     const relevant = details.filter((g) => g.topics.length === 0 || inScopeTopics(g.topics).length > 0);
@@ -50,9 +50,16 @@ export async function checkClients(input: CheckInput): Promise<CheckResult> {
       groups: rows,
       distinctClients: clients,
       groupsWithoutMembers: silent.map((g) => g.groupId),
+      ...(notes.length ? { listing: notes } : {}),
     };
     const range = `${profile.supportedVersions.min}–${profile.supportedVersions.max}`;
     const ask = `Ask the owners of these clients to confirm their Kafka client library speaks a protocol version in ${range} (the ${profile.name} profile's range).`;
+    const grant = notes.some((n) => n.startsWith('ListGroups refused'))
+      ? ` To let the broker list them itself, grant ListGroups: ${grantCommand(spec.source, principalOf(spec.source), 'Describe', 'cluster')} (on Kafka 0.10, whose kafka-acls has no Describe on the Cluster: --operation All --cluster).`
+      : '';
+    if (notes.length) {
+      return result(ID, TITLE, 'warn', `${rows.length} group(s), ${clients.length} distinct client(s) online; ${notes.join('; ')}`, evidence, `${ask}${grant}`);
+    }
     if (rows.length === 0) {
       return result(ID, TITLE, 'pass', 'no consumer group reads an in-scope topic', evidence);
     }

@@ -72,7 +72,7 @@ export async function checkEcosystem(input: CheckInput): Promise<CheckResult> {
   const scope = scopeMatcher(spec);
   return onCluster(spec, 'source', 'checkEcosystem', async (admin) => {
     const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
-    const groups = await listGroups(admin, spec.source.clientId);
+    const groups = await listGroups(admin, spec.source);
     const groupIds = groups.map((g) => g.groupId);
     const components = new Map<string, EcosystemComponent>();
     const component = (kind: ComponentKind, name: string) => {

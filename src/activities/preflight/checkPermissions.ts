@@ -129,7 +129,7 @@ export async function checkPermissions(input: CheckInput): Promise<CheckResult> 
     }
 
     // Describe on groups: their state, members and committed offsets are what cutover translates.
-    const groups = (await listGroups(admin, conn.clientId)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
+    const groups = (await listGroups(admin, conn)).filter((g) => scope.group(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''));
     for (const { item, error } of await probeEach(
       groups.map((g) => g.groupId),
       (ids) => admin.describeGroups(ids),

@@ -1,7 +1,12 @@
 /** Consumer groups of the source: state, members and the topics each group reads (assigned or committed). */
 import { AssignerProtocol, type Admin, type GroupDescription } from 'kafkajs';
+import type { ClusterConnection } from '../../config/spec';
 import { isToolGroup } from '../../kafka/toolGroups';
+import { fetchGroupOffsets, listGroupsOfAnyRelease, type GroupListing } from '../../inventory/sourceGroupListing';
 import { errorText } from './common';
+
+/** The last listing made through an admin: describeGroupsInDetail names the topics in OffsetFetch from it (old brokers). */
+const listings = new WeakMap<Admin, GroupListing>();
 
 export interface GroupMember {
   memberId: string;
@@ -54,10 +59,20 @@ async function describeEach(admin: Admin, groupIds: string[]): Promise<Map<strin
   return out;
 }
 
-/** Lists the groups the caller can see; protocolType comes from ListGroups. */
-/** The cluster's groups, without the tool's own (src/kafka/toolGroups.ts): those are never clients to migrate. */
-export async function listGroups(admin: Admin, clientId: string): Promise<{ groupId: string; protocolType: string }[]> {
-  return (await admin.listGroups()).groups.filter((g) => !isToolGroup(g.groupId, clientId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
+/**
+ * The cluster's groups, without the tool's own (src/kafka/toolGroups.ts): those are never clients to migrate. On old
+ * releases also the groups only __consumer_offsets knows (src/inventory/sourceGroupListing.ts); protocolType comes
+ * from ListGroups ('' for those).
+ */
+export async function listGroups(admin: Admin, conn: ClusterConnection): Promise<{ groupId: string; protocolType: string }[]> {
+  const listing = await listGroupsOfAnyRelease(conn, 'source', admin);
+  listings.set(admin, listing);
+  return listing.groups.filter((g) => !isToolGroup(g.groupId, conn.clientId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
+}
+
+/** What the last listGroups through this admin could not ask the broker, and what it did instead. */
+export function listingNotes(admin: Admin): string[] {
+  return listings.get(admin)?.notes ?? [];
 }
 
 /** Describes groups (members, assignments) and their committed topics; per-group errors are kept, not thrown. */
@@ -82,7 +97,7 @@ export async function describeGroupsInDetail(admin: Admin, groups: { groupId: st
       let error: string | undefined;
       if (d.protocolType === 'consumer' || d.protocolType === '') {
         try {
-          const offsets = await admin.fetchOffsets({ groupId });
+          const offsets = await fetchGroupOffsets(admin, listings.get(admin) ?? {}, groupId);
           committedTopics = offsets.filter((t) => t.partitions.some((p) => Number(p.offset) >= 0)).map((t) => t.topic);
         } catch (e) {
           error = `cannot fetch committed offsets: ${errorText(e)}`;
