@@ -38,9 +38,12 @@ type OffsetFetchResponse = { topic: string; partitions: { partition: number; off
 /** What every group's OffsetFetch asks, and the partitions it covers ("topic:partition"). */
 type FetchPlan = { request: OffsetFetchTopics; partitions: ReadonlySet<string> };
 
-/** OffsetFetch v2+ (Kafka 0.10.2+) reads null topics as "every committed offset of the group"; v1 as none. */
+/**
+ * OffsetFetch v2+ (Kafka 0.10.2+) reads null topics as "every committed offset of the group", v1 as none; but kafkajs
+ * writes an empty list as null only from v3 (v2 reuses v1's encoder: an empty array, which 0.10.2 answers with nothing).
+ */
 function supportsAllTopics(coordinator: GroupCoordinatorBroker): boolean {
-  return (coordinator.versions?.[apiKeys.OffsetFetch]?.maxVersion ?? 0) >= 2;
+  return (coordinator.versions?.[apiKeys.OffsetFetch]?.maxVersion ?? 0) >= 3;
 }
 
 /**
