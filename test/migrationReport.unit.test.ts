@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBatchReports } from '../src/cli/batchReports';
+import { fillFromStore, readBatchReports, unreadStems } from '../src/cli/batchReports';
 import { renderReport } from '../src/cli/reportCommand';
 import { latestUpdate, renderBatchStatus, renderStatus } from '../src/cli/statusView';
 import { markdownToHtmlBody } from '../src/reports/html';
@@ -158,11 +158,50 @@ describe('report command: detail reports of each batch', () => {
     expect(reports).toHaveLength(2); // the pending batch has none
 
     const md = renderReport({ workflowId: 'migration-demo', outcome: 'x', status, batches: [live], batchReports: reports }, 'md');
-    expect(md).toContain('# Batch 1 (ads): verification 1 mismatch(es)\n\n# Offset translation (demo)\n\n# Verification of batch 1\n');
+    expect(md).toContain(
+      `# Batch 1 (ads): verification 1 mismatch(es)\n\n_b1-offsets: read from ${join(dir, 'b1-offsets.md')} on this machine_\n\n# Offset translation (demo)\n\n_b1-verification: read from ${join(dir, 'b1-verification.md')} on this machine_\n\n# Verification of batch 1\n`,
+    );
     expect(md).toContain('# Batch 2 (shop): verification 2 mismatch(es)\n\n- offset translation report: not written yet\n');
     expect(md).toMatch(/\| 1 \| ads \| [^\n]*\| 1 mismatch\(es\) \| \[batch\]\(\/r\/demo\/batch-1-ads\.md\), \[offsets\]\(/);
 
     const gone = readBatchReports([{ ...status.batches[0], reports: { offsets: join(dir, 'absent.md') } }], []);
-    expect(gone[0].offsets).toEqual({ markdownPath: join(dir, 'absent.md'), error: 'not readable here (ENOENT); it was written by the worker' });
+    expect(gone[0].offsets).toEqual({
+      fileStem: 'absent',
+      markdownPath: join(dir, 'absent.md'),
+      error: 'not readable here (ENOENT); it was written by a worker, on its disk',
+    });
+    expect(unreadStems(gone)).toEqual(['absent']);
+
+    // What this machine cannot read comes from the report store (through a worker's look), saying so.
+    const filled = fillFromStore(
+      gone,
+      new Map([
+        [
+          'absent',
+          {
+            fileStem: 'absent',
+            manifest: {
+              migration: 'demo',
+              fileStem: 'absent',
+              writeId: 'w',
+              chunks: 1,
+              gzipBytes: 9,
+              sha256: 's',
+              writtenAt: at(3),
+              writtenBy: 'worker-b@host-b',
+              paths: { jsonPath: '/b/absent.json', markdownPath: join(dir, 'absent.md') },
+            },
+            markdown: '# Offsets from the store\n',
+            json: { groups: [1] },
+          },
+        ],
+      ]),
+    );
+    expect(filled[0].offsets).toMatchObject({ source: 'report store', writtenBy: 'worker-b@host-b', json: { groups: [1] } });
+    expect(unreadStems(filled)).toEqual([]);
+    const filledMd = renderReport({ workflowId: 'migration-demo', outcome: 'x', status, batches: [], batchReports: filled }, 'md');
+    expect(filledMd).toContain(
+      `_absent: from the target's report store (written by worker worker-b@host-b at ${at(3)}; its file ${join(dir, 'absent.md')} is on that worker's disk)_\n\n# Offsets from the store\n`,
+    );
   });
 });

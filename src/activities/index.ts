@@ -26,6 +26,8 @@ export {
 export { collectInventory } from './inventory';
 // The read-only looks of `kafka-migrate preflight|inventory -f` (src/workflows/readOnly.ts).
 export const inventoryLook = keepAlive(readOnly.inventoryLook);
+// The stored reports `kafka-migrate report` cannot read on its own machine (src/reports/reportStore.ts).
+export const storedReportsLook = keepAlive(readOnly.storedReportsLook);
 export { copyRound } from './copy';
 export { waitForQuietSource } from './cutover';
 export { verifyBatch } from './verify';

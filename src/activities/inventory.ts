@@ -14,7 +14,7 @@ import { activityProgress } from '../inventory/progress';
 import { summarizeInventory } from '../inventory/summary';
 import { collectTopics } from '../inventory/topics';
 import { renderInventoryMarkdown } from '../reports/inventoryReport';
-import { writeReport } from '../reports/writeReport';
+import { writeAndStoreReport } from '../reports/writeReport';
 import type { Inventory, InventorySummary } from '../types/inventory';
 
 /** Records read at the end of each partition: the last one's timestamp, all of them for the size estimate. */
@@ -32,7 +32,7 @@ export async function collectInventory(input: { spec: MigrationSpec }): Promise<
   const { spec } = input;
   const inventory = await takeInventory(spec);
   activityProgress()('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
-  const files = writeReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
+  const files = await writeAndStoreReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
   return summarizeInventory(inventory, files);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Activity: writes one report (JSON + Markdown) under `<reports.dir>/<migration>/`. Rendering happens here, on
+ * Activity: writes one report (JSON + Markdown) under `<reports.dir>/<migration>/`, and a copy into the target's report store. Rendering happens here, on
  * the worker, so that workflows only pass data. The kind picks the Markdown renderer.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,7 +11,7 @@ import { renderOffsetTranslationMarkdown } from '../reports/offsetTranslationRep
 import { renderPlanMarkdown } from '../reports/planReport';
 import { renderPreflightMarkdown } from '../reports/preflightReport';
 import { renderVerificationMarkdown } from '../reports/verificationReport';
-import { isSafeFileStem, writeReport, type WrittenReport } from '../reports/writeReport';
+import { isSafeFileStem, writeAndStoreReport, type WrittenReport } from '../reports/writeReport';
 
 export type ReportKind = 'preflight' | 'plan' | 'batch' | 'offsets' | 'verification' | 'migration';
 
@@ -33,5 +33,5 @@ export async function writeReportFiles(input: { spec: MigrationSpec; fileStem: s
     );
   }
   const markdown = RENDERERS[input.kind](input.data as never);
-  return writeReport({ spec: input.spec, fileStem: input.fileStem, json: input.data, markdown });
+  return writeAndStoreReport({ spec: input.spec, fileStem: input.fileStem, json: input.data, markdown });
 }

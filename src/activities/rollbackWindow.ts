@@ -18,7 +18,7 @@ import { unfenceTopics } from '../cutover/writeFence';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { failureOnTaggedCluster, onCluster } from '../kafka/clusterRole';
 import { renderRollbackOffsetsMarkdown, renderRollbackVerificationMarkdown, renderWindowMarkdown } from '../reports/rollbackReport';
-import { writeReport, type WrittenReport } from '../reports/writeReport';
+import { writeAndStoreReport, type WrittenReport } from '../reports/writeReport';
 import { loadReverseStore, reverseMigrationKey, seedReverseCheckpoints } from '../rollback/reverseSync';
 import { translateGroupOffsetsBack } from '../rollback/translateBack';
 import { verifyRollback } from '../rollback/verifyRollback';
@@ -112,8 +112,9 @@ export async function waitForQuietTarget(input: { spec: Clusters; topics: string
   }
 }
 
-function reportFiles(spec: MigrationSpec, fileStem: string, json: unknown, markdown: string): WrittenReport {
-  return writeReport({ spec, fileStem, json, markdown });
+/** The worker's files, and a copy in the target's report store (src/reports/reportStore.ts). */
+function reportFiles(spec: MigrationSpec, fileStem: string, json: unknown, markdown: string): Promise<WrittenReport> {
+  return writeAndStoreReport({ spec, fileStem, json, markdown });
 }
 
 /** Translates every group's target offsets back to the source and commits them there; writes the report. */
@@ -135,7 +136,7 @@ export async function translateOffsetsBackAndReport(input: {
         translateGroupOffsetsBack({ migration: input.migration, groups: input.groups, topics: input.topics, source, target, forward, reverse }),
       ),
     );
-    const files = reportFiles(spec, input.fileStem, report, renderRollbackOffsetsMarkdown(report));
+    const files = await reportFiles(spec, input.fileStem, report, renderRollbackOffsetsMarkdown(report));
     return { groups: report.groups.length, partitionsCommitted: report.groups.reduce((n, g) => n + g.partitions.length, 0), report: files };
   } catch (e) {
     throw e instanceof ApplicationFailure ? e : failureOnTaggedCluster(e, spec, 'translateOffsetsBack');
@@ -163,7 +164,7 @@ export async function verifyRollbackAndReport(input: {
       forward,
       reverse,
     });
-    const files = reportFiles(spec, input.fileStem, report, renderRollbackVerificationMarkdown(report));
+    const files = await reportFiles(spec, input.fileStem, report, renderRollbackVerificationMarkdown(report));
     return { ok: report.ok, mismatchCount: report.mismatches.length, firstMismatches: report.mismatches.slice(0, 5), report: files };
   } catch (e) {
     throw e instanceof ApplicationFailure ? e : failureOnTaggedCluster(e, spec, 'verifyRollback');

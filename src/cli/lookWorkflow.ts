@@ -8,11 +8,20 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { MigrationSpec } from '../config/spec';
-import { CliError, EXIT, withTemporal, type GlobalOptions } from './temporalClient';
+import { CliError, EXIT, withTemporal, type GlobalOptions, type TemporalSession } from './temporalClient';
 
-export type LookKind = 'preflight' | 'inventory';
+export type LookKind = 'preflight' | 'inventory' | 'reports';
 
-const WORKFLOW_TYPE: Record<LookKind, string> = { preflight: 'preflightLookWorkflow', inventory: 'inventoryLookWorkflow' };
+const WORKFLOW_TYPE: Record<LookKind, string> = {
+  preflight: 'preflightLookWorkflow',
+  inventory: 'inventoryLookWorkflow',
+  reports: 'storedReportsLookWorkflow',
+};
+const SUMMARY: Record<LookKind, string> = {
+  preflight: 'read-only preflight (kafka-migrate preflight -f): reads the clusters, changes nothing',
+  inventory: 'read-only inventory (kafka-migrate inventory -f): reads the clusters, changes nothing',
+  reports: "read-only look at the reports in the target's report store (kafka-migrate report): changes nothing",
+};
 
 /** Unique per look: several operators may look at the same migration at once. */
 export function lookWorkflowId(kind: LookKind, name: string): string {
@@ -37,28 +46,31 @@ function rootCause(e: unknown): string {
 }
 
 export async function runLook<T>(opts: GlobalOptions, kind: LookKind, spec: MigrationSpec): Promise<T> {
-  return withTemporal(opts, async (session) => {
-    const { taskQueue } = session.settings;
-    const handle = await session.client.workflow.start(WORKFLOW_TYPE[kind], {
-      taskQueue,
-      workflowId: lookWorkflowId(kind, spec.name),
-      args: [{ spec }],
-      workflowExecutionTimeout: '40 minutes',
-      staticSummary: `read-only ${kind} of migration ${spec.name} (kafka-migrate ${kind} -f): reads the clusters, changes nothing`,
-    });
-    if (!(await pickedUp(handle, Date.now() + session.rpcTimeoutMs))) {
-      await handle.terminate('no worker picked up the read-only look').catch(() => undefined);
-      throw new CliError(
-        `${kind}: no worker of task queue ${taskQueue} answered within ${session.rpcTimeoutMs / 1000} s; the ${kind} runs on a worker (it has the secrets and the broker access): start one ("KM_TASK_QUEUE=${taskQueue} kafka-migrate-worker"), or raise --timeout`,
-        EXIT.unavailable,
-      );
-    }
-    try {
-      const result = (await handle.result()) as unknown;
-      return (result instanceof Uint8Array ? JSON.parse(gunzipSync(result).toString('utf8')) : result) as T;
-    } catch (e) {
-      if (e instanceof WorkflowFailedError) throw new CliError(`${kind} on a worker of ${taskQueue} failed: ${rootCause(e)}`, EXIT.failure);
-      throw e;
-    }
+  return withTemporal(opts, (session) => runLookIn<T>(session, kind, spec));
+}
+
+/** runLook on an open session; `more` joins the look's input (e.g. the report file stems of a reports look). */
+export async function runLookIn<T>(session: TemporalSession, kind: LookKind, spec: MigrationSpec, more: Record<string, unknown> = {}): Promise<T> {
+  const { taskQueue } = session.settings;
+  const handle = await session.client.workflow.start(WORKFLOW_TYPE[kind], {
+    taskQueue,
+    workflowId: lookWorkflowId(kind, spec.name),
+    args: [{ ...more, spec }],
+    workflowExecutionTimeout: '40 minutes',
+    staticSummary: `migration ${spec.name}: ${SUMMARY[kind]}`,
   });
+  if (!(await pickedUp(handle, Date.now() + session.rpcTimeoutMs))) {
+    await handle.terminate('no worker picked up the read-only look').catch(() => undefined);
+    throw new CliError(
+      `${kind}: no worker of task queue ${taskQueue} answered within ${session.rpcTimeoutMs / 1000} s; the ${kind} runs on a worker (it has the secrets and the broker access): start one ("KM_TASK_QUEUE=${taskQueue} kafka-migrate-worker"), or raise --timeout`,
+      EXIT.unavailable,
+    );
+  }
+  try {
+    const result = (await handle.result()) as unknown;
+    return (result instanceof Uint8Array ? JSON.parse(gunzipSync(result).toString('utf8')) : result) as T;
+  } catch (e) {
+    if (e instanceof WorkflowFailedError) throw new CliError(`${kind} on a worker of ${taskQueue} failed: ${rootCause(e)}`, EXIT.failure);
+    throw e;
+  }
 }

@@ -1,20 +1,24 @@
 /**
  * `report ID --format md|json|html [--out FILE]`: the migration report, built from the live status queries:
  * the migration, each started batch, and each batch's verification verdict, offset translation and
- * verification reports (read from the paths the batch recorded).
+ * verification reports (and its rollback's): read from the paths the batch recorded when this machine has the
+ * files, else from the target's report store through a read-only look on a worker (storedReports).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { BatchStatus, MigrationStatus } from '../types';
-import { readBatchReports, type BatchReports, type DetailReport } from './batchReports';
+import { fillFromStore, readBatchReports, sourceLine, unreadStems, type BatchReports, type DetailReport } from './batchReports';
+import type { LookedReport, StoredReportsPage } from '../activities/readOnly';
+import { runLookIn } from './lookWorkflow';
+import { specOfLastRun } from './startCommand';
 import { renderBatchMarkdown } from '../reports/batchReport';
 import { batchChartsHtml } from '../reports/batchCharts';
 import { htmlPage, markdownToHtmlBody } from '../reports/html';
 import { renderMigrationMarkdown } from '../reports/migrationReport';
 import type { Io } from './io';
 import { readBatches, readMigration } from './migrationState';
-import { resolveMigrationId, withTemporal, type GlobalOptions } from './temporalClient';
+import { resolveMigrationId, withTemporal, type GlobalOptions, type TemporalSession } from './temporalClient';
 
 export type ReportFormat = 'md' | 'json' | 'html';
 
@@ -49,7 +53,8 @@ export function withBatchDetails(status: MigrationStatus, batches: BatchStatus[]
 
 function detailMarkdown(what: string, r: DetailReport | undefined): string {
   if (!r) return `- ${what} report: not written yet\n`;
-  return r.markdown ?? `- ${what} report: ${r.markdownPath}: ${r.error}\n`;
+  if (r.markdown === undefined) return `- ${what} report: ${r.markdownPath}: ${r.error}\n`;
+  return `${sourceLine(r)}\n\n${r.markdown}${r.error ? `\n_${r.error}_\n` : ''}`;
 }
 
 function batchReportsMarkdown(r: BatchReports): string {
@@ -59,6 +64,7 @@ function batchReportsMarkdown(r: BatchReports): string {
     '',
     detailMarkdown('offset translation', r.offsets),
     detailMarkdown('verification', r.verificationReport),
+    ...(r.rollback ?? []).map((d) => detailMarkdown(`rollback (${d.fileStem})`, d)),
   ].join('\n');
 }
 
@@ -67,7 +73,12 @@ export function renderReport(data: MigrationReportData, format: ReportFormat): s
   const status = withBatchDetails(data.status, data.batches, data.batchReports);
   if (format === 'json') {
     // The detail reports as their JSON (the Markdown is a rendering of it).
-    const batchReports = data.batchReports.map((r) => ({ ...r, offsets: jsonOnly(r.offsets), verificationReport: jsonOnly(r.verificationReport) }));
+    const batchReports = data.batchReports.map((r) => ({
+      ...r,
+      offsets: jsonOnly(r.offsets),
+      verificationReport: jsonOnly(r.verificationReport),
+      ...(r.rollback ? { rollback: r.rollback.map(jsonOnly) } : {}),
+    }));
     return `${JSON.stringify({ ...data, status, batchReports }, null, 2)}\n`;
   }
   const md = [
@@ -97,6 +108,29 @@ function jsonOnly(r: DetailReport | undefined): Omit<DetailReport, 'markdown'> |
   return rest;
 }
 
+/**
+ * The reports this machine could not read, from the target's report store: read by a worker in read-only looks
+ * (this machine needs no broker access), one page each (a look's answer stays under Temporal's 2 MB payload
+ * limit). No worker within --timeout: exit 5, as every look.
+ */
+async function storedReports(session: TemporalSession, workflowId: string, fileStems: string[]): Promise<Map<string, LookedReport>> {
+  const found = new Map<string, LookedReport>();
+  if (!fileStems.length) return found;
+  const spec = await specOfLastRun(session.client, workflowId);
+  if (!spec) {
+    for (const fileStem of fileStems) found.set(fileStem, { fileStem, error: `the spec of ${workflowId} is no longer in Temporal's history` });
+    return found;
+  }
+  for (let rest = fileStems; rest.length;) {
+    const page = await runLookIn<StoredReportsPage>(session, 'reports', spec, { fileStems: rest });
+    for (const r of page.reports) found.set(r.fileStem, r);
+    // A page always brings at least one report; anything else would loop forever.
+    if (page.rest.length >= rest.length) break;
+    rest = page.rest;
+  }
+  return found;
+}
+
 export function registerReportCommand(program: Command, io: Io): void {
   program
     .command('report')
@@ -109,7 +143,9 @@ export function registerReportCommand(program: Command, io: Io): void {
         const workflowId = await resolveMigrationId(session.client, id);
         const state = await readMigration(session, workflowId);
         const batches = await readBatches(session, state.status);
-        return { workflowId, outcome: state.outcome, status: state.status, batches, batchReports: readBatchReports(state.status.batches, batches) };
+        const local = readBatchReports(state.status.batches, batches, state.status.windows);
+        const batchReports = fillFromStore(local, await storedReports(session, workflowId, unreadStems(local)));
+        return { workflowId, outcome: state.outcome, status: state.status, batches, batchReports };
       });
       const text = renderReport(data, opts.format);
       if (!opts.out) return io.out(text);

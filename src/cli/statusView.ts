@@ -217,20 +217,24 @@ export function renderStatus(workflowId: string, execution: string, s: Migration
       ),
     );
   }
-  if (Object.keys(s.reports).length) lines.push('', ...reportLines(s.reports));
+  if (Object.keys(s.reports).length) lines.push('', ...reportLines(s.reports, s.reportWriters));
   return lines.join('\n');
 }
 
 /**
- * Report paths are paths on the disk of the worker that wrote them, often another host: a path is printed as it is
- * only when this machine has the file; otherwise its name, marked as on a worker's disk.
+ * Report paths are paths on the disk of the worker that wrote them, often another host: a path is printed only with
+ * the worker that wrote it (recorded by the workflow); a report whose writer is not recorded (a run from before) shows
+ * its name only. A file at the same path on this machine may be another run's, so it is not taken for the report.
+ * `kafka-migrate report` gathers them all (from the target's report store when they are not here).
  */
-export function reportLines(reports: Record<string, string>, exists: (path: string) => boolean = existsSync): string[] {
-  const entries = Object.entries(reports);
-  const elsewhere = entries.filter(([, path]) => !exists(path));
+export function reportLines(reports: Record<string, string>, writers: Record<string, string> = {}, exists: (path: string) => boolean = existsSync): string[] {
   return [
-    elsewhere.length ? 'Reports (paths on the disks of the workers that wrote them)' : 'Reports',
-    ...entries.map(([k, path]) => `  ${k}: ${exists(path) ? path : `${basename(path)} (on a worker's disk, not on this machine)`}`),
+    "Reports (on the disks of the workers that wrote them; `kafka-migrate report` gathers them from the target's report store)",
+    ...Object.entries(reports).map(([k, path]) => {
+      const writer = writers[k];
+      if (!writer) return `  ${k}: ${basename(path)} (on a worker's disk${exists(path) ? '; a file of that path is on this machine too' : ''})`;
+      return `  ${k}: ${path} on worker ${writer}`;
+    }),
   ];
 }
 
@@ -252,6 +256,6 @@ export function renderBatchStatus(workflowId: string, execution: string, b: Batc
       ),
     );
   }
-  if (Object.keys(b.reports).length) lines.push('', ...reportLines(b.reports));
+  if (Object.keys(b.reports).length) lines.push('', ...reportLines(b.reports, b.reportWriters));
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * The consumer groups kafka-migrate makes for its own reads (kafkajs has no manual assignment, so every read joins
- * a private group): the preflight's sample reads, the inventory's tail reader, the ledger and fence readers. They
+ * a private group): the preflight's sample reads, the inventory's tail reader, the ledger, fence and report-store readers. They
  * are deleted as soon as their read ends (an empty group without offsets would otherwise stay listed until the
  * broker's next offsets-retention check, 10 minutes by default) and are never inventoried, planned or reported as
  * clients. Deleting needs DELETE on these groups (a prefixed ACL on `<clientId>-`).
@@ -11,7 +11,7 @@ import { isUnsupportedApi } from './optionalApis';
 
 /** Group id prefixes of the tool's own groups, for a connection's clientId (default `kafka-migrate`). */
 export function toolGroupPrefixes(clientId: string): string[] {
-  const roles = ['preflight', 'inventory', 'ledger', 'fences'];
+  const roles = ['preflight', 'inventory', 'ledger', 'fences', 'reports'];
   return [...new Set([clientId, 'kafka-migrate'].flatMap((id) => roles.map((r) => `${id}-${r}-`)))];
 }
 

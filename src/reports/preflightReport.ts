@@ -6,7 +6,7 @@
 import type { MigrationSpec } from '../config/spec';
 import type { CheckResult, PreflightReport, Verdict } from '../types/preflight';
 import { mdTable } from './markdown';
-import { writeReport } from './writeReport';
+import { writeAndStoreReport } from './writeReport';
 
 const MARK: Record<Verdict, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' };
 
@@ -49,5 +49,5 @@ export function renderPreflightMarkdown(report: PreflightReport): string {
 
 /** Activity: writes the report as preflight.json and preflight.md under the migration's report folder. */
 export async function writePreflightReport(input: { spec: MigrationSpec; report: PreflightReport }): Promise<{ jsonPath: string; markdownPath: string }> {
-  return writeReport({ spec: input.spec, fileStem: 'preflight', json: input.report, markdown: renderPreflightMarkdown(input.report) });
+  return writeAndStoreReport({ spec: input.spec, fileStem: 'preflight', json: input.report, markdown: renderPreflightMarkdown(input.report) });
 }

@@ -7,11 +7,17 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MigrationSpec } from '../config/spec';
+import { workerIdentity } from '../worker/identity';
+import { storeReportCopy } from './reportStore';
 
-/** Absolute paths of the two files written. */
+/** Absolute paths of the two files written (on the disk of `writtenBy`, when a worker wrote them). */
 export interface WrittenReport {
   jsonPath: string;
   markdownPath: string;
+  /** The worker whose disk holds the files (its identity, `<pid>@<host>` by default). */
+  writtenBy?: string;
+  /** Set when the copy in the target's report store (reportStore.ts) could not be written: why. */
+  storeError?: string;
 }
 
 /**
@@ -38,6 +44,28 @@ export function writeReport(input: {
   markdown: string;
 }): WrittenReport {
   return writeReportIn(migrationReportDir(input.spec), input.fileStem, input.json, input.markdown);
+}
+
+/**
+ * What a worker's activities call: writeReport, then the same report into the target's report store, so that
+ * `kafka-migrate report` finds it on any machine. Storing is best effort (storeReportCopy): its failure is
+ * returned in `storeError`, never thrown.
+ */
+export async function writeAndStoreReport(input: {
+  spec: Pick<MigrationSpec, 'name' | 'reports' | 'target'>;
+  fileStem: string;
+  json: unknown;
+  markdown: string;
+}): Promise<WrittenReport> {
+  const files = writeReport(input);
+  const writtenBy = workerIdentity();
+  const stored = await storeReportCopy(input.spec, {
+    fileStem: input.fileStem,
+    content: { markdown: input.markdown, json: input.json },
+    writtenBy,
+    paths: files,
+  });
+  return { ...files, writtenBy, ...(stored.stored ? {} : { storeError: stored.error.slice(0, 300) }) };
 }
 
 /** Writes `<dir>/<fileStem>.json` and `<dir>/<fileStem>.md` into any folder (the read-only commands' --out). */

@@ -70,6 +70,8 @@ export interface BatchStatus {
   continuedAsNew?: number;
   decisions: Decision[];
   reports: Record<string, string>;
+  /** The worker whose disk holds each report of `reports` (absent in runs from before it was recorded). */
+  reportWriters?: Record<string, string>;
   /** Set while the batch waits for a decision on a fault (step is then 'blocked'). */
   blocked?: BlockedState;
   /** Topics the operator excluded (exclude-topic): not migrated, not verified, reported as such. */

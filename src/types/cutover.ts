@@ -151,5 +151,5 @@ export interface OffsetTranslationSummary {
   notes: string[];
   /** The translation's parts and the report's writing (ms). */
   timingsMs?: Record<string, number>;
-  report: { jsonPath: string; markdownPath: string };
+  report: { jsonPath: string; markdownPath: string; writtenBy?: string };
 }

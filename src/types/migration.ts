@@ -60,6 +60,8 @@ export interface MigrationStatus {
   proposedPlan?: MigrationPlan;
   batches: BatchSummary[];
   reports: Record<string, string>;
+  /** The worker whose disk holds each report of `reports` (absent in runs from before it was recorded). */
+  reportWriters?: Record<string, string>;
   decisions: Decision[];
   /** Set while the migration (or its running batch) waits for a decision on a fault. */
   blocked?: BlockedState;

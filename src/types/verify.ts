@@ -102,5 +102,5 @@ export interface VerificationSummary {
   mismatchCount: number;
   /** At most MISMATCHES_KEPT lines; the report has all of them. */
   mismatches: string[];
-  report: { jsonPath: string; markdownPath: string };
+  report: { jsonPath: string; markdownPath: string; writtenBy?: string };
 }

@@ -486,6 +486,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       fileStem: batchFileStem(batch.number, batch.name, 'offsets'),
     });
     status.reports.offsets = summary.report.markdownPath;
+    recordWriter('offsets', summary.report.writtenBy);
     // Where the write pause goes (the benchmark reads it).
     if (summary.timingsMs)
       note(
@@ -598,6 +599,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   async function writeBatchReport(): Promise<void> {
     const paths = await admin.writeReportFiles({ spec, fileStem: batchFileStem(batch.number, batch.name), kind: 'batch', data: status });
     status.reports.batch = paths.markdownPath;
+    recordWriter('batch', paths.writtenBy);
+  }
+
+  /** Which worker's disk holds a report (status prints a path only with it). */
+  function recordWriter(report: string, writtenBy: string | undefined): void {
+    if (writtenBy) status.reportWriters = { ...status.reportWriters, [report]: writtenBy };
   }
 
   /** `completed`: a rollback window follows (the migration opens one) and takes the cutover fence over. */
@@ -732,6 +739,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           fileStem: batchFileStem(batch.number, batch.name, 'verification'),
         });
         status.reports.verification = report.report.markdownPath;
+        recordWriter('verification', report.report.writtenBy);
         status.verification = { ok: report.ok, mismatchCount: report.mismatchCount };
         recordVerificationMetrics(status, report.ok, report.mismatchCount);
         if (report.ok) {

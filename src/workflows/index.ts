@@ -2,4 +2,4 @@
 export { migrationWorkflow } from './migration';
 export { batchWorkflow } from './batch';
 export { rollbackWindowWorkflow } from './rollbackWindow';
-export { preflightLookWorkflow, inventoryLookWorkflow } from './readOnly';
+export { preflightLookWorkflow, inventoryLookWorkflow, storedReportsLookWorkflow } from './readOnly';

@@ -219,6 +219,7 @@ export async function migrationWorkflow(input: MigrationInput): Promise<Migratio
   const writeReport = async (fileStem: string, kind: 'preflight' | 'plan' | 'migration', data: unknown) => {
     const paths = await quick.writeReportFiles({ spec, fileStem, kind, data });
     status.reports[fileStem] = paths.markdownPath;
+    if (paths.writtenBy) status.reportWriters = { ...status.reportWriters, [fileStem]: paths.writtenBy };
   };
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Read-only looks at the clusters, run by a worker for `kafka-migrate preflight -f` and `inventory -f` (the
- * operator's machine needs no secrets and no broker access): short workflows that run the migration's preflight
- * checks, or take its inventory, and return the result. They start no migration, write no report and have their
+ * Read-only looks at the clusters, run by a worker for `kafka-migrate preflight -f` and `inventory -f`, and for
+ * `report` the reports kept in the target's report store (the operator's machine needs no secrets and no broker
+ * access): short workflows that run the migration's preflight checks, take its inventory, or read stored reports,
+ * and return the result. They start no migration, write no report and have their
  * own workflow ids (`kafka-migrate-look-...`); nothing in them is an operator step.
  */
 import type { Duration, RetryPolicy } from '@temporalio/common';
@@ -63,4 +64,19 @@ export async function inventoryLookWorkflow(input: LookInput): Promise<Uint8Arra
     `read-only inventory of ${spec.name}`,
   );
   return long.inventoryLook({ spec });
+}
+
+export interface StoredReportsLookInput extends LookInput {
+  /** The report file stems `report` could not read on its own machine. */
+  fileStems: string[];
+}
+
+/** One page of stored reports (src/activities/readOnly.ts StoredReportsPage, gzipped JSON); the CLI asks again for `rest`. */
+export async function storedReportsLookWorkflow(input: StoredReportsLookInput): Promise<Uint8Array> {
+  const { spec } = input;
+  const quick = withSummaries(
+    proxyActivities<typeof activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '60s', retry }),
+    `read-only look at the stored reports of ${spec.name}`,
+  );
+  return quick.storedReportsLook({ target: spec.target, migration: spec.name, fileStems: input.fileStems });
 }
