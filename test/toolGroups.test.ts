@@ -38,12 +38,13 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-test('the prefixes cover the preflight, inventory, ledger and fence readers, for the default and a custom clientId', () => {
+test('the prefixes cover the preflight, inventory, ledger, fence and report-store readers, for the default and a custom clientId', () => {
   expect(toolGroupPrefixes('kafka-migrate')).toEqual([
     'kafka-migrate-preflight-',
     'kafka-migrate-inventory-',
     'kafka-migrate-ledger-',
     'kafka-migrate-fences-',
+    'kafka-migrate-reports-',
   ]);
   expect(isToolGroup('acme-mig-preflight-capacity-x-0', 'acme-mig')).toBe(true);
   expect(isToolGroup('kafka-migrate-inventory-x-1', 'acme-mig')).toBe(true);
