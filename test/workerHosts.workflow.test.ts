@@ -5,14 +5,18 @@
  * restarted: worker B alone finishes the copy, the cutover and the verification. The migration must complete,
  * verified, and the independent audit of both clusters find every record exactly once with exact group offsets.
  * Both workers ran activities (Temporal's history names them); the reports are in the reports directory of the
- * worker that wrote them.
+ * worker that wrote them, and in the target's report store: with both reports directories deleted (as on an operator's
+ * machine, which has neither), `kafka-migrate report` still includes the offset translation and verification reports
+ * (read by a worker from the store), `status` prints report paths only with their worker, and without a worker the
+ * report exits 5 within --timeout.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporalSettings } from '../src/worker/settings';
 import { runCrashScenario } from './helpers/crashScenario';
+import { cli } from './helpers/operator';
 import { MIGRATOR_PASSWORD_FILE } from './helpers/stack';
 import { buildWorker } from './helpers/workerProcess';
 
@@ -50,6 +54,8 @@ test(
   'two workers with their own secrets and reports directories, one SIGKILLed mid-copy: completed, nothing lost or duplicated',
   async () => {
     let killedAt = '';
+    let operator: { reportJson: string; reportMd: string; status: string; noWorker: { code: number; err: string; ms: number }; reportMs: number } | undefined;
+    const hadReports: string[] = [];
     const outcome = await runCrashScenario({
       label: 'hosts',
       seed,
@@ -77,6 +83,30 @@ test(
       throttleBytesPerSecond: 1_500_000, // a copy of ~3 MB takes seconds: the kill lands mid-copy
       maxBatchBytes: 128 * 1024,
       timeoutMs: 6 * 60 * 1000,
+      // As on the operator's machine: neither worker's reports directory is here; worker B still runs.
+      afterCompleted: async (ctx) => {
+        for (const h of [hostA, hostB]) {
+          const d = join(h.KM_REPORTS_DIR, ctx.spec.name);
+          if (existsSync(d)) hadReports.push(...readdirSync(d));
+          rmSync(h.KM_REPORTS_DIR, { recursive: true, force: true });
+        }
+        const started = Date.now();
+        const json = await cli(ctx.taskQueue, 'report', ctx.workflowId, '--format', 'json');
+        const reportMs = Date.now() - started;
+        const md = await cli(ctx.taskQueue, 'report', ctx.workflowId, '--format', 'md');
+        const status = await cli(ctx.taskQueue, 'status', ctx.workflowId);
+        const empty = `${ctx.taskQueue}-none`;
+        const before = Date.now();
+        const none = await cli(empty, '--timeout', '2', 'report', ctx.workflowId);
+        if (json.code !== 0 || md.code !== 0 || status.code !== 0) throw new Error(`CLI failed: ${json.err} ${md.err} ${status.err}`);
+        operator = {
+          reportJson: json.out,
+          reportMd: md.out,
+          status: status.out,
+          noWorker: { code: none.code, err: none.err, ms: Date.now() - before },
+          reportMs,
+        };
+      },
     });
     console.log(`${outcome.log.join('\n')}\nworker logs: ${outcome.workerLog} ${outcome.moreWorkerLogs.join(' ')}`);
 
@@ -109,14 +139,44 @@ test(
       await connection.close();
     }
 
-    // Reports live in the reports directory of the worker that wrote them; B (alive to the end) wrote the batch's.
-    const reportsOf = (env: { KM_REPORTS_DIR: string }) => {
-      const d = join(env.KM_REPORTS_DIR, outcome.status.name);
-      return existsSync(d) ? readdirSync(d) : [];
+    // Reports lived in the reports directories of the workers that wrote them (deleted since).
+    expect(hadReports).toEqual(expect.arrayContaining(['preflight.md', 'inventory.md', 'plan.md', 'migration.md']));
+    expect(hadReports.filter((f) => /^batch-1-.*verification\.json$/.test(f))).toHaveLength(1);
+
+    // `report` without either directory: the batch's detail reports come from the target's report store, written by
+    // B (alive to the end), with their content: the same verification as the file had, each group's offsets.
+    expect(operator).toBeDefined();
+    console.log(`report (json) with both reports directories gone: ${operator!.reportMs} ms`);
+    const report = JSON.parse(operator!.reportJson) as {
+      batchReports: { number: number; verification?: { ok: boolean }; offsets?: Record<string, unknown>; verificationReport?: Record<string, unknown> }[];
     };
-    const all = [...reportsOf(hostA), ...reportsOf(hostB)];
-    expect(all).toEqual(expect.arrayContaining(['preflight.md', 'inventory.md', 'plan.md', 'migration.md']));
-    expect(reportsOf(hostB).filter((f) => /^batch-1-.*verification\.json$/.test(f))).toHaveLength(1);
+    const b1 = report.batchReports.find((r) => r.number === 1)!;
+    expect(b1.verification).toEqual({ ok: true, mismatchCount: 0 });
+    for (const detail of [b1.offsets, b1.verificationReport]) {
+      expect(detail).toMatchObject({ source: 'report store', writtenBy: hostB.KM_WORKER_IDENTITY });
+      expect(detail!.error).toBeUndefined();
+      expect(String(detail!.markdownPath).startsWith(join(hostB.KM_REPORTS_DIR, outcome.status.name))).toBe(true);
+    }
+    expect(b1.verificationReport!.json).toEqual(outcome.verification);
+    const offsets = b1.offsets!.json as { kind: string; groups: { group: string }[] };
+    expect(offsets.kind).toBe('offset-translation');
+    expect(offsets.groups.map((g) => g.group).sort()).toEqual([outcome.world.liveGroup, outcome.world.laggingGroup].sort());
+    const md = operator!.reportMd;
+    expect(md).toContain(`from the target's report store (written by worker ${hostB.KM_WORKER_IDENTITY} at `);
+    expect(md).toContain(`# Offset translation (${outcome.status.name})`);
+    expect(md).toContain('verification OK');
+    expect(md).not.toContain('not readable here');
+
+    // `status`: every report path is printed with the worker whose disk has it.
+    const pathLines = operator!.status.split('\n').filter((l) => l.includes(root));
+    expect(pathLines.length).toBeGreaterThan(0);
+    for (const l of pathLines) expect(l).toMatch(/ on worker worker-[ab]@host-[ab]$/);
+
+    // No worker on the task queue: exit 5 within --timeout, saying what runs on a worker.
+    expect(operator!.noWorker.code).toBe(5);
+    expect(operator!.noWorker.ms).toBeLessThan(15_000);
+    expect(operator!.noWorker.err).toContain('no worker of task queue');
+    expect(operator!.noWorker.err).toContain("reading the reports this machine lacks from the target's report store runs on a worker");
   },
   10 * 60 * 1000,
 );

@@ -22,6 +22,13 @@ const SUMMARY: Record<LookKind, string> = {
   inventory: 'read-only inventory (kafka-migrate inventory -f): reads the clusters, changes nothing',
   reports: "read-only look at the reports in the target's report store (kafka-migrate report): changes nothing",
 };
+/** The command and what runs on the worker, as the messages name them. */
+const COMMAND: Record<LookKind, string> = { preflight: 'preflight', inventory: 'inventory', reports: 'report' };
+const WORK: Record<LookKind, string> = {
+  preflight: 'the preflight',
+  inventory: 'the inventory',
+  reports: "reading the reports this machine lacks from the target's report store",
+};
 
 /** Unique per look: several operators may look at the same migration at once. */
 export function lookWorkflowId(kind: LookKind, name: string): string {
@@ -62,7 +69,7 @@ export async function runLookIn<T>(session: TemporalSession, kind: LookKind, spe
   if (!(await pickedUp(handle, Date.now() + session.rpcTimeoutMs))) {
     await handle.terminate('no worker picked up the read-only look').catch(() => undefined);
     throw new CliError(
-      `${kind}: no worker of task queue ${taskQueue} answered within ${session.rpcTimeoutMs / 1000} s; the ${kind} runs on a worker (it has the secrets and the broker access): start one ("KM_TASK_QUEUE=${taskQueue} kafka-migrate-worker"), or raise --timeout`,
+      `${COMMAND[kind]}: no worker of task queue ${taskQueue} answered within ${session.rpcTimeoutMs / 1000} s; ${WORK[kind]} runs on a worker (it has the secrets and the broker access): start one ("KM_TASK_QUEUE=${taskQueue} kafka-migrate-worker"), or raise --timeout`,
       EXIT.unavailable,
     );
   }
@@ -70,7 +77,8 @@ export async function runLookIn<T>(session: TemporalSession, kind: LookKind, spe
     const result = (await handle.result()) as unknown;
     return (result instanceof Uint8Array ? JSON.parse(gunzipSync(result).toString('utf8')) : result) as T;
   } catch (e) {
-    if (e instanceof WorkflowFailedError) throw new CliError(`${kind} on a worker of ${taskQueue} failed: ${rootCause(e)}`, EXIT.failure);
+    if (e instanceof WorkflowFailedError)
+      throw new CliError(`${COMMAND[kind]}: ${WORK[kind]} on a worker of ${taskQueue} failed: ${rootCause(e)}`, EXIT.failure);
     throw e;
   }
 }

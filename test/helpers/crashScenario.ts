@@ -79,6 +79,8 @@ export interface CrashScenario {
   moreWorkers?: Record<string, string>[];
   /** The source password reference of the spec (default the stack's password file, absolute). */
   sourcePassword?: SecretRef;
+  /** Runs once the migration completed and the reports were read, while the workers still run (e.g. CLI commands). */
+  afterCompleted?: (ctx: ScenarioContext) => Promise<void>;
 }
 
 /** What scenario actions (copy faults built by a function) can use. */
@@ -378,6 +380,7 @@ export async function runCrashScenario(s: CrashScenario, echo = false): Promise<
       say(
         `audit: ${audit.sourceRecords} source records, ${audit.targetRecords} target records, lost ${audit.lost}, duplicated ${audit.duplicated}, foreign ${audit.foreign}, inexact partitions ${audit.inexactPartitions.length}, group offsets ${audit.groupOffsets.length} checked / ${audit.wrongGroupOffsets.length} wrong`,
       );
+      await s.afterCompleted?.(ctx);
     }
     return {
       status,
