@@ -31,9 +31,17 @@ export function inventoryGroupPrefix(spec: Pick<MigrationSpec, 'source'>): strin
 export async function collectInventory(input: { spec: MigrationSpec }): Promise<InventorySummary> {
   const { spec } = input;
   const inventory = await takeInventory(spec);
-  activityProgress()('writing-report', { topics: inventory.topics.length, groups: inventory.groups.length });
-  const files = await writeAndStoreReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
-  return summarizeInventory(inventory, files);
+  const progress = activityProgress();
+  const counts = { topics: inventory.topics.length, groups: inventory.groups.length };
+  progress('writing-report', counts);
+  // Storing a copy on the target may take its retries when the target is slow: keep heartbeating meanwhile.
+  const beat = setInterval(() => progress('writing-report', counts), 5000);
+  try {
+    const files = await writeAndStoreReport({ spec, fileStem: 'inventory', json: inventory, markdown: renderInventoryMarkdown(inventory) });
+    return summarizeInventory(inventory, files);
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** Reads the full inventory of the source, writing nothing (`kafka-migrate inventory` decides where it goes). */

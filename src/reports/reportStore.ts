@@ -66,6 +66,16 @@ export async function storeReport(
 
 const STORE_ATTEMPTS = 3;
 const STORE_PAUSE_MS = 2000;
+/** A target that accepts connections but never answers must not hold the step for kafkajs' full request timeouts. */
+const ATTEMPT_TIMEOUT_MS = 20_000;
+
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the target within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Stores a report a worker has just written to its disk, best effort: a few quick attempts, then the error is
@@ -80,7 +90,7 @@ export async function storeReportCopy(
   let error = '';
   for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
     try {
-      await storeReport(spec, input, 2);
+      await withinTime(storeReport(spec, input, 2), ATTEMPT_TIMEOUT_MS);
       return { stored: true };
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
