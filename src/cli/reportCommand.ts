@@ -116,9 +116,16 @@ function jsonOnly(r: DetailReport | undefined): Omit<DetailReport, 'markdown'> |
 async function storedReports(session: TemporalSession, workflowId: string, fileStems: string[]): Promise<Map<string, LookedReport>> {
   const found = new Map<string, LookedReport>();
   if (!fileStems.length) return found;
-  const spec = await specOfLastRun(session.client, workflowId);
+  // The look needs the target's connection: the spec the migration's run started with (secret references only).
+  let spec;
+  let why = `the spec of ${workflowId} is no longer in Temporal's history`;
+  try {
+    spec = await specOfLastRun(session.client, workflowId);
+  } catch (e) {
+    why = `the spec of ${workflowId} in Temporal's history could not be read (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
   if (!spec) {
-    for (const fileStem of fileStems) found.set(fileStem, { fileStem, error: `the spec of ${workflowId} is no longer in Temporal's history` });
+    for (const fileStem of fileStems) found.set(fileStem, { fileStem, error: `cannot ask the report store: ${why}` });
     return found;
   }
   for (let rest = fileStems; rest.length;) {
