@@ -14,6 +14,7 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatter
 import type { MigrationSpec } from '../config/spec';
 import { principalOf } from '../kafka/principal';
 import { onCluster } from '../kafka/clusterRole';
+import { isUnsupportedApi } from '../kafka/optionalApis';
 import type { WindowFenceBinding, WindowFenceReport } from '../types/cutover';
 import { fenceAclFor } from './fenceAcl';
 import { ensureFenceTopic, fenceStoreExists, loadOwnedFences, loadOwnedWindowFences, recordWindowFences } from './fenceStore';
@@ -185,6 +186,14 @@ export async function fenceForWindow(spec: MigrationSpec, migration: string, top
   } catch (e) {
     const fault = aclFault(e);
     if (fault) return { ...out, applied: false, reason: notApplied(spec, fault) };
+    if (isUnsupportedApi(e) || /INVALID_REQUEST|UNSUPPORTED/.test((e as { type?: string }).type ?? '')) {
+      return {
+        ...out,
+        applied: false,
+        reason:
+          'the source brokers cannot list the ACLs that match a topic (DescribeAcls with pattern MATCH needs Kafka 2.0+; before 0.11 there is no ACL API): the source is not fenced during the window, a foreign write there is detected and blocks it',
+      };
+    }
     throw e;
   }
 
