@@ -133,7 +133,17 @@ export async function translateOffsetsBackAndReport(input: {
     ]);
     const report = await withAdmin(spec.source, 'source', (source) =>
       withAdmin(spec.target, 'target', (target) =>
-        translateGroupOffsetsBack({ migration: input.migration, groups: input.groups, topics: input.topics, source, target, forward, reverse }),
+        translateGroupOffsetsBack({
+          migration: input.migration,
+          groups: input.groups,
+          topics: input.topics,
+          source,
+          target,
+          sourceKafka: createKafka(spec.source, 'source', { clientIdSuffix: 'rollback-offsets' }),
+          targetKafka: createKafka(spec.target, 'target', { clientIdSuffix: 'rollback-offsets' }),
+          forward,
+          reverse,
+        }),
       ),
     );
     const files = await reportFiles(spec, input.fileStem, report, renderRollbackOffsetsMarkdown(report));

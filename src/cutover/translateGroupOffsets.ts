@@ -21,9 +21,9 @@ import type { OffsetMapLoader } from './offsetMaps';
 export { OFFSETS_NOT_COPIED } from './groupTranslation';
 
 /** Groups fetched or committed at once: enough to hide round trips, few enough not to flood a coordinator. */
-const GROUP_CONCURRENCY = 32;
+export const GROUP_CONCURRENCY = 32;
 /** Commit errors that mean a consumer joined the group after the activity checked it was inactive. */
-const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
+export const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
 
 export { GROUP_ACTIVE, GROUP_ACTIVE_ON_TARGET } from '../types/failureTypes';
 

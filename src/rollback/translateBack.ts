@@ -7,12 +7,14 @@
  * Refuses while a group is not Empty on either cluster; nothing is committed unless every group translates.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { translateOffset } from '../copy/translateOffset';
 import type { OffsetStoreSnapshot } from '../copy/offsetMapStore';
 import { groupsActiveOnSource, groupsActiveOnTarget } from '../cutover/activeGroups';
 import { describeGroupStates, isInactive } from '../cutover/groupStates';
-import { committedOffsets } from '../cutover/translateGroupOffsets';
+import { GroupOffsetCommitter } from '../cutover/commitGroupOffsets';
+import { GROUP_CONCURRENCY, MEMBER_JOINED } from '../cutover/translateGroupOffsets';
+import { mapLimit } from '../inventory/concurrency';
 import { onCluster } from '../kafka/clusterRole';
 import type { PartitionOffsetMap } from '../types/copy';
 import type { RollbackGroupOffsets, RollbackOffsetsReport } from '../types/rollback';
@@ -54,6 +56,9 @@ export async function translateGroupOffsetsBack(input: {
   topics: string[];
   source: Admin;
   target: Admin;
+  /** Offsets are read on the target's and committed on the source's group coordinators directly (commitGroupOffsets.ts). */
+  sourceKafka: Kafka;
+  targetKafka: Kafka;
   forward: OffsetStoreSnapshot;
   reverse: OffsetStoreSnapshot;
 }): Promise<RollbackOffsetsReport> {
@@ -66,29 +71,48 @@ export async function translateGroupOffsetsBack(input: {
   if (activeOnTarget.length) throw groupsActiveOnTarget(activeOnTarget, 'they could still commit there during the rollback');
   const activeOnSource = onSource.filter((g) => !isInactive(g));
   if (activeOnSource.length) throw groupsActiveOnSource(activeOnSource);
-  if (input.topics.length) await onCluster('target', () => target.fetchTopicMetadata({ topics: input.topics }));
-  // Everything translated first: nothing is committed unless every group translates.
-  const groups: RollbackGroupOffsets[] = [];
-  for (const group of input.groups) {
-    const committed = await onCluster('target', () => committedOffsets(target, group, input.topics));
-    const out: RollbackGroupOffsets = { group, partitions: [], withoutOffset: [] };
-    for (const [key, offset] of committed) {
-      if (offset === null) {
-        out.withoutOffset.push(key);
-        continue;
+  const [reader, committer] = await Promise.all([
+    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, input.topics)).catch((e) => e as Error),
+    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, input.topics)).catch((e) => e as Error),
+  ]);
+  try {
+    if (reader instanceof Error) throw reader;
+    if (committer instanceof Error) throw committer;
+    // Everything translated first: nothing is committed unless every group translates.
+    const groups = await mapLimit(input.groups, GROUP_CONCURRENCY, async (group) => {
+      const { offsets, partitions } = await onCluster('target', () => reader.fetch(group, input.topics));
+      const out: RollbackGroupOffsets = { group, partitions: [], withoutOffset: [...partitions].filter((k) => !offsets.has(k)).sort() };
+      for (const [key, offset] of offsets) {
+        const sep = key.lastIndexOf(':');
+        const topic = key.slice(0, sep);
+        const partition = Number(key.slice(sep + 1));
+        const t = targetToSource(input.forward.get(topic, partition), input.reverse.get(topic, partition), offset);
+        out.partitions.push({ topic, partition, targetOffset: offset, sourceOffset: t.offset, via: t.via });
       }
-      const sep = key.lastIndexOf(':');
-      const topic = key.slice(0, sep);
-      const partition = Number(key.slice(sep + 1));
-      const t = targetToSource(input.forward.get(topic, partition), input.reverse.get(topic, partition), offset);
-      out.partitions.push({ topic, partition, targetOffset: offset, sourceOffset: t.offset, via: t.via });
-    }
-    groups.push(out);
+      out.partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      return out;
+    });
+    // One OffsetCommit per group, admin-style (no member): a consumer that joined on the source meanwhile fails it.
+    await mapLimit(
+      groups.filter((g) => g.partitions.length),
+      GROUP_CONCURRENCY,
+      async (g) => {
+        try {
+          await onCluster('source', () =>
+            committer.commit(
+              g.group,
+              g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.sourceOffset })),
+            ),
+          );
+        } catch (e) {
+          if (!MEMBER_JOINED.includes((e as { type?: string }).type ?? '')) throw e;
+          const states = await onCluster('source', () => describeGroupStates(source, 'source', [g.group]));
+          throw groupsActiveOnSource(states);
+        }
+      },
+    );
+    return { migration: input.migration, at: new Date().toISOString(), groups };
+  } finally {
+    await Promise.all([reader, committer].map((c) => (c instanceof GroupOffsetCommitter ? c.close() : undefined)));
   }
-  for (const g of groups) {
-    const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const p of g.partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset: String(p.sourceOffset) }]);
-    for (const [topic, partitions] of byTopic) await onCluster('source', () => source.setOffsets({ groupId: g.group, topic, partitions }));
-  }
-  return { migration: input.migration, at: new Date().toISOString(), groups };
 }
