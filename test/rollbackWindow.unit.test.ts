@@ -1,7 +1,8 @@
 /** The rollback window's pure parts: the spec field, and the exact target -> source offset translation. */
 import { rollbackWindowMs } from '../src/config/rollbackWindow';
 import { parseSpec, SpecError } from '../src/config/spec';
-import { planTopicFence, removeCommand } from '../src/cutover/windowFence';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
+import { matchingAclsOf, planTopicFence, removeCommand } from '../src/cutover/windowFence';
 import { invertMap, targetToSource } from '../src/rollback/translateBack';
 import type { PartitionOffsetMap } from '../src/types/copy';
 
@@ -92,6 +93,23 @@ describe("the window's source fence (planTopicFence)", () => {
       'ALLOW DESCRIBE User:migrator',
     ]);
     expect(plan.note).toMatch(/allow\.everyone\.if\.no\.acl\.found/);
+  });
+
+  test("DescribeAcls' answer (kafkajs' numeric enums) becomes named bindings", () => {
+    const acls = matchingAclsOf({
+      throttleTime: 0,
+      errorCode: 0,
+      resources: [
+        {
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: '*',
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          acls: [{ principal: 'User:app', host: '*', operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.ALLOW }],
+        },
+      ],
+    });
+    expect(acls).toEqual([{ principal: 'User:app', host: '*', operation: 'WRITE', permission: 'ALLOW', patternType: 'LITERAL', resourceName: '*' }]);
+    expect(planTopicFence('t', 'User:migrator', acls).writers).toEqual(['User:app']);
   });
 
   test('the remove commands name each binding exactly', () => {

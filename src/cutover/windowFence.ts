@@ -10,7 +10,16 @@
  * still detects a foreign write there. Every binding is recorded on the target before it is created
  * (fenceStore.ts, `<migration>/window/<topic>`), so a retry knows its own and only those are ever removed.
  */
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type AclEntry, type Kafka } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+  type Admin,
+  type AclEntry,
+  type DescribeAclResponse,
+  type Kafka,
+} from 'kafkajs';
 import type { MigrationSpec } from '../config/spec';
 import { principalOf } from '../kafka/principal';
 import { onCluster } from '../kafka/clusterRole';
@@ -101,25 +110,32 @@ export function removeCommand(b: WindowFenceBinding, bootstrap: string): string 
   return `kafka-acls --bootstrap-server ${bootstrap} --remove --force ${who} --operation ${op} --topic ${b.topic} --resource-pattern-type literal`;
 }
 
-const enumName = (e: Record<string, string | number>, v: number) => String(e[v] ?? v);
+/** kafkajs' ACL enums are plain objects (no reverse mapping): the name of a value. */
+const enumName = (e: object, v: number) => Object.entries(e).find(([, n]) => n === v)?.[0] ?? String(v);
 
-async function matchingAcls(source: Admin, topic: string): Promise<MatchingAcl[]> {
-  const res = await source.describeAcls({
-    resourceType: AclResourceTypes.TOPIC,
-    resourceName: topic,
-    resourcePatternType: ResourcePatternTypes.MATCH,
-    operation: AclOperationTypes.ANY,
-    permissionType: AclPermissionTypes.ANY,
-  });
+/** DescribeAcls' answer (kafkajs shape) as bindings with names. */
+export function matchingAclsOf(res: DescribeAclResponse): MatchingAcl[] {
   return res.resources.flatMap((r) =>
     r.acls.map((a) => ({
       principal: a.principal,
       host: a.host,
-      operation: enumName(AclOperationTypes as never, a.operation),
-      permission: enumName(AclPermissionTypes as never, a.permissionType),
-      patternType: enumName(ResourcePatternTypes as never, r.resourcePatternType),
+      operation: enumName(AclOperationTypes, a.operation),
+      permission: enumName(AclPermissionTypes, a.permissionType),
+      patternType: enumName(ResourcePatternTypes, r.resourcePatternType),
       resourceName: r.resourceName,
     })),
+  );
+}
+
+async function matchingAcls(source: Admin, topic: string): Promise<MatchingAcl[]> {
+  return matchingAclsOf(
+    await source.describeAcls({
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.MATCH,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    }),
   );
 }
 
