@@ -53,6 +53,7 @@ const REQUIRED: Record<string, string[]> = {
   resume: ['resume'],
   'consumers-first cutover': ['consumers-first'],
   'batch continued as new': ['continued-as-new'],
+  'rollback windows: one rolled back, one finalized': ['rollback-window'],
 };
 
 const names = fixtureNames();
