@@ -171,6 +171,17 @@ describe('report command: detail reports of each batch', () => {
       error: 'not readable here (ENOENT); it was written by a worker, on its disk',
     });
     expect(unreadStems(gone)).toEqual(['absent']);
+    // A rolled-back batch's window reports are detail reports too (and asked of the store when not here).
+    const window = {
+      batch: 1,
+      workflowId: 'w',
+      state: 'rolled-back' as const,
+      openedAt: at(1),
+      reports: { offsets: join(dir, 'batch-1-ads-rollback-offsets.md') },
+    };
+    const rolledBack = readBatchReports([{ ...status.batches[0], reports: {} }], [], [window]);
+    expect(rolledBack[0].rollback).toEqual([expect.objectContaining({ fileStem: 'batch-1-ads-rollback-offsets', error: expect.stringContaining('ENOENT') })]);
+    expect(unreadStems(rolledBack)).toEqual(['batch-1-ads-rollback-offsets']);
 
     // What this machine cannot read comes from the report store (through a worker's look), saying so.
     const filled = fillFromStore(
