@@ -116,8 +116,9 @@ export async function measureCutoverPause(
       }
       const result = (await handle.result()) as BatchResult;
       const m = { ...result.status.milestones };
+      // The decision is recorded with the check's verdict (after the quiet check): the pause starts at the earlier.
       const signalled = result.status.decisions.find((d) => d.kind === 'producersStopped' && d.accepted);
-      if (signalled) m.producersStoppedAccepted = signalled.at;
+      if (signalled && (!m.producersStopped || Date.parse(signalled.at) < Date.parse(m.producersStopped))) m.producersStoppedAccepted = signalled.at;
       const order = ['producersStoppedAccepted', 'producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
