@@ -40,3 +40,6 @@ export const WINDOW_TAKES_CUTOVER_FENCE = 'km-window-takes-cutover-fence';
 
 /** A rollback window fences the batch's source topics for everyone but the migrator while it is open. */
 export const WINDOW_FENCE = 'km-window-fence';
+
+/** A rollback window blocked while open still expires at its time (it waited for a decision forever). */
+export const WINDOW_EXPIRES_WHILE_BLOCKED = 'km-window-expires-while-blocked';

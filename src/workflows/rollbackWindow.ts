@@ -35,7 +35,7 @@ import type { WindowFenceState, WindowStatus } from '../types/rollback';
 import { groupPartitions } from './batchProgress';
 import { failureFacts } from './failures';
 import { batchFileStem } from './ids';
-import { WINDOW_FENCE } from './patches';
+import { WINDOW_EXPIRES_WHILE_BLOCKED, WINDOW_FENCE } from './patches';
 import { ACTION_REFUSED } from './messages';
 import { windowActionUpdate, windowClosedSignal, windowStatusQuery, type WindowAction, type WindowActionResult } from './windowMessages';
 
@@ -189,7 +189,14 @@ export async function rollbackWindowWorkflow(input: RollbackWindowInput): Promis
           ...(f.details !== undefined ? { details: f.details } : {}),
         };
         status.updatedAt = now();
-        await condition(() => pending.some((p) => p.action === 'retry' || whileOpen));
+        const decided = () => pending.some((p) => p.action === 'retry' || whileOpen);
+        if (whileOpen && closesAtMs !== undefined && patched(WINDOW_EXPIRES_WHILE_BLOCKED)) {
+          // A blocked window still expires (finalized by policy): the caller sees expired() and ends it.
+          if (!(await condition(decided, Math.max(1, closesAtMs - Date.now())))) {
+            status.blocked = undefined;
+            return undefined;
+          }
+        } else await condition(decided);
         status.blocked = undefined;
         if (!take('retry')) return undefined; // finalize / rollback: handled by the caller
       }
