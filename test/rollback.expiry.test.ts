@@ -58,6 +58,12 @@ test('a window blocked in its reverse sync expires at its time (finalized by pol
     expect(blocked.fence).toMatchObject({ state: 'in-place', deniedPrincipals: ['User:app'], topicsFenced: 1 });
     expect(await appWriteError(topic)).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(blocked.closesAt).toBeDefined();
+    // The Temporal UI's current details say the same, with the commands that end the window.
+    const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(meta.currentDetails).toContain(`**Rollback window of batch 1 (orders)** of migration ${spec.name}: \`open\``);
+    expect(meta.currentDetails).toContain('- Source write fence: in-place, WRITE denied to User:app');
+    expect(meta.currentDetails).toMatch(/\*\*Blocked\*\* in `reverse-sync`.*`RollbackNotPossible`.*actions: retry, finalize, rollback/);
+    expect(meta.currentDetails).toContain(`kafka-migrate finalize ${spec.name} --batch 1 --by "<your name>"`);
 
     const done = (await handle.result()) as WindowStatus;
     const seconds = (Date.now() - startedAt) / 1000;

@@ -83,7 +83,7 @@ function waitLines(migration: string, wait: { actions: readonly string[]; reason
   return lines;
 }
 
-function count(n: number): string {
+export function count(n: number): string {
   return Math.round(n)
     .toString()
     .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -106,7 +106,7 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function blockedLine(b: NonNullable<BatchStatus['blocked']>): string {
+export function blockedLine(b: NonNullable<BatchStatus['blocked']>): string {
   const concerned = [
     b.topics?.length ? `topics ${b.topics.slice(0, 5).join(', ')}` : '',
     b.partitions?.length ? `partitions ${b.partitions.slice(0, 5).join(', ')}` : '',

@@ -34,7 +34,9 @@ import type { WindowFenceReport } from '../types/cutover';
 import type { WindowFenceState, WindowStatus } from '../types/rollback';
 import { groupPartitions } from './batchProgress';
 import { failureFacts } from './failures';
+import { keepCurrentDetails } from './currentDetails';
 import { batchFileStem } from './ids';
+import { windowDetails } from './windowDetails';
 import { WINDOW_EXPIRES_WHILE_BLOCKED, WINDOW_FENCE } from './patches';
 import { ACTION_REFUSED } from './messages';
 import { windowActionUpdate, windowClosedSignal, windowStatusQuery, type WindowAction, type WindowActionResult } from './windowMessages';
@@ -121,6 +123,8 @@ export async function rollbackWindowWorkflow(input: RollbackWindowInput): Promis
     return i < 0 ? undefined : pending.splice(i, 1)[0];
   };
 
+  // The Temporal UI's current details (no command: safe for recorded histories).
+  keepCurrentDetails(() => windowDetails(status));
   setHandler(windowStatusQuery, () => ({
     ...status,
     ...(closesAtMs !== undefined ? { timeLeftSeconds: Math.max(0, Math.round((closesAtMs - Date.now()) / 1000)) } : {}),
