@@ -2,6 +2,7 @@
 import { rollbackWindowMs } from '../src/config/rollbackWindow';
 import { parseSpec, SpecError } from '../src/config/spec';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
+import { withRollbackWindowAdvice } from '../src/activities/preflight/rollbackWindowAcls';
 import { matchingAclsOf, planTopicFence, removeCommand } from '../src/cutover/windowFence';
 import { invertMap, targetToSource } from '../src/rollback/translateBack';
 import type { PartitionOffsetMap } from '../src/types/copy';
@@ -161,5 +162,33 @@ describe('target -> source offsets at a rollback', () => {
 
   test('an offset beyond what was copied back is refused (drain first)', () => {
     expect(() => targetToSource(forward, reverse, 13)).toThrow(/beyond what the reverse sync copied back/);
+  });
+});
+
+describe("preflight's ACL check with a rollback window", () => {
+  const check = (authorizer: boolean) => ({ id: 'acls', title: 'ACLs', verdict: 'pass' as const, summary: 'ACLs read', evidence: { authorizer } });
+  const spec = (rollbackWindow?: string) =>
+    parseSpec({
+      ...minimal(rollbackWindow ? { rollbackWindow } : {}),
+      source: {
+        bootstrapServers: ['127.0.0.1:19093'],
+        securityProtocol: 'SASL_PLAINTEXT',
+        sasl: { mechanism: 'PLAIN', username: 'migrator', password: { env: 'X' } },
+      },
+    });
+
+  test('names what the migrator needs on the source (Write, All on the reverse store, Alter on the cluster for the fence)', () => {
+    const r = withRollbackWindowAdvice(spec('72h'), check(true));
+    expect(r.verdict).toBe('warn');
+    expect(r.summary).toMatch(/fenced for every principal that may write them but the migrator/);
+    expect(r.remediation).toContain('--allow-principal User:migrator --operation Alter --cluster');
+    expect(r.remediation).toContain('__kafka_migrate_offsets');
+    expect(withRollbackWindowAdvice(spec(), check(true)).verdict).toBe('pass');
+  });
+
+  test('a source without an authorizer fails, so that the operator confirms by override that nobody writes there', () => {
+    const r = withRollbackWindowAdvice(spec('72h'), check(false));
+    expect(r.verdict).toBe('fail');
+    expect(r.remediation).toMatch(/override this check/);
   });
 });
