@@ -76,6 +76,11 @@ export const FAILURE_TYPES = {
     thrownBy: 'activity',
     meaning: 'a rollback window cannot copy back or translate exactly (no forward copy, source written since the cutover, offset beyond the copy)',
   },
+  FenceNotLifted: {
+    retryable: true,
+    thrownBy: 'activity',
+    meaning: "the cutover's DENY WRITE fence could not be lifted for the window's reverse sync (its writes would be denied): retried",
+  },
 
   // Thrown by workflow code: they block the step (or refuse an operator action) directly.
   EmptyPlan: {
