@@ -50,6 +50,7 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
   };
   const moved = new Set<number>();
   const continuity: ContinuityCheck[] = [];
+  const closedHere = new Set<number>();
   const deadline = Date.now() + (o.timeoutMs ?? 15 * 60 * 1000);
   let lastPhase = '';
   for (;;) {
@@ -85,7 +86,10 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
 
   /** Rolls one batch back (its clients back on the source, continuity checked) and finalizes every other window. */
   async function closeWindows(status: MigrationStatus, w: NonNullable<WalkthroughOptions['windows']>): Promise<void> {
-    for (const win of (status.windows ?? []).filter((x) => x.state === 'open')) {
+    // The migration learns that a window closed by its signal, a moment after the window took the action: a window
+    // closed here is not asked again while the migration's status still lists it as open.
+    for (const win of (status.windows ?? []).filter((x) => x.state === 'open' && !closedHere.has(x.batch))) {
+      closedHere.add(win.batch);
       const handle = o.client.workflow.getHandle(win.workflowId);
       if (win.batch !== w.rollback) {
         await confirm(`finalize batch ${win.batch} (it stays on the target)?`);
