@@ -54,7 +54,7 @@ test(
   'two workers with their own secrets and reports directories, one SIGKILLed mid-copy: completed, nothing lost or duplicated',
   async () => {
     let killedAt = '';
-    let operator: { reportJson: string; reportMd: string; status: string; noWorker: { code: number; err: string; ms: number }; reportMs: number } | undefined;
+    let operator: { reportJson: string; reportMd: string; status: string; noWorker: { code: number; err: string }; reportMs: number } | undefined;
     const hadReports: string[] = [];
     const outcome = await runCrashScenario({
       label: 'hosts',
@@ -96,14 +96,13 @@ test(
         const md = await cli(ctx.taskQueue, 'report', ctx.workflowId, '--format', 'md');
         const status = await cli(ctx.taskQueue, 'status', ctx.workflowId);
         const empty = `${ctx.taskQueue}-none`;
-        const before = Date.now();
         const none = await cli(empty, '--timeout', '2', 'report', ctx.workflowId);
         if (json.code !== 0 || md.code !== 0 || status.code !== 0) throw new Error(`CLI failed: ${json.err} ${md.err} ${status.err}`);
         operator = {
           reportJson: json.out,
           reportMd: md.out,
           status: status.out,
-          noWorker: { code: none.code, err: none.err, ms: Date.now() - before },
+          noWorker: { code: none.code, err: none.err },
           reportMs,
         };
       },
@@ -172,10 +171,10 @@ test(
     expect(pathLines.length).toBeGreaterThan(0);
     for (const l of pathLines) expect(l).toMatch(/ on worker worker-[ab]@host-[ab]$/);
 
-    // No worker on the task queue: exit 5 within --timeout, saying what runs on a worker.
+    // No worker on the task queue: exit 5 at its --timeout (2 s), saying what runs on a worker.
     expect(operator!.noWorker.code).toBe(5);
-    expect(operator!.noWorker.ms).toBeLessThan(15_000);
     expect(operator!.noWorker.err).toContain('no worker of task queue');
+    expect(operator!.noWorker.err).toContain('answered within 2 s');
     expect(operator!.noWorker.err).toContain("reading the reports this machine lacks from the target's report store runs on a worker");
   },
   10 * 60 * 1000,
