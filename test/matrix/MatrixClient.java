@@ -72,19 +72,19 @@ public class MatrixClient {
     return out;
   }
 
-  static void seek(KafkaConsumer<byte[], byte[]> c, String which, TopicPartition tp) throws Exception {
+  static void seek(KafkaConsumer<byte[], byte[]> c, String which, List<TopicPartition> tps) throws Exception {
     try {
-      c.getClass().getMethod(which, Collection.class).invoke(c, Collections.singletonList(tp));
+      c.getClass().getMethod(which, Collection.class).invoke(c, tps);
     } catch (NoSuchMethodException e) {
-      c.getClass().getMethod(which, TopicPartition[].class).invoke(c, (Object) new TopicPartition[] {tp});
+      c.getClass().getMethod(which, TopicPartition[].class).invoke(c, (Object) tps.toArray(new TopicPartition[0]));
     }
   }
 
-  static void assign(KafkaConsumer<byte[], byte[]> c, TopicPartition tp) throws Exception {
+  static void assign(KafkaConsumer<byte[], byte[]> c, List<TopicPartition> tps) throws Exception {
     try {
-      c.getClass().getMethod("assign", Collection.class).invoke(c, Collections.singletonList(tp));
+      c.getClass().getMethod("assign", Collection.class).invoke(c, tps);
     } catch (NoSuchMethodException e) {
-      c.getClass().getMethod("assign", List.class).invoke(c, Collections.singletonList(tp));
+      c.getClass().getMethod("assign", List.class).invoke(c, tps);
     }
   }
 
@@ -125,10 +125,13 @@ public class MatrixClient {
     return out;
   }
 
-  static long endOffset(KafkaConsumer<byte[], byte[]> c, TopicPartition tp) throws Exception {
-    assign(c, tp);
-    seek(c, "seekToEnd", tp);
-    return c.position(tp);
+  /** End offsets (the last stable offset under read_committed) of every partition, read together. */
+  static Map<TopicPartition, Long> endOffsets(KafkaConsumer<byte[], byte[]> c, List<TopicPartition> tps) throws Exception {
+    assign(c, tps);
+    seek(c, "seekToEnd", tps);
+    Map<TopicPartition, Long> end = new java.util.HashMap<>();
+    for (TopicPartition tp : tps) end.put(tp, c.position(tp));
+    return end;
   }
 
   public static void main(String[] a) throws Exception {
@@ -209,7 +212,8 @@ public class MatrixClient {
   static void commit(String bootstrap, String group, String topic) throws Exception {
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, group, null);
     Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
-    for (TopicPartition tp : partitions(c, topic)) offsets.put(tp, new OffsetAndMetadata(endOffset(c, tp) / 2, "matrix"));
+    for (Map.Entry<TopicPartition, Long> e : endOffsets(c, partitions(c, topic)).entrySet())
+      offsets.put(e.getKey(), new OffsetAndMetadata(e.getValue() / 2, "matrix"));
     c.commitSync(offsets);
     c.close();
   }
@@ -222,39 +226,54 @@ public class MatrixClient {
     }
   }
 
+  /** Per partition of one topic: every record hashed in log order; all partitions read by one consumer at once. */
   static void digest(String bootstrap, String topic, String isolation, boolean timestamps, String group) throws Exception {
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, group != null ? group : "matrix-digest-unused", isolation);
-    StringBuilder out = new StringBuilder();
-    for (TopicPartition tp : partitions(c, topic)) {
-      long committed = group != null ? committed(c, tp) : -1;
-      long end = endOffset(c, tp);
-      seek(c, "seekToBeginning", tp);
-      MessageDigest h = MessageDigest.getInstance("SHA-256");
-      long count = 0, prefix = 0;
-      int idle = 0;
-      while (c.position(tp) < end) {
-        List<ConsumerRecord<byte[], byte[]>> rs = poll(c);
-        idle = rs.isEmpty() ? idle + 1 : 0;
-        if (idle > 60) throw new IllegalStateException(tp + ": no record for 30 s at " + c.position(tp) + " of " + end);
-        for (ConsumerRecord<byte[], byte[]> r : rs) {
-          if (r.offset() >= end) continue;
-          count++;
-          if (committed >= 0 && r.offset() < committed) prefix++;
-          part(h, r.key());
-          part(h, r.value());
-          if (has(r, "headers")) {
-            for (Object hd : (Iterable<?>) call(r, "headers")) {
-              part(h, utf8((String) call(hd, "key")));
-              part(h, (byte[]) call(hd, "value"));
-            }
+    List<TopicPartition> tps = partitions(c, topic);
+    Map<TopicPartition, Long> committed = new java.util.HashMap<>();
+    for (TopicPartition tp : tps) committed.put(tp, group != null ? committed(c, tp) : -1L);
+    Map<TopicPartition, Long> end = endOffsets(c, tps);
+    seek(c, "seekToBeginning", tps);
+    Map<TopicPartition, MessageDigest> h = new java.util.HashMap<>();
+    Map<TopicPartition, long[]> counts = new java.util.HashMap<>(); // {count, prefix}
+    for (TopicPartition tp : tps) {
+      h.put(tp, MessageDigest.getInstance("SHA-256"));
+      counts.put(tp, new long[2]);
+    }
+    int idle = 0;
+    for (;;) {
+      List<TopicPartition> behind = new ArrayList<>();
+      for (TopicPartition tp : tps) if (c.position(tp) < end.get(tp)) behind.add(tp);
+      if (behind.isEmpty()) break;
+      List<ConsumerRecord<byte[], byte[]>> rs = poll(c);
+      idle = rs.isEmpty() ? idle + 1 : 0;
+      if (idle > 60) throw new IllegalStateException(behind.get(0) + ": no record for 30 s at " + c.position(behind.get(0)) + " of " + end.get(behind.get(0)));
+      // A poll returns each partition's records in log order.
+      for (ConsumerRecord<byte[], byte[]> r : rs) {
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        if (r.offset() >= end.get(tp)) continue;
+        long[] n = counts.get(tp);
+        n[0]++;
+        if (committed.get(tp) >= 0 && r.offset() < committed.get(tp)) n[1]++;
+        MessageDigest d = h.get(tp);
+        part(d, r.key());
+        part(d, r.value());
+        if (has(r, "headers")) {
+          for (Object hd : (Iterable<?>) call(r, "headers")) {
+            part(d, utf8((String) call(hd, "key")));
+            part(d, (byte[]) call(hd, "value"));
           }
-          if (timestamps) h.update(utf8("@" + call(r, "timestamp")));
         }
+        if (timestamps) d.update(utf8("@" + call(r, "timestamp")));
       }
+    }
+    StringBuilder out = new StringBuilder();
+    for (TopicPartition tp : tps) {
       StringBuilder hex = new StringBuilder();
-      for (byte b : h.digest()) hex.append(String.format("%02x", b));
-      out.append(topic).append(' ').append(tp.partition()).append(' ').append(count).append(' ').append(hex).append(' ').append(committed >= 0 ? prefix : -1)
-          .append(' ').append(committed).append('\n');
+      for (byte b : h.get(tp).digest()) hex.append(String.format("%02x", b));
+      long cm = committed.get(tp);
+      out.append(topic).append(' ').append(tp.partition()).append(' ').append(counts.get(tp)[0]).append(' ').append(hex).append(' ').append(cm >= 0 ? counts.get(tp)[1] : -1)
+          .append(' ').append(cm).append('\n');
     }
     c.close();
     System.out.print(out);

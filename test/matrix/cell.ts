@@ -40,6 +40,8 @@ export interface SeedTopic {
 
 export interface Seeded {
   prefix: string;
+  /** How long each step of the row took so far ("release up 41s", "create topics 12s", ...): written into the cell log. */
+  steps: string[];
   topics: SeedTopic[];
   group: string;
   groupTopic: string;
@@ -69,8 +71,18 @@ export interface SeedOptions {
   codecs?: string[];
 }
 
+/** Runs one step of a row and appends its duration to steps (the matrix's time budget is spent in these). */
+export async function timed<T>(steps: string[], what: string, f: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await f();
+  } finally {
+    steps.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+}
+
 /** Creates and fills the cell's topics on the source with the source release's own producer; commits a group. */
-export async function seedSource(src: ReleaseCluster, prefix: string, o: SeedOptions = {}): Promise<Seeded> {
+export async function seedSource(src: ReleaseCluster, prefix: string, o: SeedOptions = {}, steps: string[] = []): Promise<Seeded> {
   const v = src.version;
   const headers = versionAtLeast(v, '0.11');
   const records = o.records ?? 300;
@@ -85,15 +97,25 @@ export async function seedSource(src: ReleaseCluster, prefix: string, o: SeedOpt
     for (const codec of ['none', 'gzip']) topics.push({ name: `${prefix}v1-${codec}`, codec, partitions: 2, records: 200, v1: true, headers: false });
   }
   const rf = String(Math.min(src.brokers, 3));
-  for (const t of topics) {
+  const create = (t: SeedTopic) => {
     const configs = [
       ...(t.compacted ? ['cleanup.policy=compact'] : []),
       ...(t.v1 ? ['message.format.version=0.10.2'] : []),
       ...(src.brokers >= 3 ? ['min.insync.replicas=2'] : []),
     ].flatMap((c) => ['--config', c]);
-    await releaseTool('topics', src.name, '--create', '--topic', t.name, '--partitions', String(t.partitions), '--replication-factor', rf, ...configs);
-  }
-  await waitForLeaders(src, topics);
+    return releaseTool('topics', src.name, '--create', '--topic', t.name, '--partitions', String(t.partitions), '--replication-factor', rf, ...configs);
+  };
+  // The release's own kafka-topics, one JVM per topic (0.9/0.10 take one topic per call): a few at a time, since
+  // each JVM start is mostly single-threaded.
+  await timed(steps, `create ${topics.length} topics`, async () => {
+    const queue = [...topics];
+    await Promise.all(
+      [1, 2, 3].map(async () => {
+        for (let t = queue.shift(); t; t = queue.shift()) await create(t);
+      }),
+    );
+  });
+  await timed(steps, 'wait for leaders', () => waitForLeaders(src, topics));
   const produceArgs = topics.flatMap((t) => [
     t.name,
     t.codec,
@@ -103,18 +125,18 @@ export async function seedSource(src: ReleaseCluster, prefix: string, o: SeedOpt
     t.transactional ? '1' : '0',
     String(t.compacted ? 10 : 0),
   ]);
-  await matrixClient(src.libs, 'produce', src.plaintextBootstrap, ...produceArgs);
+  await timed(steps, 'produce (own client)', () => matrixClient(src.libs, 'produce', src.plaintextBootstrap, ...produceArgs));
   const groupTopic = topics[0].name;
   const group = `${prefix}group`;
-  await matrixClient(src.libs, 'commit', src.plaintextBootstrap, group, groupTopic);
+  await timed(steps, 'commit group', () => matrixClient(src.libs, 'commit', src.plaintextBootstrap, group, groupTopic));
   const requests: DigestRequest[] = topics.map((t) => ({
     topic: t.name,
     readCommitted: !!t.transactional,
     timestamps: versionAtLeast(v, '0.10.0'),
     group: t.name === groupTopic ? group : undefined,
   }));
-  const source = await digestTopics(src.libs, src.plaintextBootstrap, requests);
-  return { prefix, topics, group, groupTopic, source, requests };
+  const source = await timed(steps, 'source digest', () => digestTopics(src.libs, src.plaintextBootstrap, requests));
+  return { prefix, steps, topics, group, groupTopic, source, requests };
 }
 
 /** Topic creation returns before every partition has a leader on old releases. */
@@ -194,6 +216,8 @@ export async function runCell(
     reports: { dir: reportsDir },
   });
   say(`${name}: Kafka ${src.version} (${src.brokers} broker(s), ${sasl ? `SASL/${mechanism}` : 'PLAINTEXT'}) -> ${target.version}, ${records} records`);
+  say(`steps so far: ${seeded.steps.join(', ')}`);
+  const migrationStarted = Date.now();
   let migration: WorkflowHandle;
   try {
     migration = await t.client.workflow.start(migrationWorkflow, {
@@ -281,8 +305,11 @@ export async function runCell(
     ) as VerificationReport;
     if (!report.ok) return result(`verification report of batch ${b.name}: ${report.mismatches.length} mismatches`, preflight);
   }
+  say(`step: migration (workflow) ${((Date.now() - migrationStarted) / 1000).toFixed(1)}s`);
   // The independent check, by the target release's own consumer.
+  const digestStarted = Date.now();
   const targetDigests = await digestTopics(target.libs, target.bootstrap, seeded.requests).catch((e: Error) => e);
+  say(`step: target digest (target's client) ${((Date.now() - digestStarted) / 1000).toFixed(1)}s`);
   if (targetDigests instanceof Error) return result(`target check: ${targetDigests.message.split('\n')[0]}`, preflight);
   const problems = compareDigests(seeded, targetDigests);
   // A fault that could not be injected as planned fails the cell, whatever the check found (both are reported).

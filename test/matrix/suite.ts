@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { STACK_DIR, TARGET_BOOTSTRAP, uniqueSuffix } from '../helpers/stack';
 import type { TestTemporal } from '../helpers/temporal';
-import { runCell, seedSource, type CellResult, type MatrixTarget, type SeedOptions } from './cell';
+import { runCell, seedSource, timed, type CellResult, type MatrixTarget, type SeedOptions } from './cell';
 import { releaseJava, releaseTool, releaseUp, releaseWipe, startBroker, stopBroker, type ReleaseCluster } from './release';
 
 export const SOURCE_RELEASES = ['0.9.0.1', '0.10.2.2', '0.11.0.3', '1.1.1', '2.0.1', '2.8.2', '3.4.1', '4.1.1'] as const;
@@ -38,10 +38,11 @@ export interface MatrixRow {
 export async function runSourceRow(t: TestTemporal, version: string, targets: MatrixTarget[], seed: SeedOptions = {}): Promise<MatrixRow> {
   const name = `mx-src-${version.replace(/\./g, '')}${instance}`;
   const row: MatrixRow = { source: version, cells: {} };
+  const steps: string[] = [];
   await releaseWipe(name);
   let src: ReleaseCluster;
   try {
-    src = await releaseUp(name, version, { portBase: PORT_BASE });
+    src = await timed(steps, 'release up', () => releaseUp(name, version, { portBase: PORT_BASE }));
   } catch (e) {
     for (const tg of targets) row.cells[tg.version] = failed(`source did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
     return row;
@@ -50,7 +51,7 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
     const suffix = uniqueSuffix();
     let seeded;
     try {
-      seeded = await seedSource(src, `mx${suffix}-`, seed);
+      seeded = await seedSource(src, `mx${suffix}-`, seed, steps);
     } catch (e) {
       for (const tg of targets) row.cells[tg.version] = failed(`seeding with ${version}'s own client failed: ${(e as Error).message.split('\n')[0]}`);
       return row;
@@ -64,7 +65,8 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
       logCell(`${version} -> ${tg.version}`, row.cells[tg.version]);
     }
   } finally {
-    await releaseWipe(name).catch(() => undefined);
+    await timed(steps, 'wipe', () => releaseWipe(name)).catch(() => undefined);
+    console.log(`[matrix] ${version} steps: ${steps.join(', ')}`);
   }
   return row;
 }
@@ -73,10 +75,11 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
 export async function runThreeBrokerRow(t: TestTemporal, target: MatrixTarget, faults: readonly Fault[]): Promise<MatrixRow> {
   const name = `mx-src-3b${instance}`;
   const row: MatrixRow = { source: '3.4.1 ×3 (RF 3, min ISR 2)', cells: {} };
+  const steps: string[] = [];
   await releaseWipe(name);
   let src: ReleaseCluster;
   try {
-    src = await releaseUp(name, '3.4.1', { brokers: 3, portBase: PORT_BASE + 300 });
+    src = await timed(steps, 'release up', () => releaseUp(name, '3.4.1', { brokers: 3, portBase: PORT_BASE + 300 }));
   } catch (e) {
     for (const f of faults) row.cells[f] = failed(`source did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
     return row;
@@ -84,16 +87,18 @@ export async function runThreeBrokerRow(t: TestTemporal, target: MatrixTarget, f
   try {
     for (const fault of faults) {
       const suffix = uniqueSuffix();
-      const seeded = await seedSource(src, `mx${suffix}-`, { records: 1500, only: ['codecs', 'transactional'], codecs: ['none', 'lz4', 'zstd'] });
+      const seeded = await seedSource(src, `mx${suffix}-`, { records: 1500, only: ['codecs', 'transactional'], codecs: ['none', 'lz4', 'zstd'] }, steps);
       const topics = seeded.topics.map((x) => x.name);
       row.cells[fault] = await runCell(t, src, target, seeded, `mx-3b-${fault.split(' ')[0].toLowerCase()}-${suffix}`, {
         throttleBytesPerSecond: 60_000,
         duringCopy: (say) => injectFault(src, fault, topics, say),
       });
       logCell(`3.4.1 x3 ${fault} -> ${target.version}`, row.cells[fault]);
+      steps.length = 0;
     }
   } finally {
-    await releaseWipe(name).catch(() => undefined);
+    await timed(steps, 'wipe', () => releaseWipe(name)).catch(() => undefined);
+    console.log(`[matrix] 3.4.1 x3 steps: ${steps.join(', ')}`);
   }
   return row;
 }
@@ -156,7 +161,7 @@ function failed(failure: string): CellResult {
 
 function logCell(what: string, c: CellResult): void {
   console.log(`[matrix] ${what}: ${c.ok ? 'exact' : `FAIL ${c.failure}`} (${c.seconds}s)${c.preflight ? ` preflight ${c.preflight}` : ''}`);
-  if (!c.ok) console.log(c.log.join('\n'));
+  console.log(c.log.join('\n')); // timestamped: where the cell's time went
 }
 
 /** The table (Markdown): one row per source, one column per target or fault. */
