@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WorkflowHandle } from '@temporalio/client';
 import type { BatchStatus, MigrationStatus } from '../src/types';
 import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
-import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
+import { batchStatusQuery, operatorActionUpdate, statusQuery, waitsFor, type OperatorAction, type OperatorActionName } from '../src/workflows/messages';
 import { migrationWorkflow } from '../src/workflows/migration';
 import { cli } from './helpers/operator';
 import { fakeActivities, fakeWorldSpec, resetScenario, startMigrationOn, type RealActivities } from './helpers/fakeActivities';
@@ -71,7 +71,7 @@ const waitingFor = (h: WorkflowHandle, signal: string) =>
 const batchWaitingFor = (h: WorkflowHandle, signal: string) =>
   until(
     () => h.query(batchStatusQuery),
-    (s: BatchStatus) => s.waitingFor?.signal === signal,
+    (s: BatchStatus) => s.waitingFor?.signal === signal || waitsFor(s.waitingFor, signal as OperatorActionName),
     `batch waiting for ${signal}`,
   );
 

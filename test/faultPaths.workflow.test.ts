@@ -15,7 +15,7 @@ import type { MigrationSpec } from '../src/config/spec';
 import { createTopicsReady } from '../src/kafka/topicsReady';
 import type { BatchStatus, MigrationStatus, PartitionProgress } from '../src/types';
 import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
-import { batchStatusQuery, statusQuery } from '../src/workflows/messages';
+import { batchStatusQuery, statusQuery, waitsFor } from '../src/workflows/messages';
 import { migrationWorkflow, type MigrationResult } from '../src/workflows/migration';
 import type { RealActivities } from './helpers/fakeActivities';
 import { cli } from './helpers/operator';
@@ -234,7 +234,7 @@ test('a drain that ends short of the captured end offsets blocks the batch (Drai
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
-  await waitBatch(spec, (s) => s.waitingFor?.signal === 'producersStopped', 'waiting for producersStopped');
+  await waitBatch(spec, (s) => waitsFor(s.waitingFor, 'producersStopped'), 'waiting for producersStopped');
   // The drain copies only partitions the last completed round left behind: stall the follow rounds, wait until a
   // stalled one has started and no copying one still runs, then write, so that both partitions are behind the end
   // offsets the quiet check captures. (A round scheduled before the stall may start its activity after it.)

@@ -11,7 +11,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { MigrationSpec } from '../src/config/spec';
 import type { BatchStatus, MigrationStatus, VerificationReport } from '../src/types';
 import { batchFileStem, batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
-import { batchStatusQuery, statusQuery } from '../src/workflows/messages';
+import { batchStatusQuery, statusQuery, waitsFor } from '../src/workflows/messages';
 import { migrationWorkflow, type MigrationResult } from '../src/workflows/migration';
 import { KM_PHASE } from '../src/workflows/searchAttributes';
 import { createTopicsReady } from '../src/kafka/topicsReady';
@@ -107,7 +107,7 @@ async function cutOver(spec: MigrationSpec, n: number, name: string): Promise<vo
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'faults-test')).toMatchObject({ code: 0 });
   await until(
     () => b.query(batchStatusQuery),
-    (s: BatchStatus) => s.waitingFor?.signal === 'producersStopped',
+    (s: BatchStatus) => waitsFor(s.waitingFor, 'producersStopped'),
     `batch ${n} waiting for producersStopped`,
   );
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'faults-test')).toMatchObject({ code: 0 });
@@ -166,7 +166,7 @@ test(
       expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'faults-test')).toMatchObject({ code: 0 });
       await until(
         () => bh.query(batchStatusQuery),
-        (s: BatchStatus) => s.waitingFor?.signal === 'producersStopped',
+        (s: BatchStatus) => waitsFor(s.waitingFor, 'producersStopped'),
         'waiting for producersStopped',
       );
 

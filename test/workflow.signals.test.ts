@@ -7,7 +7,15 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { MigrationSpec } from '../src/config/spec';
 import type { BatchStatus, MigrationStatus } from '../src/types';
 import { batchWorkflowId } from '../src/workflows/ids';
-import { actionSignals, batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../src/workflows/messages';
+import {
+  actionSignals,
+  batchStatusQuery,
+  operatorActionUpdate,
+  statusQuery,
+  waitsFor,
+  type OperatorAction,
+  type OperatorActionName,
+} from '../src/workflows/messages';
 import type { MigrationResult } from '../src/workflows/migration';
 import { fakeActivities, fakeWorldSpec, resetScenario, scenario, startMigrationOn } from './helpers/fakeActivities';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
@@ -43,7 +51,7 @@ const waitingFor = (h: WorkflowHandle, signal: string) =>
 const batchWaitingFor = (h: WorkflowHandle, signal: string) =>
   until(
     () => h.query(batchStatusQuery),
-    (s: BatchStatus) => s.waitingFor?.signal === signal,
+    (s: BatchStatus) => s.waitingFor?.signal === signal || waitsFor(s.waitingFor, signal as OperatorActionName),
     `batch waiting for ${signal}`,
   );
 
@@ -193,7 +201,7 @@ test('batch: approve before ready is refused; producersStopped while writes cont
     /producersStopped refused: the source is not quiet: end offsets moved on 1 partitions .*shop\.orders:0/,
   );
   const back = await b.query(batchStatusQuery);
-  expect(back.waitingFor?.signal).toBe('producersStopped');
+  expect(back.waitingFor?.signal).toBe('producersStopped|clientsStopped');
   expect(back.decisions.find((d) => d.kind === 'producersStopped')).toMatchObject({ accepted: false, by: 'gina' });
   expect(await act(b, { action: 'producersStopped', by: 'gina', batch: 1 })).toMatch(/producersStopped accepted: the source stood still/);
 

@@ -3,6 +3,7 @@
  * the translation of committed group offsets to the target. The source is always read as the spec's user
  * (the migrator); errors name the cluster and what to fix (src/kafka/errors.ts).
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationSpec } from '../config/spec';
 import { createKafka, withAdmin } from '../kafka/clients';
 import { toKafkaFailure } from '../kafka/errors';
@@ -15,9 +16,17 @@ import { failureOnTaggedCluster, onCluster } from '../kafka/clusterRole';
 import { describeGroupStates } from '../cutover/groupStates';
 import { offsetMapLoader } from '../cutover/offsetMaps';
 import { watchUntilQuiet } from '../cutover/quietCheck';
-import { translateGroupOffsets } from '../cutover/translateGroupOffsets';
+import { OFFSETS_NOT_COPIED, translateGroupOffsets } from '../cutover/translateGroupOffsets';
 import { fenceTopics, unfenceTopics } from '../cutover/writeFence';
-import type { FenceReport, GroupState, OffsetTranslationReport, OffsetTranslationSummary, PartitionOffsets, QuietCheckResult } from '../types/cutover';
+import type {
+  FenceReport,
+  GroupState,
+  OffsetsNotCopiedYet,
+  OffsetTranslationReport,
+  OffsetTranslationSummary,
+  PartitionOffsets,
+  QuietCheckResult,
+} from '../types/cutover';
 import { writeReportFiles } from './reports';
 
 /** What the read-only activities need of the spec: the cluster connections. */
@@ -118,12 +127,20 @@ export async function unfenceSourceWrites(input: { spec: MigrationSpec; migratio
  * translation; a group already holding exactly the translated offsets is reported `alreadyCommitted`.
  * Partitions without a committed offset stay without one (auto.offset.reset applies).
  */
-export async function translateAndCommitOffsets(input: {
+export function translateAndCommitOffsets(input: {
   spec: MigrationSpec;
   migration: string;
   groups: string[];
   topics: string[];
 }): Promise<OffsetTranslationReport> {
+  return translateAndCommit(input);
+}
+
+/** translateAndCommitOffsets, with the report handed to whileCommitting as the commit starts (see translateGroupOffsets). */
+async function translateAndCommit(
+  input: { spec: MigrationSpec; migration: string; groups: string[]; topics: string[] },
+  whileCommitting?: (report: OffsetTranslationReport) => Promise<void>,
+): Promise<OffsetTranslationReport> {
   const { spec } = input;
   try {
     return await onCluster('source', () =>
@@ -139,6 +156,7 @@ export async function translateAndCommitOffsets(input: {
               sourceKafka: createKafka(spec.source, 'source', { clientIdSuffix: 'offsets' }),
               targetKafka: createKafka(spec.target, 'target', { clientIdSuffix: 'offsets' }),
               loadMap: offsetMapLoader(spec.target, input.migration),
+              whileCommitting,
             }),
           ),
         ),
@@ -149,25 +167,55 @@ export async function translateAndCommitOffsets(input: {
   }
 }
 
-/** The workflow's step: translateAndCommitOffsets, its report written here, a summary returned (history stays small). */
+/**
+ * The workflow's step: translateAndCommitOffsets, its report written here (while the offsets are being committed:
+ * the write pause does not wait for it), a summary returned (history stays small). A failed commit rewrites the
+ * report with a note saying nothing may be relied on as committed, then fails.
+ * With whenNotCopied 'deferIfNotCopied' (translation beside the quiet check, before the drain), an offset the copy
+ * has not reached yet is answered as notCopied instead of a retryable failure: nothing was committed then.
+ */
 export async function translateOffsetsAndReport(input: {
   spec: MigrationSpec;
   migration: string;
   groups: string[];
   topics: string[];
   fileStem: string;
-}): Promise<OffsetTranslationSummary> {
+  whenNotCopied?: 'deferIfNotCopied';
+}): Promise<OffsetTranslationSummary | OffsetsNotCopiedYet> {
   const started = Date.now();
-  const report = await translateAndCommitOffsets(input);
+  const write = (data: OffsetTranslationReport) => writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'offsets', data });
+  let draft: OffsetTranslationReport | undefined;
+  let files: Awaited<ReturnType<typeof write>> | undefined;
+  let reportMs = 0;
+  let report: OffsetTranslationReport;
+  try {
+    report = await translateAndCommit(input, async (r) => {
+      draft = r;
+      const t0 = Date.now();
+      files = await write({ ...r, timingsMs: { ...r.timingsMs } });
+      reportMs = Date.now() - t0;
+    });
+  } catch (e) {
+    if (input.whenNotCopied && e instanceof ApplicationFailure && e.type === OFFSETS_NOT_COPIED) return { notCopied: e.message };
+    if (draft && files) {
+      const why = e instanceof Error ? e.message : String(e);
+      await write({
+        ...draft,
+        notes: [`NOT COMMITTED: the commit of these offsets failed (${why}); the batch retries it or blocks on translating-offsets`, ...draft.notes],
+      }).catch(() => undefined);
+    }
+    throw e;
+  }
+  if (!files) throw new Error('translateOffsetsAndReport: the offsets report was not written');
   const translatedMs = Date.now() - started;
-  const files = await writeReportFiles({ spec: input.spec, fileStem: input.fileStem, kind: 'offsets', data: report });
   return {
     groups: report.groups.length,
     partitionsCommitted: report.groups.reduce((n, g) => n + g.committed, 0),
     groupsAlreadyCommitted: report.groups.filter((g) => g.alreadyCommitted).length,
     partitionsWithoutOffset: report.groups.reduce((n, g) => n + g.withoutOffset.length + g.uncommitted, 0),
     notes: report.notes,
-    timingsMs: { ...report.timingsMs, translateAndCommit: translatedMs, report: Date.now() - started - translatedMs },
+    // The report was written beside the commit (its time overlaps commit's).
+    timingsMs: { ...report.timingsMs, translateAndCommit: translatedMs, report: reportMs },
     report: files,
   };
 }

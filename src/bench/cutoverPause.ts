@@ -13,7 +13,7 @@ import type { BatchResult, BatchStatus, PlanBatch } from '../types';
 import { commitGroupOffsets } from '../cutover/commitGroupOffsets';
 import { mapLimit } from '../inventory/concurrency';
 import { batchWorkflowId } from '../workflows/ids';
-import { batchStatusQuery, operatorActionUpdate, type OperatorAction } from '../workflows/messages';
+import { batchStatusQuery, operatorActionUpdate, waitsFor, type OperatorAction } from '../workflows/messages';
 import { measureRollbackPause, type RollbackResult } from './rollbackPause';
 import { benchSpec } from './settings';
 import { startBenchWorker } from './temporalWorker';
@@ -101,7 +101,8 @@ export async function measureCutoverPause(
         if (Date.now() > deadline) throw new Error('the cutover batch did not finish within 10 minutes');
         const s: BatchStatus | undefined = await handle.query(batchStatusQuery).catch(() => undefined);
         if (s) largestStatusQueryBytes = Math.max(largestStatusQueryBytes, JSON.stringify(s).length);
-        const waiting = s?.waitingFor?.signal;
+        // The two-step path (producersStopped, then consumersStopped), as this figure was always measured.
+        const waiting = s && waitsFor(s.waitingFor, 'producersStopped') ? 'producersStopped' : s?.waitingFor?.signal;
         // Each action once: the workflow keeps waitingFor until it has taken the action.
         if (waiting === 'approveCutover' || waiting === 'producersStopped' || waiting === 'consumersStopped') {
           if (!sent.has(waiting)) {

@@ -3,7 +3,7 @@
  * end to end on the local stack by the real migrationWorkflow and batchWorkflow with the real activities (an
  * in-process worker): connectivity, preflight, inventory, plan, the batch child copying, the cutover
  * (producers-first, quietPeriodSeconds 1) and its verification. The "operator" approves every step as soon as
- * the workflow asks. Measured against Temporal's limits: per workflow run (the migration's and each run of the
+ * the workflow asks, and stops producers and consumers together (clientsStopped). Measured against Temporal's limits: per workflow run (the migration's and each run of the
  * batch, which continues as new past spec.workflow.continueAsNewAfterEvents) the history events and bytes, the
  * largest payload, the most activities outstanding at once; the largest `status` and `batchStatus` query
  * answers; pending activities sampled from describe(); the write pause, the verification time and the total.
@@ -213,7 +213,9 @@ export async function measureScaleBatch(
 
       // The milestones only: a producersStopped decision is stamped when its check accepted it (after the quiet period).
       const m = { ...bs.milestones };
-      const order = ['producersStopped', 'sourceQuiet', 'drained', 'consumersStopped', 'clientsMayMove'].filter((k) => m[k]);
+      const order = ['producersStopped', 'sourceQuiet', 'consumersStopped', 'offsetsTranslated', 'drained', 'clientsMayMove']
+        .filter((k) => m[k])
+        .sort((a, b) => Date.parse(m[a]) - Date.parse(m[b]));
       const steps: Record<string, number> = {};
       for (let i = 1; i < order.length; i++) steps[`${order[i - 1]}->${order[i]}`] = Date.parse(m[order[i]]) - Date.parse(m[order[i - 1]]);
       if (bs.writePauseMs === undefined) throw new Error('the batch finished without a writePauseMs');
@@ -401,8 +403,10 @@ async function driveMigration(client: Client, migration: WorkflowHandle, shape: 
           .catch(() => undefined);
         if (b) {
           f.largestBatchStatus = Math.max(f.largestBatchStatus, bytesOf(b));
-          const waiting = b.waitingFor?.signal;
-          if (waiting === 'approveCutover' || waiting === 'producersStopped' || waiting === 'consumersStopped') {
+          // The operator stops producers and consumers together where the batch offers it (clientsStopped).
+          const offered = b.waitingFor?.signal.split('|') ?? [];
+          const waiting = offered.includes('clientsStopped') ? 'clientsStopped' : b.waitingFor?.signal;
+          if (waiting === 'approveCutover' || waiting === 'producersStopped' || waiting === 'consumersStopped' || waiting === 'clientsStopped') {
             if (!sent.has(waiting)) {
               sent.add(waiting);
               if (waiting === 'approveCutover') {

@@ -93,6 +93,11 @@ export function registerActionCommands(program: Command, io: Io): void {
     'consumersStopped',
     'confirm that the consumers of the batch are stopped on the source (checked: their groups must be empty)',
   );
+  batchAction(
+    'clients-stopped',
+    'clientsStopped',
+    'confirm that the producers and the consumers of the batch are stopped on the source (producers-first; checked: the source must stand still and the groups must be empty): the shortest write pause',
+  );
   batchAction('retry-verification', 'retryVerification', 'run the verification of the batch again');
   batchAction('accept-mismatches', 'acceptMismatches', 'finish the batch despite verification mismatches', true);
 

@@ -20,6 +20,7 @@ export const BATCH_ACTIONS: ReadonlySet<OperatorActionName> = new Set([
   'approveCutover',
   'producersStopped',
   'consumersStopped',
+  'clientsStopped',
   'retryVerification',
   'acceptMismatches',
   'excludeTopic',

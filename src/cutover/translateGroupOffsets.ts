@@ -150,6 +150,11 @@ export async function translateGroupOffsets(input: {
   /** Offsets are read and commits go straight to the target's group coordinators (see commitGroupOffsets). */
   targetKafka: Kafka;
   loadMap: OffsetMapLoader;
+  /**
+   * Runs beside the commit with the finished report (writing it inside the write pause would add its time to the
+   * commit's). When the commit fails it is awaited before the failure is thrown, so the caller can amend it.
+   */
+  whileCommitting?: (report: OffsetTranslationReport) => Promise<void>;
 }): Promise<OffsetTranslationReport> {
   const groups = [...new Set(input.groups)].sort();
   const topics = [...new Set(input.topics)].sort();
@@ -175,6 +180,7 @@ async function translateWith(input: {
   sourceClient: GroupOffsetCommitter;
   targetClient: GroupOffsetCommitter;
   loadMap: OffsetMapLoader;
+  whileCommitting?: (report: OffsetTranslationReport) => Promise<void>;
 }): Promise<OffsetTranslationReport> {
   const { groups, topics } = input;
   const timingsMs: Record<string, number> = {};
@@ -206,12 +212,6 @@ async function translateWith(input: {
       `its committed offsets there differ from the translation (or are missing)`,
     );
   }
-  await commitTranslations(
-    input.targetClient,
-    input.target,
-    translated.filter((t) => t.needsWrite),
-  );
-  timed('commit');
   const result: GroupOffsetTranslation[] = translated.map((t) => ({
     group: t.group,
     sourceState: states.source.get(t.group)?.state ?? 'Dead',
@@ -237,5 +237,25 @@ async function translateWith(input: {
       `${missing.length + uncommitted} group partition(s) have no translatable committed offset and were left without one on the target: there the consumer's auto.offset.reset decides where it starts${counted}${listed}`,
     );
   }
-  return { kind: 'offset-translation', migration: input.migration, translatedAt: new Date().toISOString(), topics, groups: result, notes, timingsMs };
+  const report: OffsetTranslationReport = {
+    kind: 'offset-translation',
+    migration: input.migration,
+    translatedAt: new Date().toISOString(),
+    topics,
+    groups: result,
+    notes,
+    timingsMs,
+  };
+  const [committed, reported] = await Promise.allSettled([
+    commitTranslations(
+      input.targetClient,
+      input.target,
+      translated.filter((t) => t.needsWrite),
+    ),
+    input.whileCommitting?.(report),
+  ]);
+  timed('commit');
+  if (committed.status === 'rejected') throw committed.reason;
+  if (reported.status === 'rejected') throw reported.reason;
+  return report;
 }

@@ -6,7 +6,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { BatchStatus, MigrationStatus } from '../types';
-import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../workflows/messages';
+import { batchStatusQuery, operatorActionUpdate, statusQuery, waitsFor, type OperatorAction } from '../workflows/messages';
 import { windowActionUpdate, windowStatusQuery } from '../workflows/windowMessages';
 import { waitFor, type DemoWorld } from './seed';
 import type { ClusterAccess, DemoConsumer, DemoProducer } from './workload';
@@ -152,7 +152,7 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       o.say(`batch ${number} (${b.name}) caught up: ${b.totals.recordsCopied} records copied, lag ${b.totals.lagRecords} records`);
       await confirm(`approve the cutover of batch ${number} (${b.name})?`);
       await act(batch, { action: 'approveCutover', by: o.by, batch: number, comment: 'lag is under the threshold' });
-    } else if (waiting === 'producersStopped') {
+    } else if (waitsFor(b.waitingFor, 'producersStopped')) {
       for (const p of ourProducers) await p.stop();
       o.say(`  stopped producers ${ourProducers.map((p) => p.name).join(', ') || '(none in this batch)'} on the source`);
       await act(batch, { action: 'producersStopped', by: o.by, batch: number });

@@ -8,6 +8,8 @@ export type BatchStep =
   | 'awaiting-cutover-approval'
   | 'awaiting-producers-stopped'
   | 'checking-quiet'
+  /** clientsStopped (producers-first): the quiet check and, beside it, the groups' check and offset translation. */
+  | 'checking-clients'
   | 'draining'
   | 'awaiting-consumers-stopped'
   | 'checking-groups'

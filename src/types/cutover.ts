@@ -153,3 +153,8 @@ export interface OffsetTranslationSummary {
   timingsMs?: Record<string, number>;
   report: { jsonPath: string; markdownPath: string; writtenBy?: string };
 }
+
+/** translateOffsetsAndReport with whenNotCopied: an offset the copy has not reached yet; nothing was committed. */
+export interface OffsetsNotCopiedYet {
+  notCopied: string;
+}

@@ -34,7 +34,7 @@ import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import { rollbackWindowMs } from '../config/rollbackWindow';
 import type { BatchResult, BatchStatus, BatchStep, PartitionProgressView, PlanBatch, TopicCreationReport } from '../types';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
+import { GROUP_ACTIVE, NON_RETRYABLE_FAILURE_TYPES } from '../types/failureTypes';
 import { failureFacts } from './failures';
 import { batchFileStem } from './ids';
 import { batchMilestoneSignal, batchStatusQuery, type BatchMilestone } from './messages';
@@ -178,7 +178,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       case 'awaiting-cutover-approval':
         return w(['approveCutover'], 'the batch has caught up; approve the client cutover');
       case 'awaiting-producers-stopped':
-        return w(['producersStopped'], `stop the producers of ${topics.length} topics on the source`);
+        // Producers-first: the consumers may be stopped at the same time (clientsStopped, the shortest write pause).
+        return status.strategy === 'producers-first' && !status.milestones.consumersStopped
+          ? w(['producersStopped', 'clientsStopped'], `stop the producers of ${topics.length} topics on the source (or its producers and consumers together)`)
+          : w(['producersStopped'], `stop the producers of ${topics.length} topics on the source`);
       case 'awaiting-consumers-stopped':
         return w(['consumersStopped'], `stop the consumers of ${batch.groups.length} groups on the source`);
       case 'verification-failed':
@@ -329,7 +332,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         if (failure && !isCancellation(failure) && !(cancelled && timedOut(failure))) throw failure;
       });
       settled.catch(() => undefined); // awaited below or in roundStopped(); never an unhandled rejection
-      if (cancelled && inbox.pending?.action === 'producersStopped') {
+      if (cancelled && (inbox.pending?.action === 'producersStopped' || inbox.pending?.action === 'clientsStopped')) {
         // The quiet check only reads end offsets: it starts while the round stops (write pause), and the drain
         // waits for the round (roundStopped) so that no two copies of a partition ever run at once.
         stoppingRound = settled;
@@ -373,7 +376,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const limit = spec.workflow?.continueAsNewAfterEvents ?? HISTORY_LIMIT_FOR_CONTINUE;
     if (!(info.continueAsNewSuggested || info.historyLength > limit)) return;
     if (progressInRun === 0 || inbox.hasAction) return;
-    if (status.step === 'checking-quiet' || status.step === 'checking-groups') return;
+    if (status.step === 'checking-quiet' || status.step === 'checking-groups' || status.step === 'checking-clients') return;
     // A checked action's update returns right after its verdict: give it that moment rather than skip this point.
     if (!allHandlersFinished() && !(await condition(allHandlersFinished, '2 seconds'))) return;
     // A round cancelled by producersStopped may still write: the drain waits for it first anyway, so wait here
@@ -420,6 +423,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
 
   /** producersStopped → fence (optional) → quiet check; settles the action with the check's verdict. */
   async function confirmProducersStopped(action: OperatorAction | undefined): Promise<boolean> {
+    const verdict = await checkSourceQuiet(action?.action ?? 'producersStopped');
+    settle(action, verdict);
+    return verdict.accepted;
+  }
+
+  /** Fence (optional) → quiet check; when quiet, the drain targets are set. The verdict is the caller's to give. */
+  async function checkSourceQuiet(action: OperatorAction['action']): Promise<Verdict> {
     if (spec.cutover.fenceWithAcl && fencedTopics.length === 0) {
       const fence = await admin.fenceSourceWrites({ spec, migration: spec.name, topics });
       if (fence.applied) fencedTopics = topics;
@@ -429,18 +439,67 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     if (!quiet.quiet) {
       const moved = quiet.changed.slice(0, 10).join(', ');
       const message = `the source is not quiet: end offsets moved on ${quiet.changed.length} partitions within ${spec.thresholds.quietPeriodSeconds} s (${moved}${quiet.changed.length > 10 ? ', ...' : ''}); stop those producers and confirm again`;
-      note(`producersStopped refused by the quiet check: writes continue on ${moved}${quiet.changed.length > 10 ? ', ...' : ''}`);
-      settle(action, { accepted: false, message, evidence: { partitionsMoved: quiet.changed } });
-      return false;
+      note(`${action} refused by the quiet check: writes continue on ${moved}${quiet.changed.length > 10 ? ', ...' : ''}`);
+      return { accepted: false, message, evidence: { partitionsMoved: quiet.changed } };
     }
     drainTo = quiet.endOffsets;
     milestone('sourceQuiet');
-    settle(action, {
+    return {
       accepted: true,
       message: `the source stood still for ${spec.thresholds.quietPeriodSeconds} s on ${Object.keys(quiet.endOffsets).length} partitions`,
       evidence: { quietSeconds: spec.thresholds.quietPeriodSeconds, partitions: Object.keys(quiet.endOffsets).length },
+    };
+  }
+
+  /**
+   * clientsStopped (producers-first): the quiet check and, beside it, the groups' check and the translation of
+   * their offsets, so that the write pause is the longer of the two rather than their sum plus the operator's
+   * second round trip. Translating before the drain is exact: an offset is translated only when the copy has
+   * reached it (else OffsetsNotCopiedYet, and the translation runs again after the drain), and nothing on the
+   * target changes for the clients until they may move. Committed offsets of a source that turns out not quiet
+   * are harmless: the clients have not moved, and the later translation commits again.
+   * Returns the next step.
+   */
+  async function confirmClientsStopped(action: OperatorAction | undefined): Promise<BatchStep> {
+    delete status.milestones.offsetsTranslated;
+    const [quiet, early] = await Promise.all([checkSourceQuiet('clientsStopped'), translateBesideQuietCheck()]);
+    if (!quiet.accepted) {
+      settle(action, quiet);
+      return 'awaiting-producers-stopped';
+    }
+    if (early.groupsActive) {
+      // The producers' half holds: the batch drains and waits for consumersStopped, as after producersStopped.
+      note(`clientsStopped: the producers' stop is confirmed; consumers still active on the source: ${early.groupsActive}`);
+      settle(action, {
+        accepted: false,
+        message: `${quiet.message}, so the producers' stop is taken (as producersStopped); but groups are still active on the source: ${early.groupsActive}; stop those consumers and send consumersStopped`,
+        evidence: { ...(quiet.evidence as object), groupsActive: early.groupsActive },
+      });
+      return 'draining';
+    }
+    milestone('consumersStopped');
+    if (early.translated) milestone('offsetsTranslated');
+    else note(`clientsStopped: the offsets are translated after the drain (${early.deferred})`);
+    settle(action, {
+      accepted: true,
+      message: `${quiet.message}; ${groups.length} groups are Empty on the source${early.translated ? ' and their offsets are translated' : ''}`,
+      evidence: { ...(quiet.evidence as object), groups: groups.length, offsetsTranslated: early.translated },
     });
-    return true;
+    return 'draining';
+  }
+
+  /** The translation of translateBesideQuietCheck: done, refused for active groups, or deferred to after the drain. */
+  async function translateBesideQuietCheck(): Promise<{ translated: boolean; groupsActive?: string; deferred?: string }> {
+    if (groups.length === 0) return { translated: true };
+    try {
+      const summary = await translateOffsets('deferIfNotCopied');
+      return summary.notCopied ? { translated: false, deferred: summary.notCopied } : { translated: true };
+    } catch (e) {
+      const facts = failureFacts(e);
+      if (facts.type === GROUP_ACTIVE) return { translated: false, groupsActive: facts.message };
+      // Anything else is the translation step's to retry (and block on) after the drain.
+      return { translated: false, deferred: facts.message };
+    }
   }
 
   /** consumersStopped → every group of the batch is Empty (or Dead) on the source. */
@@ -470,21 +529,24 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   }
 
   /** Gives a checked action its verdict (the CLI's update is waiting for it); a signal just records it. */
-  function settle(action: OperatorAction | undefined, verdict: { accepted: boolean; message: string; evidence?: unknown }): void {
+  function settle(action: OperatorAction | undefined, verdict: Verdict): void {
     if (!action) return;
     inbox.settle(action, verdict);
     if (checking === action) checking = undefined;
   }
 
-  async function translateOffsets(): Promise<void> {
-    if (groups.length === 0) return;
+  /** Translates and commits the groups' offsets; with deferIfNotCopied, an offset not copied yet answers instead of failing. */
+  async function translateOffsets(whenNotCopied?: 'deferIfNotCopied'): Promise<{ notCopied?: string }> {
+    if (groups.length === 0) return {};
     const summary = await admin.translateOffsetsAndReport({
       spec,
       migration: spec.name,
       groups,
       topics,
       fileStem: batchFileStem(batch.number, batch.name, 'offsets'),
+      ...(whenNotCopied ? { whenNotCopied } : {}),
     });
+    if ('notCopied' in summary) return summary;
     status.reports.offsets = summary.report.markdownPath;
     recordWriter('offsets', summary.report.writtenBy);
     // Where the write pause goes (the benchmark reads it).
@@ -494,6 +556,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           .map(([k, ms]) => `${k} ${ms} ms`)
           .join(', ')}`,
       );
+    return {};
   }
 
   /** Waits in a step for its operator action (stepWait), following the source meanwhile when `copying`. */
@@ -661,7 +724,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         if (aborted(a)) return void startAbort();
         checking = a;
         milestone('producersStopped', a.receivedAt);
-        enter('checking-quiet');
+        enter(a.action === 'clientsStopped' ? 'checking-clients' : 'checking-quiet');
+        return undefined;
+      }
+      case 'checking-clients': {
+        const next = await confirmClientsStopped(checking);
+        // The drain must cover partitions the source gained since the last refresh (see checking-quiet).
+        const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
+        if (next === 'draining' && Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
+        enter(next);
         return undefined;
       }
       case 'checking-quiet': {
@@ -683,7 +754,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       }
       case 'draining': {
         await drain();
-        if (status.strategy === 'producers-first') enter('awaiting-consumers-stopped');
+        if (status.strategy === 'producers-first' && status.milestones.offsetsTranslated) {
+          // clientsStopped: the consumers were confirmed stopped and their offsets translated beside the quiet check.
+          await clientsMoved('clientsMayMove');
+          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+          recordWritePauseMetric(status);
+          note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
+          enter('verifying');
+        } else if (status.strategy === 'producers-first') enter(status.milestones.consumersStopped ? 'translating-offsets' : 'awaiting-consumers-stopped');
         else if (!status.milestones.consumersMayMove) enter('translating-offsets');
         else {
           await clientsMoved('clientsMayMove');
@@ -810,10 +888,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   }
 }
 
+/** A checked action's verdict, as the operator's update receives it. */
+interface Verdict {
+  accepted: boolean;
+  message: string;
+  evidence?: unknown;
+}
+
 /** A failed check goes back to waiting for its action: retrying means confirming again. */
 const AWAITING_AFTER_FAILED_CHECK: Partial<Record<BatchStep, BatchStep>> = {
   'checking-quiet': 'awaiting-producers-stopped',
   'checking-groups': 'awaiting-consumers-stopped',
+  'checking-clients': 'awaiting-producers-stopped',
 };
 
 /**

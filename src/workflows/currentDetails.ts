@@ -52,6 +52,8 @@ export function actionHelp(action: OperatorActionName, migration: string, batch?
       return { cli: `kafka-migrate producers-stopped ${migration}${b} ${by}`, payload: { by: YOU, ...withBatch } };
     case 'consumersStopped':
       return { cli: `kafka-migrate consumers-stopped ${migration}${b} ${by}`, payload: { by: YOU, ...withBatch } };
+    case 'clientsStopped':
+      return { cli: `kafka-migrate clients-stopped ${migration}${b} ${by}`, payload: { by: YOU, ...withBatch } };
     case 'retryVerification':
       return { cli: `kafka-migrate retry-verification ${migration}${b} ${by}`, payload: { by: YOU, ...withBatch } };
     case 'acceptMismatches':

@@ -14,6 +14,7 @@ export const OPERATOR_ACTIONS = [
   'approveCutover',
   'producersStopped',
   'consumersStopped',
+  'clientsStopped',
   'approveBatch',
   'retryVerification',
   'acceptMismatches',
@@ -63,7 +64,7 @@ export interface OperatorActionResult {
  * Actions whose acceptance depends on a check against the clusters (the source stands still, the groups are
  * Empty). The update returns only once the check has run: accepted, or refused (ActionRefused) with evidence.
  */
-export const CHECKED_ACTIONS: readonly OperatorActionName[] = ['producersStopped', 'consumersStopped'];
+export const CHECKED_ACTIONS: readonly OperatorActionName[] = ['producersStopped', 'consumersStopped', 'clientsStopped'];
 
 /** The failure type of a checked action the check refused; its details[0] carries the evidence. */
 export const ACTION_REFUSED = 'ActionRefused';
@@ -78,6 +79,11 @@ export const actionSignals = Object.fromEntries(OPERATOR_ACTIONS.map((name) => [
 export const operatorActionUpdate = defineUpdate<OperatorActionResult, [OperatorAction]>('operatorAction');
 
 export const statusQuery = defineQuery<MigrationStatus>('status');
+
+/** Whether a status's waitingFor (`signal`: the expected actions joined by "|") expects this action. */
+export function waitsFor(waitingFor: { signal: string } | undefined, action: OperatorActionName): boolean {
+  return !!waitingFor && waitingFor.signal.split('|').includes(action);
+}
 
 export const batchStatusQuery = defineQuery<BatchStatus>('batchStatus');
 

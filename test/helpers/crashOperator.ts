@@ -6,7 +6,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { BatchStatus, MigrationStatus } from '../../src/types';
-import { batchStatusQuery, operatorActionUpdate, statusQuery, type OperatorAction } from '../../src/workflows/messages';
+import { batchStatusQuery, operatorActionUpdate, statusQuery, waitsFor, type OperatorAction } from '../../src/workflows/messages';
 
 export interface OperatorHooks {
   /** Resolves when the cutover may be approved (the copy-phase faults are injected by then). */
@@ -148,7 +148,7 @@ export async function operateMigration(o: OperateOptions): Promise<MigrationStat
       if (cutoverGate.error) throw cutoverGate.error;
       if (!cutoverGate.done) return `batch ${number} ${b.step} waiting for approveCutover (the copy-phase faults first)`;
       await act(batch, { action: 'approveCutover', by: 'crash-test', batch: number, comment: `lag ${b.totals.lagRecords} records` });
-    } else if (waiting === 'producersStopped') {
+    } else if (waitsFor(b.waitingFor, 'producersStopped')) {
       await hooks.stopProducers();
       if (await act(batch, { action: 'producersStopped', by: 'crash-test', batch: number })) await hooks.afterProducersStopped();
     } else if (waiting === 'consumersStopped') {
