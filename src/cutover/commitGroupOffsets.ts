@@ -8,7 +8,9 @@
  *
  * `GroupOffsetCommitter` opens kafkajs' internal cluster once and commits any number of groups through it,
  * concurrently: connections to the coordinators are kept for the whole run instead of a connect, a metadata
- * request and a disconnect per group. It also reads committed offsets (`fetch`: one OffsetFetch per group, the
+ * request and a disconnect per group. It opens CONNECTIONS clusters (each its own connection per broker) and gives
+ * each group one of them: a broker handles one request per connection at a time, so 200 groups' commits over one
+ * connection run one after the other (measured on the local stack: 200 commits 634 ms over 1, 177 ms over 8). It also reads committed offsets (`fetch`: one OffsetFetch per group, the
  * partitions taken from the metadata loaded once) and keeps each group's coordinator between its calls.
  * (kafkajs' admin.fetchOffsets looks every topic up again for every group, under a lock and copying its set
  * of topics each time, and asks FindCoordinator every call: ~6 s of mostly CPU for 200 groups x 200 topics.)
@@ -18,6 +20,8 @@ import { apiKeys, createInternalCluster, type GroupCoordinatorBroker, type Inter
 import { retry } from '../retry/backoff';
 
 const ATTEMPTS = 5;
+/** Connections per broker (see above); the groups are spread over them by a hash of their name. */
+export const CONNECTIONS = 8;
 /** Between commits while the coordinator moves or loads: 200 ms doubling to 2 s. */
 const COORDINATOR_BACKOFF = { initialMs: 200, maxMs: 2000 };
 
@@ -62,28 +66,40 @@ export class GroupOffsetCommitter {
   /** A topic list (joined by NUL) -> its OffsetFetch topics, built once from the metadata, after the access check. */
   private readonly fetchPlans = new Map<string, Promise<FetchPlan & { explicit: OffsetFetchResponse }>>();
 
-  private constructor(private readonly cluster: InternalCluster) {}
+  private constructor(private readonly clusters: InternalCluster[]) {}
 
   /**
-   * Connects once and loads the metadata of the topics to be committed; close() when done. (Without broker
-   * metadata kafkajs' first FindCoordinator fails, refreshes and retries after its retry back-off: ~300 ms.)
+   * Connects and loads the metadata of the topics to be committed; close() when done. (Without broker metadata
+   * kafkajs' first FindCoordinator fails, refreshes and retries after its retry back-off: ~300 ms.) `connections`:
+   * clusters to spread the groups over (one for a single group).
    */
-  static async open(kafka: Kafka, topics: readonly string[]): Promise<GroupOffsetCommitter> {
-    const cluster = createInternalCluster(kafka);
-    try {
-      await cluster.connect();
-      await cluster.addMultipleTargetTopics([...new Set(topics)]);
-    } catch (e) {
-      await cluster.disconnect().catch(() => undefined);
-      throw e;
+  static async open(kafka: Kafka, topics: readonly string[], connections = CONNECTIONS): Promise<GroupOffsetCommitter> {
+    const clusters = Array.from({ length: Math.max(1, connections) }, () => createInternalCluster(kafka));
+    const opened = await Promise.allSettled(
+      clusters.map(async (cluster) => {
+        await cluster.connect();
+        await cluster.addMultipleTargetTopics([...new Set(topics)]);
+      }),
+    );
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      await Promise.all(clusters.map((c) => c.disconnect().catch(() => undefined)));
+      throw failed.reason;
     }
-    return new GroupOffsetCommitter(cluster);
+    return new GroupOffsetCommitter(clusters);
+  }
+
+  /** The group's cluster: always the same one for a group (its coordinator and retries stay on one connection). */
+  private clusterOf(group: string): InternalCluster {
+    let h = 0;
+    for (let i = 0; i < group.length; i++) h = (h * 31 + group.charCodeAt(i)) >>> 0;
+    return this.clusters[h % this.clusters.length];
   }
 
   private coordinator(group: string): Promise<GroupCoordinatorBroker> {
     let c = this.coordinators.get(group);
     if (!c) {
-      c = this.cluster.findGroupCoordinator({ groupId: group });
+      c = this.clusterOf(group).findGroupCoordinator({ groupId: group });
       c.catch(() => this.coordinators.delete(group));
       this.coordinators.set(group, c);
     }
@@ -98,7 +114,7 @@ export class GroupOffsetCommitter {
       retryIf: (e) => COORDINATOR_MOVED.has((e as { type?: string }).type ?? ''),
       onRetry: async () => {
         this.coordinators.delete(group);
-        await this.cluster.refreshMetadata();
+        await this.clusterOf(group).refreshMetadata();
       },
     });
   }
@@ -147,10 +163,11 @@ export class GroupOffsetCommitter {
       }
     }
     const planned = (async () => {
-      await this.cluster.addMultipleTargetTopics([...new Set(topics)]);
+      const cluster = this.clusterOf(group);
+      await cluster.addMultipleTargetTopics([...new Set(topics)]);
       const request = topics.map((topic) => ({
         topic,
-        partitions: this.cluster
+        partitions: cluster
           .findTopicPartitionMetadata(topic)
           .map((p) => p.partitionId)
           .sort((a, b) => a - b)
@@ -179,7 +196,7 @@ export class GroupOffsetCommitter {
   }
 
   async close(): Promise<void> {
-    await this.cluster.disconnect().catch(() => undefined);
+    await Promise.all(this.clusters.map((c) => c.disconnect().catch(() => undefined)));
   }
 }
 
@@ -189,6 +206,7 @@ export async function commitGroupOffsets(kafka: Kafka, group: string, offsets: G
   const committer = await GroupOffsetCommitter.open(
     kafka,
     offsets.map((o) => o.topic),
+    1,
   );
   try {
     await committer.commit(group, offsets);

@@ -11,7 +11,7 @@ import type { PartitionOffsetMap } from '../types/copy';
 import type { GroupOffsetTranslation, GroupState, OffsetTranslationReport } from '../types/cutover';
 import { mapLimitSettled } from './boundedConcurrency';
 import { onCluster } from '../kafka/clusterRole';
-import { GroupOffsetCommitter } from './commitGroupOffsets';
+import { CONNECTIONS, GroupOffsetCommitter } from './commitGroupOffsets';
 import { parsePartitionKey, partitionKey } from './endOffsets';
 import { describeGroupStates, isInactive } from './groupStates';
 import { groupsActiveOnSource, groupsActiveOnTarget } from './activeGroups';
@@ -21,7 +21,12 @@ import type { OffsetMapLoader } from './offsetMaps';
 export { OFFSETS_NOT_COPIED } from './groupTranslation';
 
 /** Groups fetched or committed at once: enough to hide round trips, few enough not to flood a coordinator. */
-export const GROUP_CONCURRENCY = 32;
+export const GROUP_CONCURRENCY = 64;
+
+/** Connections per broker for these groups: one per 8 groups, at most CONNECTIONS (a single group needs one). */
+export function connectionsFor(groups: readonly unknown[]): number {
+  return Math.max(1, Math.min(CONNECTIONS, Math.ceil(groups.length / 8)));
+}
 /** Commit errors that mean a consumer joined the group after the activity checked it was inactive. */
 export const MEMBER_JOINED = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
 
@@ -159,8 +164,8 @@ export async function translateGroupOffsets(input: {
   const groups = [...new Set(input.groups)].sort();
   const topics = [...new Set(input.topics)].sort();
   const [sourceClient, targetClient] = await Promise.all([
-    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, topics)).catch((e) => e as Error),
-    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, topics)).catch((e) => e as Error),
+    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, topics, connectionsFor(groups))).catch((e) => e as Error),
+    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, topics, connectionsFor(groups))).catch((e) => e as Error),
   ]);
   try {
     if (sourceClient instanceof Error) throw sourceClient;

@@ -13,7 +13,7 @@ import type { OffsetStoreSnapshot } from '../copy/offsetMapStore';
 import { groupsActiveOnSource, groupsActiveOnTarget } from '../cutover/activeGroups';
 import { describeGroupStates, isInactive } from '../cutover/groupStates';
 import { GroupOffsetCommitter } from '../cutover/commitGroupOffsets';
-import { GROUP_CONCURRENCY, MEMBER_JOINED } from '../cutover/translateGroupOffsets';
+import { connectionsFor, GROUP_CONCURRENCY, MEMBER_JOINED } from '../cutover/translateGroupOffsets';
 import { mapLimit } from '../inventory/concurrency';
 import { onCluster } from '../kafka/clusterRole';
 import type { PartitionOffsetMap } from '../types/copy';
@@ -72,8 +72,8 @@ export async function translateGroupOffsetsBack(input: {
   const activeOnSource = onSource.filter((g) => !isInactive(g));
   if (activeOnSource.length) throw groupsActiveOnSource(activeOnSource);
   const [reader, committer] = await Promise.all([
-    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, input.topics)).catch((e) => e as Error),
-    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, input.topics)).catch((e) => e as Error),
+    onCluster('target', () => GroupOffsetCommitter.open(input.targetKafka, input.topics, connectionsFor(input.groups))).catch((e) => e as Error),
+    onCluster('source', () => GroupOffsetCommitter.open(input.sourceKafka, input.topics, connectionsFor(input.groups))).catch((e) => e as Error),
   ]);
   try {
     if (reader instanceof Error) throw reader;
