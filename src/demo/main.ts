@@ -95,6 +95,8 @@ async function main(): Promise<void> {
       say,
       // Batch 1 is rolled back to the source before the other batches' windows are finalized.
       windows: spec.cutover.rollbackWindow ? { rollback: 1, source } : undefined,
+      // Batch 1 stops producers, then consumers (two checks); the later ones stop both at once (the shortest pause).
+      stopClientsTogether: (batch) => batch > 1,
       confirm: ask
         ? async (q) => {
             const answer = (await ask.question(`\x1b[33m[demo]\x1b[0m ${q} [Y/n] `)).trim().toLowerCase();

@@ -28,6 +28,8 @@ export interface WalkthroughOptions {
    * windows are left to the caller.
    */
   windows?: { rollback?: number; source: ClusterAccess };
+  /** Batches whose producers and consumers are stopped together (clientsStopped); the others stop producers first. */
+  stopClientsTogether?: (batch: number) => boolean;
   timeoutMs?: number;
 }
 
@@ -101,7 +103,12 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       const topics = new Set(b.partitions.map((p) => p.topic));
       const ourProducers = o.producers.filter((p) => o.world.producers.find((d) => d.name === p.name)!.topics.some((t) => topics.has(t)));
       const ourConsumers = o.consumers.filter((c) => o.world.consumers.find((d) => d.group === c.group)!.topics.some((t) => topics.has(t)));
-      const ws = await handle.query(windowStatusQuery);
+      // The window fences the source as its first step: show it once that step has run.
+      let ws = await handle.query(windowStatusQuery);
+      for (let i = 0; i < 120 && !ws.fence && !ws.blocked && ws.state === 'open'; i++) {
+        await new Promise((res) => setTimeout(res, 500));
+        ws = await handle.query(windowStatusQuery);
+      }
       o.say(
         `batch ${win.batch} (${b.name}) window: ${ws.recordsCopiedBack} records written on the target copied back to the source, reverse lag ${ws.reverseLagRecords}; ` +
           `source write fence ${ws.fence ? `${ws.fence.state} (WRITE denied to ${ws.fence.deniedPrincipals.join(', ') || 'nobody else'})` : 'none'}`,
@@ -152,6 +159,13 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       o.say(`batch ${number} (${b.name}) caught up: ${b.totals.recordsCopied} records copied, lag ${b.totals.lagRecords} records`);
       await confirm(`approve the cutover of batch ${number} (${b.name})?`);
       await act(batch, { action: 'approveCutover', by: o.by, batch: number, comment: 'lag is under the threshold' });
+    } else if (o.stopClientsTogether?.(number) && waitsFor(b.waitingFor, 'clientsStopped')) {
+      for (const p of ourProducers) await p.stop();
+      for (const c of ourConsumers) await c.stop();
+      o.say(
+        `  stopped producers ${ourProducers.map((p) => p.name).join(', ') || '(none in this batch)'} and consumers ${ourConsumers.map((c) => c.group).join(', ') || '(none in this batch)'} on the source together`,
+      );
+      await act(batch, { action: 'clientsStopped', by: o.by, batch: number });
     } else if (waitsFor(b.waitingFor, 'producersStopped')) {
       for (const p of ourProducers) await p.stop();
       o.say(`  stopped producers ${ourProducers.map((p) => p.name).join(', ') || '(none in this batch)'} on the source`);
@@ -164,7 +178,9 @@ export async function walkThroughMigration(o: WalkthroughOptions): Promise<Walkt
       throw new Error(`verification of batch ${number} found mismatches: see ${b.reports.verification}`);
     } else if (b.milestones.clientsMayMove && !moved.has(number)) {
       moved.add(number);
-      o.say(`  batch ${number}: source quiet, tail drained, offsets translated: write pause ${b.writePauseMs} ms; moving the clients to the target`);
+      // writePauseMs is set a moment after the milestone (once the migration has been told): the milestones give it too.
+      const pause = b.writePauseMs ?? Date.parse(b.milestones.clientsMayMove) - Date.parse(b.milestones.producersStopped);
+      o.say(`  batch ${number}: source quiet, tail drained, offsets translated: write pause ${pause} ms; moving the clients to the target`);
       const lastOnSource = new Map(ourConsumers.map((c) => [c.group, new Map(c.last)]));
       for (const c of ourConsumers) await c.start(o.target, false);
       for (const p of ourProducers) await p.start(o.target);
