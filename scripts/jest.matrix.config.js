@@ -1,4 +1,4 @@
-/** The compatibility matrix (npm run test:matrix): test/matrix/*.matrix.ts, never part of npm test. See scripts/matrix.sh. */
+/** The compatibility matrix (npm run test:matrix): test/matrix/*.matrix.ts, never part of npm test (its CI subset, test/matrix/ciSubset.test.ts, is). See scripts/matrix.sh. */
 module.exports = {
   rootDir: '..',
   preset: 'ts-jest',

@@ -1,10 +1,13 @@
 /**
- * The CI subset of the compatibility matrix: the oldest source (0.9.0.1, record format v0, no ApiVersions), 0.10.2.2
- * (every topic in record format v1, SASL/PLAIN with 0.10's ACLs), 2.8.2's v1-format topics (message.format.version=0.10.2
- * on a v2 broker) and the 3-broker source (RF 3, min.insync.replicas 2) with its partition leader SIGKILLed during the
- * copy. Each source runs beside the default stack (scripts/stack/release.sh, ports 39092+), is seeded by its own
- * release's client and checked by the target's. Not in npm test (too slow: 644 s warm on 2026-12-01, a cold jar fetch
- * adds ~100 s for the first release); run it with `npx jest --config scripts/jest.matrix.config.js test/matrix/ci.matrix.ts`.
+ * The CI subset of the compatibility matrix, part of npm test (jest.config.js): the oldest source (0.9.0.1, record
+ * format v0, no ApiVersions), 0.10.2.2 (every topic in record format v1, SASL/PLAIN with 0.10's ACLs), 2.8.2's
+ * v1-format topics (message.format.version=0.10.2 on a v2 broker) and the 3-broker source (RF 3, min.insync.replicas 2)
+ * with its partition leader SIGKILLed during the copy. Each source runs beside the default stack
+ * (scripts/stack/release.sh, ports 39092+), is seeded by its own release's client and checked by the target's.
+ * Time (2026-12-01, jars cached): 448 s before the speed-ups, 340 s after on a loaded 2-core machine; a cold run first
+ * fetches each release's jars from Maven Central into .stack/release-jars (a failed fetch fails the row's test).
+ * Each row logs where its time went (release up, topic creation, seeding, digests, migration, wipe).
+ * The full matrix is test/matrix/matrix.matrix.ts (npm run test:matrix).
  */
 import type { CellResult } from './cell';
 import { matrixTable, runSourceRow, runThreeBrokerRow, TARGET_392, type MatrixRow } from './suite';
