@@ -19,13 +19,18 @@ export async function watchUntilQuiet(sample: () => Promise<PartitionOffsets>, o
   // Four polls per quiet period (at most every 500 ms): a short period is not stretched by the polling.
   const pollMs = options.pollMs ?? Math.min(500, Math.max(100, quietMs / 4));
   const maxMs = Math.max(options.maxSeconds !== undefined ? options.maxSeconds * 1000 : 2 * quietMs, quietMs, pollMs);
-  const started = Date.now();
   let previous = await sample();
+  // Stillness is proven from the answer of the sample that last saw a change (the offsets were read before it)
+  // until the moment the latest equal sample was asked for (they are read after it).
+  const started = Date.now();
   let lastChange = started;
   /** Every partition whose end offset moved while watching. */
   const moved = new Set<string>();
-  for (;;) {
-    await sleepUnlessCancelled(pollMs);
+  for (let poll = 1; ; poll++) {
+    // Polls on a fixed schedule from the first answer, not a sleep after each one: the period is not stretched by
+    // the samples' own time.
+    await sleepUnlessCancelled(Math.max(0, started + poll * pollMs - Date.now()));
+    const asked = Date.now();
     const current = await sample();
     const changed = changedPartitions(previous, current);
     const now = Date.now();
@@ -34,8 +39,8 @@ export async function watchUntilQuiet(sample: () => Promise<PartitionOffsets>, o
       for (const k of changed) moved.add(k);
     }
     previous = current;
-    heartbeatProgress({ phase: 'quiet-check', stillFor: Math.round((now - lastChange) / 1000), moved: moved.size });
-    const quiet = now - lastChange >= quietMs;
+    heartbeatProgress({ phase: 'quiet-check', stillFor: Math.round((Math.max(asked, lastChange) - lastChange) / 1000), moved: moved.size });
+    const quiet = !changed.length && asked - lastChange >= quietMs;
     if (quiet || now - started >= maxMs) {
       return {
         quiet,
