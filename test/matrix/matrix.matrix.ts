@@ -74,16 +74,18 @@ if (withFaults)
     60 * 60_000,
   );
 
-describe.each(sources)('source Kafka %s', (version) => {
-  test(
-    `migrates to ${targetVersions.join(' and ')} exactly`,
-    async () => {
-      const row = await runSourceRow(t, version, targets);
-      rows.push(row);
-      expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual(
-        Object.fromEntries(targetVersions.map((v) => [v, 'exact'])),
-      );
-    },
-    60 * 60_000,
-  );
-});
+// KM_MATRIX_SOURCES=3b registers no source row (describe.each refuses an empty table).
+if (sources.length)
+  describe.each(sources)('source Kafka %s', (version) => {
+    test(
+      `migrates to ${targetVersions.join(' and ')} exactly`,
+      async () => {
+        const row = await runSourceRow(t, version, targets);
+        rows.push(row);
+        expect(Object.fromEntries(Object.entries(row.cells).map(([k, c]) => [k, c.failure ?? 'exact']))).toEqual(
+          Object.fromEntries(targetVersions.map((v) => [v, 'exact'])),
+        );
+      },
+      60 * 60_000,
+    );
+  });
