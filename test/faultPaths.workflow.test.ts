@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import * as realActivities from '../src/activities';
 import type { MigrationSpec } from '../src/config/spec';
@@ -29,6 +30,18 @@ const shortDrain = new Set<string>();
 const stalledFollow = new Set<string>();
 /** Migrations of which a stalled follow round has started (so the round before it has ended). */
 const stalledStarted = new Set<string>();
+/** Migrations whose follow rounds wait until cancelled and then fail as a broker outage would (KafkaUnavailable). */
+const failOnCancel = new Set<string>();
+const failOnCancelStarted = new Set<string>();
+async function failWhenCancelled(migration: string): Promise<never> {
+  failOnCancelStarted.add(migration);
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat();
+    if (ctx.cancellationSignal.aborted) throw ApplicationFailure.retryable('Connection error: connect ECONNREFUSED (the broker is down)', 'KafkaUnavailable');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 /** Real (copying) follow activities running now, per migration. */
 const followsRunning = new Map<string, number>();
 async function stallUntilCancelled(migration: string): Promise<never> {
@@ -51,6 +64,7 @@ const activities = {
   ...realActivities,
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
     if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled(input.migration);
+    if (input.mode === 'follow' && failOnCancel.has(input.migration)) return failWhenCancelled(input.migration);
     if (input.mode === 'follow') return countedFollow(input);
     const progress = await realActivities.copyRound(input);
     if (input.mode !== 'drain' || !shortDrain.delete(input.migration)) return progress;
@@ -223,6 +237,42 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
     expect.arrayContaining(['consumersStopped', 'consumersMayMove', 'producersStopped', 'drained', 'clientsMayMove', 'verified']),
   );
   expect(Date.parse(b.milestones.consumersMayMove)).toBeLessThan(Date.parse(b.milestones.producersStopped));
+}, 150_000);
+
+test('a follow round that fails while being cancelled (a broker down as approveCutover arrived) is over, not a block; the cutover completes exactly', async () => {
+  const name = `pfc-${uniqueSuffix()}`;
+  const topic = `${name}.events`;
+  await createSource(topic, 2);
+  await produce(topic, 40, { partitions: 2 });
+  const spec = specFor(name);
+  const h = await startApproved(spec);
+  await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
+  // The next follow round fails once cancelled: Temporal does not retry a cancel-requested activity.
+  failOnCancel.add(spec.name);
+  await until(
+    async () => failOnCancelStarted.has(spec.name),
+    (ok) => ok,
+    'a follow round that fails when cancelled',
+    60_000,
+  );
+  expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
+  const waiting = await waitBatch(
+    spec,
+    (s) => waitsFor(s.waitingFor, 'producersStopped') || s.step === 'blocked',
+    'waiting for producersStopped (not blocked)',
+  );
+  failOnCancel.delete(spec.name);
+  expect(waiting.step).toBe('awaiting-producers-stopped');
+  expect(waiting.notes.join('\n')).toMatch(/a follow round cancelled by approveCutover failed while stopping \(.*the broker is down.*\): it is over/);
+  await produce(topic, 10, { partitions: 2, tag: 'late' });
+  expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
+  await waitBatch(spec, (s) => waitsFor(s.waitingFor, 'consumersStopped'), 'drained, waiting for consumersStopped', 60_000);
+  expect(await cli(q(), 'consumers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
+  const result = (await h.result()) as MigrationResult;
+  expect(result.outcome).toBe('completed');
+  expect(result.status.batches[0]).toMatchObject({ state: 'completed', verification: { ok: true, mismatchCount: 0 } });
+  expect(await ends(targetKafka(), topic)).toEqual([25, 25]);
+  expect((await batchStatus(spec)).decisions.map((d) => d.kind)).not.toContain('retry');
 }, 150_000);
 
 test('a drain that ends short of the captured end offsets blocks the batch (DrainIncomplete, naming the partitions); retry drains and completes', async () => {

@@ -29,7 +29,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Duration, RetryPolicy } from '@temporalio/common';
+import { RetryState, type Duration, type RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import type { MigrationSpec } from '../config/spec';
 import { rollbackWindowMs } from '../config/rollbackWindow';
@@ -42,6 +42,7 @@ import { OperatorInbox, type InboxSnapshot, type Wait } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
 import {
+  CANCELLED_ROUND_FAILURE_ENDS_ROUND,
   CONTINUE_AS_NEW_BETWEEN_STEPS,
   DRAIN_ONLY_BEHIND,
   NO_ROUND_AFTER_ACTION,
@@ -326,10 +327,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       await condition(() => done || inbox.hasAction);
       const cancelled = !done;
       if (cancelled) scope.cancel();
+      const cancelledBy = cancelled ? (inbox.pending?.action ?? 'an operator action') : undefined;
       // A worker that dies while its round is being cancelled leaves the activity to time out, and Temporal
-      // does not retry a cancel-requested activity: that round is over too (its progress is checkpointed).
+      // does not retry a cancel-requested activity: that round is over too (its progress is checkpointed). So is
+      // one whose activity failed once cancel-requested (a broker down mid-retry): the next round or the drain
+      // goes on from the checkpoint, and meets the fault again if it lasts.
       const settled = round.then(() => {
-        if (failure && !isCancellation(failure) && !(cancelled && timedOut(failure))) throw failure;
+        if (!failure || isCancellation(failure) || (cancelled && timedOut(failure))) return;
+        if (cancelled && cancelRequested(failure) && patched(CANCELLED_ROUND_FAILURE_ENDS_ROUND)) {
+          note(
+            `a follow round cancelled by ${cancelledBy} failed while stopping (${failureFacts(failure).message}): it is over, the copy goes on from its checkpoint`,
+          );
+          return;
+        }
+        throw failure;
       });
       settled.catch(() => undefined); // awaited below or in roundStopped(); never an unhandled rejection
       if (cancelled && (inbox.pending?.action === 'producersStopped' || inbox.pending?.action === 'clientsStopped')) {
@@ -917,6 +928,11 @@ function elapsedMs(fromIso: string | undefined, toIso: string | undefined): numb
 
 function timedOut(e: unknown): boolean {
   return e instanceof ActivityFailure && e.cause instanceof TimeoutFailure;
+}
+
+/** An activity that failed after its cancellation was requested (Temporal retries it no more). */
+function cancelRequested(e: unknown): boolean {
+  return e instanceof ActivityFailure && e.retryState === RetryState.CANCEL_REQUESTED;
 }
 
 function pick(offsets: Record<string, number>, group: PartitionRef[]): Record<string, number> {

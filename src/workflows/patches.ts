@@ -43,3 +43,9 @@ export const WINDOW_FENCE = 'km-window-fence';
 
 /** A rollback window blocked while open still expires at its time (it waited for a decision forever). */
 export const WINDOW_EXPIRES_WHILE_BLOCKED = 'km-window-expires-while-blocked';
+
+/**
+ * A follow round cancelled by an operator action whose activity then failed (e.g. KafkaUnavailable while a broker was
+ * down: Temporal does not retry a cancel-requested activity) is over like a cancelled one: it no longer blocks the step.
+ */
+export const CANCELLED_ROUND_FAILURE_ENDS_ROUND = 'km-cancelled-round-failure-ends-round';
