@@ -473,7 +473,16 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
    */
   async function confirmClientsStopped(action: OperatorAction | undefined): Promise<BatchStep> {
     delete status.milestones.offsetsTranslated;
-    const [quiet, early] = await Promise.all([checkSourceQuiet('clientsStopped'), translateBesideQuietCheck()]);
+    // Both are awaited: a failed quiet check blocks only once the translation beside it has ended.
+    const [checked, early] = await Promise.all([
+      checkSourceQuiet('clientsStopped').then(
+        (verdict) => ({ verdict }),
+        (failure: unknown) => ({ failure }),
+      ),
+      translateBesideQuietCheck(),
+    ]);
+    if ('failure' in checked) throw checked.failure;
+    const quiet = checked.verdict;
     if (!quiet.accepted) {
       settle(action, quiet);
       return 'awaiting-producers-stopped';
