@@ -508,7 +508,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     return 'draining';
   }
 
-  /** The translation of translateBesideQuietCheck: done, refused for active groups, or deferred to after the drain. */
+  /** The translation beside the quiet check: done, refused for active groups, or deferred to after the drain. */
   async function translateBesideQuietCheck(): Promise<{ translated: boolean; groupsActive?: string; deferred?: string }> {
     if (groups.length === 0) return { translated: true };
     try {
