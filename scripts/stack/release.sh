@@ -352,6 +352,7 @@ EOF
     if [[ ! -f "$first" ]]; then
       log "formatting $name storage (Kafka $v, KRaft, $n node(s))"
       local cid; cid="$(rjava "$name" kafka.tools.StorageTool random-uuid)"
+      local fpids=()
       for ((i = 0; i < n; i++)); do
         local fmt=(format -t "$cid" -c "$d/broker-$i/server.properties")
         if log4j2 "$v" && ((n == 1)); then fmt+=(--standalone); fi
@@ -359,8 +360,11 @@ EOF
           fmt+=(--add-scram "SCRAM-SHA-512=[name=admin,password=$ADMIN_PASSWORD]" --add-scram "SCRAM-SHA-512=[name=migrator,password=$MIGRATOR_PASSWORD]"
             --add-scram "SCRAM-SHA-512=[name=app,password=$APP_PASSWORD]")
         fi
-        rjava "$name" kafka.tools.StorageTool "${fmt[@]}" >"$d/format-$i.log" 2>&1 || die "formatting broker $i of $name failed; see $d/format-$i.log"
+        # Each broker's storage is its own directory: formatted side by side (one JVM start each).
+        rjava "$name" kafka.tools.StorageTool "${fmt[@]}" >"$d/format-$i.log" 2>&1 &
+        fpids+=($!)
       done
+      for ((i = 0; i < n; i++)); do wait "${fpids[$i]}" || die "formatting broker $i of $name failed; see $d/format-$i.log"; done
     fi
   else
     start_zookeeper "$name" "$v" "$base"
