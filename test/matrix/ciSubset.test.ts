@@ -4,7 +4,7 @@
  * v1-format topics (message.format.version=0.10.2 on a v2 broker) and the 3-broker source (RF 3, min.insync.replicas 2)
  * with its partition leader SIGKILLed during the copy. Each source runs beside the default stack
  * (scripts/stack/release.sh, ports 39092+), is seeded by its own release's client and checked by the target's.
- * Time (2026-12-01, jars cached): 448 s before the speed-ups, 340 s after on a loaded 2-core machine; a cold run first
+ * Time (2026-12-01, jars cached): 448 s before the speed-ups, 303-340 s after on a loaded 2-core machine; a cold run first
  * fetches each release's jars from Maven Central into .stack/release-jars (a failed fetch fails the row's test).
  * Each row logs where its time went (release up, topic creation, seeding, digests, migration, wipe).
  * The full matrix is test/matrix/matrix.matrix.ts (npm run test:matrix).
