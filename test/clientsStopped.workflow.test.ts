@@ -8,7 +8,8 @@
  * - a consumer still in its group: the producers' stop is taken, clientsStopped refused naming the group, the batch
  *   then waits for consumersStopped and completes exactly;
  * - a committed offset the copy has not reached yet: the translation is deferred to after the drain, never refused
- *   and never inexact.
+ *   and never inexact;
+ * - arriving while the partitions are refreshed between two rounds, it does not wait for the refresh.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,8 +44,23 @@ async function stallUntilCancelled(migration: string): Promise<never> {
   }
 }
 
+/** Migrations whose partition refreshes (createTargetTopics between follow rounds) take 4 s longer. */
+const slowRefresh = new Set<string>();
+const slowRefreshStarted = new Set<string>();
+
 const activities = {
   ...realActivities,
+  createTargetTopics: async (input: Parameters<RealActivities['createTargetTopics']>[0]) => {
+    if (slowRefresh.has(input.spec.name)) {
+      slowRefreshStarted.add(input.spec.name);
+      const ctx = Context.current();
+      for (let i = 0; i < 8; i++) {
+        ctx.heartbeat();
+        await ctx.sleep(500);
+      }
+    }
+    return realActivities.createTargetTopics(input);
+  },
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
     if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled(input.migration);
     followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 0) + 1);
@@ -274,4 +290,37 @@ test('clientsStopped when a committed offset is beyond the copy: the translation
   expect(Date.parse(b.milestones.drained)).toBeLessThanOrEqual(Date.parse(b.milestones.clientsMayMove));
   // Translated twice: beside the quiet check (deferred, nothing committed) and after the drain.
   expect((await scheduledBy(spec)).get('translateOffsetsAndReport')).toHaveLength(2);
+}, 150_000);
+
+test('clientsStopped arriving while the partitions are refreshed between two rounds does not wait for the refresh; exact', async () => {
+  const name = `pcw-${uniqueSuffix()}`;
+  const topic = `${name}.orders`;
+  const group = `${name}.reader`;
+  await createSource(topic, 2);
+  await produce(topic, 40, 2);
+  await commitOnSource(group, topic, [20, 20]);
+  const spec = specFor(name);
+  const h = await startAtStop(spec);
+  slowRefresh.add(spec.name);
+  await until(
+    async () => slowRefreshStarted.has(spec.name),
+    (ok) => ok,
+    'a slow refresh started',
+    60_000,
+  );
+  expect(await cli(q(), 'clients-stopped', spec.name, '--by', 'clients-test')).toMatchObject({ code: 0 });
+  slowRefresh.delete(spec.name);
+  const result = (await h.result()) as MigrationResult;
+  expect(result.outcome).toBe('completed');
+  expect(result.status.batches[0]).toMatchObject({ state: 'completed', verification: { ok: true, mismatchCount: 0 } });
+  expect(await committed(targetKafka(), group, topic)).toEqual(['20', '20']);
+  // The quiet check was scheduled while the refresh that was running when the action arrived had not completed.
+  const events = (await batchOf(spec).fetchHistory()).events ?? [];
+  const id = (e: { eventId?: unknown }) => Number(e.eventId);
+  const quiet = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForQuietSource')!;
+  const refresh = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createTargetTopics' && id(e) < id(quiet)).pop()!;
+  const refreshDone = events.find(
+    (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? e.activityTaskFailedEventAttributes?.scheduledEventId ?? -1) === id(refresh),
+  )!;
+  expect(id(refreshDone)).toBeGreaterThan(id(quiet));
 }, 150_000);

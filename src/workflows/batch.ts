@@ -42,6 +42,7 @@ import { OperatorInbox, type InboxSnapshot, type Wait } from './operatorInbox';
 import type { OperatorAction } from './messages';
 import { KM_PHASE } from './searchAttributes';
 import {
+  ACTION_DOES_NOT_WAIT_FOR_REFRESH,
   CANCELLED_ROUND_FAILURE_ENDS_ROUND,
   CONTINUE_AS_NEW_BETWEEN_STEPS,
   DRAIN_ONLY_BEHIND,
@@ -142,6 +143,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
   let drainTo: Record<string, number> | undefined = carried?.drainTo;
   /** A follow round cancelled by producersStopped, still stopping while the quiet check runs (see followUntilAction). */
   let stoppingRound: Promise<void> | undefined;
+  /** A partition refresh an operator action did not wait for (see followUntilAction); awaited by refreshSettled. */
+  let pendingRefresh: Promise<void> | undefined;
   /** The checked action (producersStopped / consumersStopped) whose check runs now: it gets the verdict. */
   let checking: OperatorAction | undefined;
   /** Steps and follow rounds completed in this run (continue-as-new waits for at least one). */
@@ -308,7 +311,16 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       if (untilReady && status.ready) return undefined;
       await maybeContinueAsNew();
       // Partitions added on the source (and new target partitions) join from this round on.
-      await refreshPartitions();
+      let refreshed = false;
+      const refresh = refreshPartitions().finally(() => void (refreshed = true));
+      refresh.catch(() => undefined); // awaited below or in refreshSettled(); never an unhandled rejection
+      await condition(() => refreshed || inbox.hasAction);
+      if (!refreshed && patched(ACTION_DOES_NOT_WAIT_FOR_REFRESH)) {
+        // The action is taken now; the refresh ends in the background (awaited before the partitions are used).
+        pendingRefresh = refresh;
+        return inbox.take();
+      }
+      await refresh;
       // An action that arrived during the refresh is taken now: a round started only to be cancelled costs a
       // schedule and a cancel per activity (250 at 2,000 partitions) inside the write pause.
       if (inbox.hasAction && patched(NO_ROUND_AFTER_ACTION)) return inbox.take();
@@ -354,6 +366,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
   }
 
+  /** Waits until a partition refresh left to finish in the background has; rethrows its failure. */
+  async function refreshSettled(): Promise<void> {
+    const refreshing = pendingRefresh;
+    pendingRefresh = undefined;
+    await refreshing;
+  }
+
   /** Waits until a follow round cancelled in the background has stopped; rethrows its real failure. */
   async function roundStopped(): Promise<void> {
     const stopping = stoppingRound;
@@ -386,6 +405,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     const info = workflowInfo();
     const limit = spec.workflow?.continueAsNewAfterEvents ?? HISTORY_LIMIT_FOR_CONTINUE;
     if (!(info.continueAsNewSuggested || info.historyLength > limit)) return;
+    // A refresh left to finish in the background ends first; an action (or update) arriving meanwhile is seen below.
+    if (pendingRefresh) await refreshSettled();
     if (progressInRun === 0 || inbox.hasAction) return;
     if (status.step === 'checking-quiet' || status.step === 'checking-groups' || status.step === 'checking-clients') return;
     // A checked action's update returns right after its verdict: give it that moment rather than skip this point.
@@ -749,6 +770,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       }
       case 'checking-clients': {
         const next = await confirmClientsStopped(checking);
+        await refreshSettled();
         // The drain must cover partitions the source gained since the last refresh (see checking-quiet).
         const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
         if (next === 'draining' && Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
@@ -762,6 +784,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           // The quiet check read every partition of the source's topics: refresh (inside the write pause) only
           // when it saw one the batch does not copy yet.
           const quiet = await confirmProducersStopped(checking);
+          await refreshSettled();
           const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
           if (quiet && Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
           enter(quiet ? 'draining' : 'awaiting-producers-stopped');
@@ -885,6 +908,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
       }
       try {
         if (patched(CONTINUE_AS_NEW_BETWEEN_STEPS)) await maybeContinueAsNew();
+        // The checks run beside a refresh the action did not wait for (they await it before using the partitions).
+        if (step !== 'checking-quiet' && step !== 'checking-clients') await refreshSettled();
         const done = await runStep(step);
         if (done) return done;
         progressInRun++;

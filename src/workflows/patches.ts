@@ -49,3 +49,9 @@ export const WINDOW_EXPIRES_WHILE_BLOCKED = 'km-window-expires-while-blocked';
  * down: Temporal does not retry a cancel-requested activity) is over like a cancelled one: it no longer blocks the step.
  */
 export const CANCELLED_ROUND_FAILURE_ENDS_ROUND = 'km-cancelled-round-failure-ends-round';
+
+/**
+ * An operator action that arrives while the partitions are refreshed between two follow rounds is taken at once: the
+ * refresh finishes in the background and is awaited before anything uses the partitions (it cost ~300 ms of pause).
+ */
+export const ACTION_DOES_NOT_WAIT_FOR_REFRESH = 'km-action-does-not-wait-for-refresh';
