@@ -10,8 +10,9 @@
  * concurrently: connections to the coordinators are kept for the whole run instead of a connect, a metadata
  * request and a disconnect per group. It opens CONNECTIONS clusters (each its own connection per broker) and gives
  * each group one of them: a broker handles one request per connection at a time, so 200 groups' commits over one
- * connection run one after the other (measured on the local stack: 200 commits 634 ms over 1, 177 ms over 8). It also reads committed offsets (`fetch`: one OffsetFetch per group, the
- * partitions taken from the metadata loaded once) and keeps each group's coordinator between its calls.
+ * connection run one after the other (measured on the local stack: 200 commits 634 ms over 1, 177 ms over 8). It
+ * also reads committed offsets (`fetch`: one OffsetFetch per group, the partitions taken from the metadata loaded
+ * once) and keeps each group's coordinator between its calls.
  * (kafkajs' admin.fetchOffsets looks every topic up again for every group, under a lock and copying its set
  * of topics each time, and asks FindCoordinator every call: ~6 s of mostly CPU for 200 groups x 200 topics.)
  */
