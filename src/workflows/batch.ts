@@ -366,6 +366,24 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
     }
   }
 
+  /** Clients may move (producers last): the milestone, the migration and ledger told, the write pause recorded and noted. */
+  async function producersMayMove(who: 'producers' | 'producers and consumers'): Promise<void> {
+    await clientsMoved('clientsMayMove');
+    status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
+    recordWritePauseMetric(status);
+    note(
+      who === 'producers'
+        ? 'producers may now start on the target'
+        : `producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`,
+    );
+  }
+
+  /** Refreshes the partitions when the quiet check's end offsets name one the batch does not copy yet. */
+  async function refreshIfSourceGrew(): Promise<void> {
+    const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
+    if (Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
+  }
+
   /** Waits until a partition refresh left to finish in the background has; rethrows its failure. */
   async function refreshSettled(): Promise<void> {
     const refreshing = pendingRefresh;
@@ -772,8 +790,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         const next = await confirmClientsStopped(checking);
         await refreshSettled();
         // The drain must cover partitions the source gained since the last refresh (see checking-quiet).
-        const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
-        if (next === 'draining' && Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
+        if (next === 'draining') await refreshIfSourceGrew();
         enter(next);
         return undefined;
       }
@@ -785,8 +802,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           // when it saw one the batch does not copy yet.
           const quiet = await confirmProducersStopped(checking);
           await refreshSettled();
-          const known = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
-          if (quiet && Object.keys(drainTo ?? {}).some((k) => !known.has(k))) await refreshPartitions();
+          if (quiet) await refreshIfSourceGrew();
           enter(quiet ? 'draining' : 'awaiting-producers-stopped');
           return undefined;
         }
@@ -799,18 +815,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
         await drain();
         if (status.strategy === 'producers-first' && status.milestones.offsetsTranslated) {
           // clientsStopped: the consumers were confirmed stopped and their offsets translated beside the quiet check.
-          await clientsMoved('clientsMayMove');
-          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
-          recordWritePauseMetric(status);
-          note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
+          await producersMayMove('producers and consumers');
           enter('verifying');
         } else if (status.strategy === 'producers-first') enter(status.milestones.consumersStopped ? 'translating-offsets' : 'awaiting-consumers-stopped');
         else if (!status.milestones.consumersMayMove) enter('translating-offsets');
         else {
-          await clientsMoved('clientsMayMove');
-          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
-          recordWritePauseMetric(status);
-          note('producers may now start on the target');
+          await producersMayMove('producers');
           enter('verifying');
         }
         return undefined;
@@ -844,10 +854,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchResult> {
           note('consumers may now start on the target; copying continues until the producers move');
           enter('awaiting-producers-stopped');
         } else {
-          await clientsMoved('clientsMayMove');
-          status.writePauseMs = elapsedMs(status.milestones.producersStopped, status.milestones.clientsMayMove);
-          recordWritePauseMetric(status);
-          note(`producers and consumers may now start on the target (write pause ${status.writePauseMs} ms)`);
+          await producersMayMove('producers and consumers');
           enter('verifying');
         }
         return undefined;
