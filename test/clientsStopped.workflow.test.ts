@@ -19,30 +19,20 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Consumer } from 'kafkajs';
 import * as realActivities from '../src/activities';
 import type { MigrationSpec } from '../src/config/spec';
-import { createTopicsReady } from '../src/kafka/topicsReady';
-import type { BatchStatus, MigrationStatus, PartitionProgress } from '../src/types';
-import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
-import { batchStatusQuery, statusQuery, waitsFor } from '../src/workflows/messages';
+import type { BatchStatus, PartitionProgress } from '../src/types';
+import { batchWorkflowId } from '../src/workflows/ids';
+import { batchStatusQuery, waitsFor } from '../src/workflows/messages';
 import { migrationWorkflow, type MigrationResult } from '../src/workflows/migration';
 import type { RealActivities } from './helpers/fakeActivities';
+import { FollowRounds } from './helpers/followRounds';
 import { cli } from './helpers/operator';
+import { createOnSource, produceToSource } from './helpers/sourceTopics';
 import { sourceAdminKafka, stackSpec, targetKafka, uniqueSuffix } from './helpers/stack';
+import { startWithPlanApproved } from './helpers/startMigration';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
-/** Migrations whose follow rounds copy nothing until cancelled (records written meanwhile wait for the drain). */
-const stalledFollow = new Set<string>();
-const stalledStarted = new Set<string>();
-const followsRunning = new Map<string, number>();
-
-async function stallUntilCancelled(migration: string): Promise<never> {
-  stalledStarted.add(migration);
-  const ctx = Context.current();
-  for (;;) {
-    ctx.heartbeat();
-    await ctx.sleep(500); // rejects with CancelledFailure once the workflow cancels the round
-  }
-}
+const follows = new FollowRounds();
 
 /** Migrations whose partition refreshes (createTargetTopics between follow rounds) take 4 s longer. */
 const slowRefresh = new Set<string>();
@@ -62,13 +52,9 @@ const activities = {
     return realActivities.createTargetTopics(input);
   },
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
-    if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled(input.migration);
-    followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 0) + 1);
-    try {
-      return await realActivities.copyRound(input);
-    } finally {
-      followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 1) - 1);
-    }
+    if (input.mode === 'follow' && follows.stalled.has(input.migration)) return follows.stallUntilCancelled(input.migration);
+    if (input.mode === 'follow') return follows.counted(input.migration, () => realActivities.copyRound(input));
+    return realActivities.copyRound(input);
   },
 } satisfies Partial<RealActivities>;
 
@@ -100,30 +86,6 @@ function specFor(prefix: string): MigrationSpec {
   } as never);
 }
 
-async function createSource(topic: string, partitions: number): Promise<void> {
-  const admin = sourceAdminKafka().admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function produce(topic: string, count: number, partitions: number, tag = 'r'): Promise<void> {
-  const producer = sourceAdminKafka().producer({ retry: { retries: 10, initialRetryTime: 300 }, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `${tag}${i}`, partition: i % partitions })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 /** An admin commit on the source (the group has no members). */
 async function commitOnSource(group: string, topic: string, offsets: number[]): Promise<void> {
   const admin = sourceAdminKafka().admin();
@@ -149,19 +111,7 @@ async function committed(kafka: ReturnType<typeof sourceAdminKafka>, group: stri
 
 /** Starts the migration; its preflight passes, the plan and the cutover are approved; returns once it waits for the stop. */
 async function startAtStop(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
-  const h = await t.client.workflow.start(migrationWorkflow, { taskQueue: q(), workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-  const s = await until(
-    () => h.query(statusQuery),
-    (x: MigrationStatus) => !!x.waitingFor || x.phase === 'blocked',
-    `${spec.name} waiting for the plan`,
-    120_000,
-  );
-  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, failed: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toEqual({
-    phase: 'plan',
-    waitingFor: 'approvePlan|rejectPlan',
-    failed: [],
-  });
-  expect(await cli(q(), 'approve', spec.name, '--step', 'plan', '--by', 'clients-test')).toMatchObject({ code: 0 });
+  const h = await startWithPlanApproved(t, spec, 'clients-test');
   await waitBatch(spec, (x) => waitsFor(x.waitingFor, 'approveCutover'), 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'clients-test')).toMatchObject({ code: 0 });
   const waiting = await waitBatch(spec, (x) => waitsFor(x.waitingFor, 'producersStopped'), 'waiting for the stop');
@@ -186,8 +136,8 @@ test('clientsStopped: the quiet check and the offset translation run side by sid
   const name = `pcs-${uniqueSuffix()}`;
   const topic = `${name}.orders`;
   const group = `${name}.reader`;
-  await createSource(topic, 2);
-  await produce(topic, 100, 2);
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 100, { partitions: 2 });
   await commitOnSource(group, topic, [30, 45]);
   const spec = specFor(name);
   const h = await startAtStop(spec);
@@ -218,8 +168,8 @@ test('clientsStopped with a consumer still in its group: the producers’ stop i
   const name = `pcr-${uniqueSuffix()}`;
   const topic = `${name}.orders`;
   const group = `${name}.live`;
-  await createSource(topic, 2);
-  await produce(topic, 60, 2);
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 60, { partitions: 2 });
   const spec = specFor(name);
   const consumer = sourceAdminKafka().consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 1000 });
   consumers.push(consumer);
@@ -261,23 +211,17 @@ test('clientsStopped when a committed offset is beyond the copy: the translation
   const name = `pcd-${uniqueSuffix()}`;
   const topic = `${name}.orders`;
   const group = `${name}.reader`;
-  await createSource(topic, 2);
-  await produce(topic, 40, 2);
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 40, { partitions: 2 });
   await commitOnSource(group, topic, [10, 10]);
   const spec = specFor(name);
   const h = await startAtStop(spec);
   // Hold the follow rounds back, then write and commit past what the copy has: only the drain copies those records.
-  stalledFollow.add(spec.name);
-  await until(
-    async () => stalledStarted.has(spec.name) && !followsRunning.get(spec.name),
-    (ok) => ok,
-    'a stalled round, no copying one',
-    120_000,
-  );
-  await produce(topic, 20, 2, 'late');
+  await follows.holdBack(spec.name);
+  await produceToSource(topic, 20, { partitions: 2, tag: 'late' });
   await commitOnSource(group, topic, [30, 30]);
   const r = await cli(q(), 'clients-stopped', spec.name, '--by', 'clients-test');
-  stalledFollow.delete(spec.name);
+  follows.release(spec.name);
   expect(r).toMatchObject({ code: 0 });
   expect(r.out).toMatch(/1 groups are Empty on the source\b(?! and their offsets are translated)/);
   const result = (await h.result()) as MigrationResult;
@@ -296,8 +240,8 @@ test('clientsStopped arriving while the partitions are refreshed between two rou
   const name = `pcw-${uniqueSuffix()}`;
   const topic = `${name}.orders`;
   const group = `${name}.reader`;
-  await createSource(topic, 2);
-  await produce(topic, 40, 2);
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 40, { partitions: 2 });
   await commitOnSource(group, topic, [20, 20]);
   const spec = specFor(name);
   const h = await startAtStop(spec);

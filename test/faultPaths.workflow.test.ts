@@ -13,23 +13,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import * as realActivities from '../src/activities';
 import type { MigrationSpec } from '../src/config/spec';
-import { createTopicsReady } from '../src/kafka/topicsReady';
 import type { BatchStatus, MigrationStatus, PartitionProgress } from '../src/types';
-import { batchWorkflowId, migrationWorkflowId } from '../src/workflows/ids';
+import { batchWorkflowId } from '../src/workflows/ids';
 import { batchStatusQuery, statusQuery, waitsFor } from '../src/workflows/messages';
-import { migrationWorkflow, type MigrationResult } from '../src/workflows/migration';
+import type { MigrationResult } from '../src/workflows/migration';
 import type { RealActivities } from './helpers/fakeActivities';
+import { FollowRounds } from './helpers/followRounds';
 import { cli } from './helpers/operator';
+import { createOnSource, produceToSource } from './helpers/sourceTopics';
 import { sourceAdminKafka, stackSpec, TARGET_BOOTSTRAP, targetKafka, uniqueSuffix } from './helpers/stack';
+import { startWithPlanApproved } from './helpers/startMigration';
 import { startTestWorker, type TestTemporal } from './helpers/temporal';
 import { until } from './helpers/until';
 
 /** Migrations whose next drain reports every partition one record short (an injected defect; see the test). */
 const shortDrain = new Set<string>();
-/** Migrations whose follow rounds copy nothing until cancelled, so records written meanwhile are left to the drain. */
-const stalledFollow = new Set<string>();
-/** Migrations of which a stalled follow round has started (so the round before it has ended). */
-const stalledStarted = new Set<string>();
 /** Migrations whose follow rounds wait until cancelled and then fail as a broker outage would (KafkaUnavailable). */
 const failOnCancel = new Set<string>();
 const failOnCancelStarted = new Set<string>();
@@ -42,30 +40,13 @@ async function failWhenCancelled(migration: string): Promise<never> {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-/** Real (copying) follow activities running now, per migration. */
-const followsRunning = new Map<string, number>();
-async function stallUntilCancelled(migration: string): Promise<never> {
-  stalledStarted.add(migration);
-  const ctx = Context.current();
-  for (;;) {
-    ctx.heartbeat();
-    await ctx.sleep(500); // rejects with CancelledFailure once the workflow cancels the round
-  }
-}
-async function countedFollow(input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> {
-  followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 0) + 1);
-  try {
-    return await realActivities.copyRound(input);
-  } finally {
-    followsRunning.set(input.migration, (followsRunning.get(input.migration) ?? 1) - 1);
-  }
-}
+const follows = new FollowRounds();
 const activities = {
   ...realActivities,
   copyRound: async (input: Parameters<RealActivities['copyRound']>[0]): Promise<PartitionProgress[]> => {
-    if (input.mode === 'follow' && stalledFollow.has(input.migration)) return stallUntilCancelled(input.migration);
+    if (input.mode === 'follow' && follows.stalled.has(input.migration)) return follows.stallUntilCancelled(input.migration);
     if (input.mode === 'follow' && failOnCancel.has(input.migration)) return failWhenCancelled(input.migration);
-    if (input.mode === 'follow') return countedFollow(input);
+    if (input.mode === 'follow') return follows.counted(input.migration, () => realActivities.copyRound(input));
     const progress = await realActivities.copyRound(input);
     if (input.mode !== 'drain' || !shortDrain.delete(input.migration)) return progress;
     return progress.map((p) => ({ ...p, sourceNext: p.sourceNext - 1, lagRecords: p.lagRecords + 1 }));
@@ -96,39 +77,6 @@ function specFor(prefix: string, overrides: Record<string, unknown> = {}): Migra
   } as never);
 }
 
-async function createSource(topic: string, partitions = 1, configEntries: { name: string; value: string }[] = []): Promise<void> {
-  const admin = sourceAdminKafka().admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }]);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function produce(topic: string, count: number, opts: { partitions?: number; bytes?: number; tag?: string; perSend?: number } = {}): Promise<void> {
-  const producer = sourceAdminKafka().producer({ retry: { retries: 10, initialRetryTime: 300 }, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    const pad = opts.bytes ? 'x'.repeat(opts.bytes) : '';
-    const perSend = opts.perSend ?? 100; // one record batch per partition and send
-    for (let i = 0; i < count; i += perSend) {
-      const n = Math.min(perSend, count - i);
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: Array.from({ length: n }, (_, j) => ({
-          key: `k${i + j}`,
-          value: `${opts.tag ?? 'r'}${i + j}${pad}`,
-          partition: (i + j) % (opts.partitions ?? 1),
-        })),
-      });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 async function ends(kafka: ReturnType<typeof sourceAdminKafka>, topic: string): Promise<number[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -139,23 +87,7 @@ async function ends(kafka: ReturnType<typeof sourceAdminKafka>, topic: string): 
   }
 }
 
-/** Starts the migration; its preflight must pass (or only warn), then the plan is approved. */
-async function startApproved(spec: MigrationSpec): Promise<WorkflowHandle<typeof migrationWorkflow>> {
-  const h = await t.client.workflow.start(migrationWorkflow, { taskQueue: q(), workflowId: migrationWorkflowId(spec.name), args: [{ spec }] });
-  const s = await until(
-    () => h.query(statusQuery),
-    (x: MigrationStatus) => !!x.waitingFor || x.phase === 'blocked',
-    `${spec.name} waiting for the plan`,
-    120_000,
-  );
-  expect({ phase: s.phase, waitingFor: s.waitingFor?.signal, failed: s.preflight?.checks.filter((c) => c.verdict === 'fail') }).toEqual({
-    phase: 'plan',
-    waitingFor: 'approvePlan|rejectPlan',
-    failed: [],
-  });
-  expect(await cli(q(), 'approve', spec.name, '--step', 'plan', '--by', 'paths-test')).toMatchObject({ code: 0 });
-  return h;
-}
+const startApproved = (spec: MigrationSpec) => startWithPlanApproved(t, spec, 'paths-test');
 
 const waitBatch = (spec: MigrationSpec, pred: (s: BatchStatus) => boolean, what: string, ms = 120_000) =>
   until(() => batchStatus(spec), pred, `${spec.name}: ${what}`, ms);
@@ -184,8 +116,8 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
   const name = `pcf-${uniqueSuffix()}`;
   const topic = `${name}.orders`;
   const group = `${name}.reader`;
-  await createSource(topic, 2);
-  await produce(topic, 100, { partitions: 2 });
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 100, { partitions: 2 });
   const setup = sourceAdminKafka().admin();
   await setup.connect();
   await setup.setOffsets({
@@ -226,7 +158,7 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
     await tAdmin.disconnect();
   }
   // The producers still write to the source: those records are copied before they move.
-  await produce(topic, 40, { partitions: 2, tag: 'late' });
+  await produceToSource(topic, 40, { partitions: 2, tag: 'late' });
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
   const result = (await h.result()) as MigrationResult;
   expect(result.outcome).toBe('completed');
@@ -242,8 +174,8 @@ test('consumers-first: consumers move first (offsets translated), copying goes o
 test('a follow round that fails while being cancelled (a broker down as approveCutover arrived) is over, not a block; the cutover completes exactly', async () => {
   const name = `pfc-${uniqueSuffix()}`;
   const topic = `${name}.events`;
-  await createSource(topic, 2);
-  await produce(topic, 40, { partitions: 2 });
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 40, { partitions: 2 });
   const spec = specFor(name);
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
@@ -264,7 +196,7 @@ test('a follow round that fails while being cancelled (a broker down as approveC
   failOnCancel.delete(spec.name);
   expect(waiting.step).toBe('awaiting-producers-stopped');
   expect(waiting.notes.join('\n')).toMatch(/a follow round cancelled by approveCutover failed while stopping \(.*the broker is down.*\): it is over/);
-  await produce(topic, 10, { partitions: 2, tag: 'late' });
+  await produceToSource(topic, 10, { partitions: 2, tag: 'late' });
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
   await waitBatch(spec, (s) => waitsFor(s.waitingFor, 'consumersStopped'), 'drained, waiting for consumersStopped', 60_000);
   expect(await cli(q(), 'consumers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
@@ -278,28 +210,21 @@ test('a follow round that fails while being cancelled (a broker down as approveC
 test('a drain that ends short of the captured end offsets blocks the batch (DrainIncomplete, naming the partitions); retry drains and completes', async () => {
   const name = `pdi-${uniqueSuffix()}`;
   const topic = `${name}.events`;
-  await createSource(topic, 2);
-  await produce(topic, 60, { partitions: 2 });
+  await createOnSource(topic, 2);
+  await produceToSource(topic, 60, { partitions: 2 });
   const spec = specFor(name);
   const h = await startApproved(spec);
   await waitBatch(spec, (s) => s.waitingFor?.signal === 'approveCutover', 'ready for cutover');
   expect(await cli(q(), 'approve', spec.name, '--step', 'cutover', '--by', 'paths-test')).toMatchObject({ code: 0 });
   await waitBatch(spec, (s) => waitsFor(s.waitingFor, 'producersStopped'), 'waiting for producersStopped');
-  // The drain copies only partitions the last completed round left behind: stall the follow rounds, wait until a
-  // stalled one has started and no copying one still runs, then write, so that both partitions are behind the end
-  // offsets the quiet check captures. (A round scheduled before the stall may start its activity after it.)
-  stalledFollow.add(spec.name);
-  await until(
-    async () => stalledStarted.has(spec.name) && !followsRunning.get(spec.name),
-    (ok) => ok,
-    'a stalled follow round started, no copying one running',
-    120_000,
-  );
-  await produce(topic, 10, { partitions: 2, tag: 'late' });
+  // The drain copies only partitions the last completed round left behind: hold the follow rounds back, then write,
+  // so that both partitions are behind the end offsets the quiet check captures.
+  await follows.holdBack(spec.name);
+  await produceToSource(topic, 10, { partitions: 2, tag: 'late' });
   shortDrain.add(spec.name); // the next drain reports each partition one record short of where it got to
   expect(await cli(q(), 'producers-stopped', spec.name, '--by', 'paths-test')).toMatchObject({ code: 0 });
   const blocked = await expectBlocked(spec, h, 'DrainIncomplete', 'draining');
-  stalledFollow.delete(spec.name);
+  follows.release(spec.name);
   expect(blocked.error).toMatch(/drain ended with 2 partitions behind the captured end offsets/);
   expect(JSON.stringify(blocked)).toContain(`${topic}:0`);
   expect(JSON.stringify(blocked)).toContain(`${topic}:1`);
@@ -318,8 +243,8 @@ test('records deleted on the source before they were copied block the batch (Sou
   const topic = `${name}.slow`;
   const RATE = 50_000; // bytes/s
   const FETCH = 16_384; // copy.maxBatchBytes: one fetch per partition
-  await createSource(topic, 1);
-  await produce(topic, 300, { bytes: 2_000, perSend: 4 }); // ~600 KB in 8 KB record batches: about 12 s at the throttle
+  await createOnSource(topic, 1);
+  await produceToSource(topic, 300, { bytes: 2_000, perSend: 4 }); // ~600 KB in 8 KB record batches: about 12 s at the throttle
   const spec = specFor(name, { copy: { roundSeconds: 2, heartbeatTimeoutSeconds: 15, throttleBytesPerSecond: RATE, maxBatchBytes: FETCH } });
   const approvedAt = Date.now();
   const h = await startApproved(spec);
@@ -350,9 +275,9 @@ test('records deleted on the source before they were copied block the batch (Sou
 test('a record larger than the target topic accepts blocks the batch (RecordRejected, saying what to raise); raised, retry copies it', async () => {
   const name = `prr-${uniqueSuffix()}`;
   const topic = `${name}.big`;
-  await createSource(topic, 1);
-  await produce(topic, 5);
-  await produce(topic, 1, { bytes: 300_000, tag: 'big' });
+  await createOnSource(topic, 1);
+  await produceToSource(topic, 5);
+  await produceToSource(topic, 1, { bytes: 300_000, tag: 'big' });
   // The target topic exists, empty, with a 100 kB limit: adopted (adopt-if-empty), its limit kept.
   const tAdmin = targetKafka().admin();
   await tAdmin.connect();

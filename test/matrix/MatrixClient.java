@@ -1,7 +1,7 @@
 // The compatibility matrix's producer, committer and checker, run with the kafka-clients jar OF THE RELEASE under test
 // (0.9.0.1 .. 4.1.1), so that data is written and read by that release's own client, never by kafka-migrate's code:
 //   java -cp '<release libs>/*' test/matrix/MatrixClient.java produce BOOTSTRAP [TOPIC CODEC COUNT KEYS HEADERS TX TOMBSTONE_EVERY]...
-//   java -cp ... MatrixClient.java commit BOOTSTRAP GROUP TOPIC      (commits half of each partition's end offset)
+//   java -cp ... MatrixClient.java commit BOOTSTRAP [GROUP TOPIC[,TOPIC]...]...   (commits half of each partition's end offset)
 //   java -cp ... MatrixClient.java digest BOOTSTRAP [TOPIC ISOLATION TIMESTAMPS GROUP]...   (ISOLATION, GROUP: "-" for none)
 // digest prints one line per partition: "topic partition count sha256 prefix committed" where sha256 covers every record's
 // key, value, headers (and timestamp when TIMESTAMPS=1) in log order, and prefix counts the records before GROUP's
@@ -142,7 +142,7 @@ public class MatrixClient {
               Integer.parseInt(a[i + 6]));
         break;
       case "commit":
-        commit(a[1], a[2], a[3]);
+        for (int i = 2; i + 1 < a.length; i += 2) commit(a[1], a[i], a[i + 1].split(","));
         break;
       case "digest":
         for (int i = 2; i + 3 < a.length; i += 4)
@@ -209,10 +209,12 @@ public class MatrixClient {
     producer.close();
   }
 
-  static void commit(String bootstrap, String group, String topic) throws Exception {
+  static void commit(String bootstrap, String group, String[] topics) throws Exception {
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, group, null);
     Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
-    for (Map.Entry<TopicPartition, Long> e : endOffsets(c, partitions(c, topic)).entrySet())
+    List<TopicPartition> tps = new ArrayList<>();
+    for (String topic : topics) tps.addAll(partitions(c, topic));
+    for (Map.Entry<TopicPartition, Long> e : endOffsets(c, tps).entrySet())
       offsets.put(e.getKey(), new OffsetAndMetadata(e.getValue() / 2, "matrix"));
     c.commitSync(offsets);
     c.close();

@@ -2,7 +2,7 @@
  * One cell of the compatibility matrix: a source of one Kafka release, seeded by that release's own Java client,
  * migrated to one target through the real workflow (real worker, real Temporal server), then checked by the
  * target's own Java client against the source's (counts, digests of key/value/headers/timestamp per partition in
- * log order, and the group's committed position) — nothing of kafka-migrate's code takes part in the check.
+ * log order, and each group's committed position) — nothing of kafka-migrate's code takes part in the check.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,13 +38,18 @@ export interface SeedTopic {
   headers: boolean;
 }
 
+export interface SeededGroup {
+  group: string;
+  topics: string[];
+}
+
 export interface Seeded {
   prefix: string;
   /** How long each step of the row took so far ("release up 41s", "create topics 12s", ...): written into the cell log. */
   steps: string[];
   topics: SeedTopic[];
-  group: string;
-  groupTopic: string;
+  /** Commit-only groups (no members) and the topics each has offsets on; a topic has at most one group. */
+  groups: SeededGroup[];
   /** The source's own digests, taken before any migration. */
   source: PartitionDigest[];
   requests: DigestRequest[];
@@ -126,17 +131,28 @@ export async function seedSource(src: ReleaseCluster, prefix: string, o: SeedOpt
     String(t.compacted ? 10 : 0),
   ]);
   await timed(steps, 'produce (own client)', () => matrixClient(src.libs, 'produce', src.plaintextBootstrap, ...produceArgs));
-  const groupTopic = topics[0].name;
-  const group = `${prefix}group`;
-  await timed(steps, 'commit group', () => matrixClient(src.libs, 'commit', src.plaintextBootstrap, group, groupTopic));
+  const groups = groupsFor(prefix, topics);
+  const commitArgs = groups.flatMap((g) => [g.group, g.topics.join(',')]);
+  await timed(steps, `commit ${groups.length} groups`, () => matrixClient(src.libs, 'commit', src.plaintextBootstrap, ...commitArgs));
   const requests: DigestRequest[] = topics.map((t) => ({
     topic: t.name,
     readCommitted: !!t.transactional,
     timestamps: versionAtLeast(v, '0.10.0'),
-    group: t.name === groupTopic ? group : undefined,
+    group: groups.find((g) => g.topics.includes(t.name))?.group,
   }));
   const source = await timed(steps, 'source digest', () => digestTopics(src.libs, src.plaintextBootstrap, requests));
-  return { prefix, steps, topics, group, groupTopic, source, requests };
+  return { prefix, steps, topics, groups, source, requests };
+}
+
+/**
+ * Two groups, so that every release's cutover translates several groups at once: one on the first topic, the other
+ * on the compacted and the transactional topics where the cell has them (offsets there fall between compaction gaps
+ * and transaction markers), else on the second topic.
+ */
+function groupsFor(prefix: string, topics: SeedTopic[]): SeededGroup[] {
+  const second = topics.filter((t) => t.compacted || t.transactional).map((t) => t.name);
+  if (!second.length && topics.length > 1) second.push(topics[1].name);
+  return [{ group: `${prefix}group`, topics: [topics[0].name] }, ...(second.length ? [{ group: `${prefix}group-2`, topics: second }] : [])];
 }
 
 /** Topic creation returns before every partition has a leader on old releases. */
@@ -169,6 +185,10 @@ export interface CellResult {
   preflight?: string;
   records: number;
   partitions: number;
+  /** Groups whose offsets were translated and checked. */
+  groups: number;
+  /** How the migrator reached the source: PLAINTEXT, SASL/PLAIN or SASL/SCRAM-SHA-512. */
+  auth: string;
   seconds: number;
   log: string[];
 }
@@ -187,17 +207,19 @@ export async function runCell(
   const say = (l: string) => void log.push(`${new Date().toISOString().slice(11, 19)} ${l}`);
   const records = seeded.source.reduce((n, p) => n + p.count, 0);
   const partitions = seeded.source.length;
+  const sasl = src.saslBootstrap !== '';
+  const mechanism = o.mechanism && src.mechanisms.includes(o.mechanism) ? o.mechanism : 'PLAIN';
   const result = (failure?: string, preflight?: string): CellResult => ({
     ok: !failure,
     failure,
     preflight,
     records,
     partitions,
+    groups: seeded.groups.length,
+    auth: sasl ? `SASL/${mechanism}` : 'PLAINTEXT',
     seconds: Math.round((Date.now() - started) / 1000),
     log,
   });
-  const sasl = src.saslBootstrap !== '';
-  const mechanism = o.mechanism && src.mechanisms.includes(o.mechanism) ? o.mechanism : 'PLAIN';
   const reportsDir = mkdtempSync(join(tmpdir(), 'km-matrix-'));
   const esc = seeded.prefix.replace(/[-.]/g, '\\$&');
   const spec: MigrationSpec = parseSpec({
@@ -319,7 +341,7 @@ export async function runCell(
     for (const p of problems) say(`MISMATCH ${p}`);
     return result(`${problems.length} mismatches: ${problems.slice(0, 3).join('; ')}`, preflight);
   }
-  say(`exact: ${records} records in ${partitions} partitions, group ${seeded.group} at the same records`);
+  say(`exact: ${records} records in ${partitions} partitions, groups ${seeded.groups.map((g) => g.group).join(', ')} at the same records`);
   return result(undefined, preflight);
 }
 
@@ -327,6 +349,7 @@ export function compareDigests(seeded: Seeded, target: PartitionDigest[]): strin
   const problems: string[] = [];
   const key = (d: PartitionDigest) => `${d.topic}:${d.partition}`;
   const byKey = new Map(target.map((d) => [key(d), d]));
+  const groupOf = (topic: string) => seeded.requests.find((r) => r.topic === topic)?.group;
   for (const s of seeded.source) {
     const d = byKey.get(key(s));
     if (!d) problems.push(`${key(s)} missing on the target`);
@@ -335,7 +358,7 @@ export function compareDigests(seeded: Seeded, target: PartitionDigest[]): strin
       else if (d.sha !== s.sha) problems.push(`${key(s)}: contents differ (digest)`);
       if (s.committed >= 0 && (d.committed < 0 || d.prefix !== s.prefix))
         problems.push(
-          `${key(s)}: group ${seeded.group} before ${s.prefix} records on the source, ${d.committed < 0 ? 'no offset' : `before ${d.prefix}`} on the target`,
+          `${key(s)}: group ${groupOf(s.topic)} before ${s.prefix} records on the source, ${d.committed < 0 ? 'no offset' : `before ${d.prefix}`} on the target`,
         );
     }
   }

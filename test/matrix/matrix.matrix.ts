@@ -48,6 +48,15 @@ afterAll(async () => {
   const notRun = [...SOURCE_RELEASES.filter((v) => !rows.some((r) => r.source === v)), ...(faultRows.length ? [] : ['3-broker faults'])];
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const table = [
+    '_Each cell: a fresh source of that release, seeded by its own Java client (keyed topics in every codec the release',
+    'has, a compacted topic, on 0.11+ a transactional topic with aborted transactions, headers where the format has',
+    'them; two commit-only groups, one of them on the compacted and transactional topics), migrated through the real',
+    'workflow (real worker and Temporal server), then checked by the target release’s own client against the source’s:',
+    'record counts, a digest of key, value, headers and timestamp per partition in log order, and each group’s',
+    'committed position. The migrator reaches the source over SASL where the release has it (SCRAM-SHA-512 in the 4.1.1',
+    'column where the source has SCRAM), else PLAINTEXT (0.9: GSSAPI only). Seconds are the migration’s, from its start',
+    'to the check’s end, not the clusters’ start and seeding._',
+    '',
     matrixTable(rows, ['3.9.2', '4.1.1'], 'source \\ target'),
     '',
     matrixTable(faultRows, [...FAULTS], 'during the copy (target 3.9.2)'),

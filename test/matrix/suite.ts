@@ -3,13 +3,14 @@
  * seeded by its own client, migrated to each target; and the 3-broker source with a fault during the copy.
  * Used by test/matrix/matrix.matrix.ts (npm run test:matrix, every cell) and test/matrix/ciSubset.test.ts (the CI subset, in npm test).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { STACK_DIR, TARGET_BOOTSTRAP, uniqueSuffix } from '../helpers/stack';
 import type { TestTemporal } from '../helpers/temporal';
-import { runCell, seedSource, timed, type CellResult, type MatrixTarget, type SeedOptions } from './cell';
+import { runCell, seedSource, timed, type CellResult, type MatrixTarget, type SeedOptions, type SeedTopic } from './cell';
 import { releaseJava, releaseTool, releaseUp, releaseWipe, startBroker, stopBroker, type ReleaseCluster } from './release';
 
 export const SOURCE_RELEASES = ['0.9.0.1', '0.10.2.2', '0.11.0.3', '1.1.1', '2.0.1', '2.8.2', '3.4.1', '4.1.1'] as const;
@@ -30,6 +31,8 @@ export async function target411(): Promise<MatrixTarget> {
 
 export interface MatrixRow {
   source: string;
+  /** The table's first column (default `source`): the release and what its cells hold. */
+  label?: string;
   /** Per target version (or the fault's name for 3-broker rows). */
   cells: Record<string, CellResult>;
 }
@@ -56,6 +59,7 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
       for (const tg of targets) row.cells[tg.version] = failed(`seeding with ${version}'s own client failed: ${(e as Error).message.split('\n')[0]}`);
       return row;
     }
+    row.label = sourceLabel(version, seeded.topics);
     for (const tg of targets) {
       // 4.1.1 is outside the automq profile's 0.9-3.4: it runs with the kafka profile. SCRAM where the release has it, on the 4.1.1 target's cells.
       row.cells[tg.version] = await runCell(t, src, tg, seeded, `mx-${version.replace(/\./g, '')}-${tg.version.replace(/\./g, '')}-${suffix}`, {
@@ -69,6 +73,15 @@ export async function runSourceRow(t: TestTemporal, version: string, targets: Ma
     console.log(`[matrix] ${version} steps: ${steps.join(', ')}`);
   }
   return row;
+}
+
+/** What a row's source is: metadata quorum and the record formats its logs hold. */
+function sourceLabel(version: string, topics: SeedTopic[]): string {
+  const [major, minor] = version.split('.').map(Number);
+  const quorum = major >= 3 ? 'KRaft' : 'ZooKeeper';
+  const format = major === 0 && minor < 10 ? 'v0 messages' : major === 0 && minor < 11 ? 'v1 messages' : 'v2 batches';
+  const v1 = format === 'v2 batches' && topics.some((t) => t.v1) ? ' and v1-format topics' : '';
+  return `${version} (${quorum}; ${format}${v1}${major >= 4 ? '; `kafka` profile' : ''})`;
 }
 
 /** The 3-broker source (3.4.1, RF 3, min.insync.replicas 2): one migration per fault, each injected during the copy. */
@@ -162,7 +175,7 @@ function startFailure(e: Error): string {
 }
 
 function failed(failure: string): CellResult {
-  return { ok: false, failure, records: 0, partitions: 0, seconds: 0, log: [] };
+  return { ok: false, failure, records: 0, partitions: 0, groups: 0, auth: '', seconds: 0, log: [] };
 }
 
 function logCell(what: string, c: CellResult): void {
@@ -173,13 +186,17 @@ function logCell(what: string, c: CellResult): void {
 /** The table (Markdown): one row per source, one column per target or fault. */
 export function matrixTable(rows: MatrixRow[], columns: string[], heading: string): string {
   const cell = (c?: CellResult) =>
-    !c ? '—' : c.ok ? `exact: ${c.records} records, ${c.partitions} partitions, ${c.seconds} s` : `FAIL: ${c.failure?.replace(/\|/g, '/').replace(/\n/g, ' ')}`;
+    !c
+      ? '—'
+      : c.ok
+        ? `exact: ${c.records} records, ${c.partitions} partitions, ${c.groups} groups; ${c.auth}; ${c.seconds} s`
+        : `FAIL: ${c.failure?.replace(/\|/g, '/').replace(/\n/g, ' ')}`;
   const lines = [`| ${heading} | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---').join('|')}|`];
-  for (const r of rows) lines.push(`| ${r.source} | ${columns.map((c) => cell(r.cells[c])).join(' | ')} |`);
+  for (const r of rows) lines.push(`| ${r.label ?? r.source} | ${columns.map((c) => cell(r.cells[c])).join(' | ')} |`);
   return lines.join('\n');
 }
 
-/** Replaces the README's text between the matrix markers. */
+/** Replaces the README's text between the matrix markers, formatted as the lint's Prettier check wants it. */
 export function writeReadmeMatrix(markdown: string): void {
   const path = resolve(__dirname, '../../README.md');
   const text = readFileSync(path, 'utf8');
@@ -188,5 +205,8 @@ export function writeReadmeMatrix(markdown: string): void {
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`README.md lacks the ${begin} ... ${end} markers`);
-  writeFileSync(path, `${text.slice(0, a + begin.length)}\n${markdown}\n${text.slice(b)}`);
+  const updated = `${text.slice(0, a + begin.length)}\n\n${markdown}\n\n${text.slice(b)}`;
+  writeFileSync(path, updated);
+  // Prettier in a child process: its API loads plugins by dynamic import, which jest's VM refuses.
+  execFileSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', '--log-level', 'warn', path], { stdio: 'inherit' });
 }
