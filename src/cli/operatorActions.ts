@@ -13,7 +13,7 @@ import {
   type OperatorActionResult,
 } from '../workflows/messages';
 import { readMigration, runningBatch } from './migrationState';
-import { answeredByWorker, CliError, EXIT, type TemporalSession } from './temporalClient';
+import { answeredByWorker, CliError, EXIT, withinDeadline, type TemporalSession } from './temporalClient';
 
 /** Actions taken on one batch: they go to the batch's child workflow. */
 export const BATCH_ACTIONS: ReadonlySet<OperatorActionName> = new Set([
@@ -78,7 +78,7 @@ export async function sendOperatorAction(session: TemporalSession, migrationId: 
       deadline,
     );
     const wait = CHECKED_ACTIONS.includes(action.action) ? CHECK_WAIT_MS : session.rpcTimeoutMs;
-    const result = await session.client.withDeadline(Date.now() + wait, () => update.result());
+    const result = await withinDeadline(session, wait, () => update.result());
     return { workflowId: target.workflowId, result };
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new CliError(`refused: ${refusalReason(e)}${refusalEvidence(e)}`, EXIT.refused);

@@ -9,7 +9,7 @@ import { ACTION_REFUSED } from '../workflows/messages';
 import { windowActionUpdate, type WindowAction, type WindowActionName } from '../workflows/windowMessages';
 import type { Io } from './io';
 import { readMigration } from './migrationState';
-import { answeredByWorker, CliError, EXIT, resolveMigrationId, withTemporal, type GlobalOptions, type TemporalSession } from './temporalClient';
+import { answeredByWorker, CliError, EXIT, resolveMigrationId, withinDeadline, withTemporal, type GlobalOptions, type TemporalSession } from './temporalClient';
 
 /** The quiet check, group check, drain, offsets and verification may take this long once the window took the action. */
 const ROLLBACK_WAIT_MS = 30 * 60 * 1000;
@@ -63,9 +63,7 @@ export async function sendWindowAction(session: TemporalSession, migrationId: st
       undefined,
       deadline,
     );
-    const result = await session.client.withDeadline(Date.now() + (action.action === 'rollback' ? ROLLBACK_WAIT_MS : session.rpcTimeoutMs), () =>
-      update.result(),
-    );
+    const result = await withinDeadline(session, action.action === 'rollback' ? ROLLBACK_WAIT_MS : session.rpcTimeoutMs, () => update.result());
     return `${result.message} (${workflowId})`;
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new CliError(`refused: ${refusal(e)}`, EXIT.refused);
