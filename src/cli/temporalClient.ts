@@ -89,6 +89,9 @@ class CallDeadlineReached extends Error {
   }
 }
 
+/** How early a CANCELLED may come and still be the deadline: a timer may fire a millisecond early. */
+const DEADLINE_MARGIN_MS = 50;
+
 /**
  * client.withDeadline, with both of a passed deadline's faces made one. grpc-js reports such a call either as
  * DEADLINE_EXCEEDED or, when the SDK's own abort at that moment wins the race, as CANCELLED "Call cancelled" (2 of
@@ -100,7 +103,7 @@ export async function withinDeadline<T>(session: TemporalSession, ms: number, fn
   try {
     return await session.client.withDeadline(deadline, fn);
   } catch (e) {
-    if (Date.now() >= deadline && hasGrpcCode(e, grpcStatus.CANCELLED)) throw new CallDeadlineReached(e);
+    if (Date.now() >= deadline - DEADLINE_MARGIN_MS && hasGrpcCode(e, grpcStatus.CANCELLED)) throw new CallDeadlineReached(e);
     throw e;
   }
 }
